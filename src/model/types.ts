@@ -1,0 +1,107 @@
+// The model contract: what a decoded model file v1 holds (see docs/model-format.md).
+import type { Activation } from '../kernels/activations.js';
+
+export interface TensorF32 {
+  readonly dtype: 'f32';
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** Symmetric per-output-row int8: w[r, c] = data[r, c] * scale[r], data in -127..127. */
+export interface TensorI8 {
+  readonly dtype: 'i8';
+  readonly shape: readonly number[];
+  readonly data: Int8Array;
+  readonly scale: Float32Array;
+}
+
+export type Tensor = TensorF32 | TensorI8;
+
+export type RecurrentType = 'rnn' | 'lstm' | 'gru';
+export type DenseActivation = Activation;
+export type RnnActivation = 'tanh' | 'relu';
+
+interface RecurrentBase {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly wIh: Tensor; // [G*H, I]
+  readonly wHh: Tensor; // [G*H, H]
+  readonly bIh: TensorF32; // [G*H]
+  readonly bHh: TensorF32; // [G*H]
+}
+
+export interface RnnLayer extends RecurrentBase {
+  readonly type: 'rnn';
+  readonly activation: RnnActivation;
+}
+export interface LstmLayer extends RecurrentBase {
+  readonly type: 'lstm';
+}
+export interface GruLayer extends RecurrentBase {
+  readonly type: 'gru';
+}
+export type RecurrentLayer = RnnLayer | LstmLayer | GruLayer;
+
+export interface DenseLayer {
+  readonly type: 'dense';
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly activation: DenseActivation;
+  readonly w: Tensor; // [O, I]
+  readonly b: TensorF32; // [O]
+}
+
+export type Layer = RecurrentLayer | DenseLayer;
+
+export type Task = 'regression' | 'classification';
+
+export interface ModelInputs {
+  readonly names: readonly string[];
+  readonly mean: TensorF32; // [I]
+  readonly std: TensorF32; // [I], every entry > 0
+}
+
+export interface ModelOutputs {
+  /** Regression: one name per output. Classification: the labelled column, e.g. ["label"]. */
+  readonly names: readonly string[];
+  readonly mean?: TensorF32; // [O], regression only, with std
+  readonly std?: TensorF32;
+  /** Classification: one label per output unit (class probabilities). */
+  readonly labels?: readonly string[];
+  /** Regression forecasters: the outputs are the inputs' values this many steps ahead. */
+  readonly horizon?: number;
+}
+
+export interface Model {
+  readonly format: 'edge-rnn';
+  readonly version: 1;
+  readonly name: string;
+  readonly modelVersion: number;
+  readonly task: Task;
+  readonly inputs: ModelInputs;
+  readonly outputs: ModelOutputs;
+  readonly layers: readonly Layer[];
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+/** Rows of wIh per hidden unit: one per gate. */
+export const GATES: Readonly<Record<RecurrentType, number>> = { rnn: 1, lstm: 4, gru: 3 };
+
+export function isRecurrent(layer: Layer): layer is RecurrentLayer {
+  return layer.type !== 'dense';
+}
+
+/** Width of the model's output vector. */
+export function outputSize(model: Model): number {
+  const last = model.layers[model.layers.length - 1];
+  return last.type === 'dense' ? last.outputSize : last.hiddenSize;
+}
+
+export function parameterCount(model: Model): number {
+  let n = 0;
+  for (const l of model.layers) {
+    if (l.type === 'dense') n += l.w.data.length + l.b.data.length;
+    else n += l.wIh.data.length + l.wHh.data.length + l.bIh.data.length + l.bHh.data.length;
+  }
+  return n;
+}

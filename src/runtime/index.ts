@@ -1,0 +1,1 @@
+export { createSession, type Session, type StreamState } from './session.js';

@@ -1,0 +1,126 @@
+// createSession(model): one loaded model serving any number of streams. The model is
+// read-only; each stream's recurrent state lives in a StreamState the caller owns; the
+// scratch buffers below are allocated once, so a step allocates nothing.
+import { lstmStep, gruStep, rnnStep } from '../kernels/cells.js';
+import { denseForward } from '../kernels/dense.js';
+import { outputSize, type DenseLayer, type Model, type RecurrentLayer } from '../model/types.js';
+
+/** One stream's recurrent state: h (and c for LSTM) of every recurrent layer. */
+export interface StreamState {
+  /** All state floats in one array (h and c of each layer in order), for checkpoints. */
+  readonly buffer: Float32Array;
+  /** h of each recurrent layer: views into `buffer`. */
+  readonly h: readonly Float32Array[];
+  /** c of each recurrent layer (LSTM only, else null): views into `buffer`. */
+  readonly c: readonly (Float32Array | null)[];
+}
+
+export interface Session {
+  readonly model: Model;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  /** Floats in a StreamState's buffer. */
+  readonly stateSize: number;
+  createState(): StreamState;
+  /** Back to the all-zero initial state. */
+  reset(state: StreamState): void;
+  /**
+   * Advance `state` by one reading x [I] (raw, un-normalised values in the model's input
+   * order) and return y [O] (de-normalised). Writes y into `out` when given, else into a
+   * buffer the session owns and overwrites on the next call.
+   */
+  step(state: StreamState, x: ArrayLike<number>, out?: Float32Array): Float32Array;
+  /**
+   * Advance N streams by one reading each: xs [N, I] row-major -> ys [N, O]. Gives exactly
+   * the numbers of N single steps.
+   */
+  stepBatch(states: readonly StreamState[], xs: Float32Array, ys: Float32Array): void;
+}
+
+export function createSession(model: Model): Session {
+  const recurrent = model.layers.filter((l): l is RecurrentLayer => l.type !== 'dense');
+  const dense = model.layers.filter((l): l is DenseLayer => l.type === 'dense');
+  const I = model.inputs.names.length;
+  const O = outputSize(model);
+  const mean = model.inputs.mean.data;
+  const std = model.inputs.std.data;
+  const outMean = model.outputs.mean?.data;
+  const outStd = model.outputs.std?.data;
+
+  let stateSize = 0;
+  let maxGates = 0;
+  for (const l of recurrent) {
+    stateSize += l.type === 'lstm' ? 2 * l.hiddenSize : l.hiddenSize;
+    maxGates = Math.max(maxGates, (l.type === 'lstm' ? 4 : l.type === 'gru' ? 3 : 1) * l.hiddenSize);
+  }
+  const xn = new Float32Array(I);
+  const gates = new Float32Array(maxGates);
+  const gh = new Float32Array(maxGates);
+  const denseOut = dense.map((d) => new Float32Array(d.outputSize));
+  const ownOut = new Float32Array(O);
+
+  function createState(): StreamState {
+    const buffer = new Float32Array(stateSize);
+    const h: Float32Array[] = [];
+    const c: (Float32Array | null)[] = [];
+    let off = 0;
+    for (const l of recurrent) {
+      h.push(buffer.subarray(off, off + l.hiddenSize));
+      off += l.hiddenSize;
+      if (l.type === 'lstm') {
+        c.push(buffer.subarray(off, off + l.hiddenSize));
+        off += l.hiddenSize;
+      } else c.push(null);
+    }
+    return { buffer, h, c };
+  }
+
+  // Runs the layers on the normalised input in `xn`; returns the last layer's output buffer.
+  function forward(state: StreamState): Float32Array {
+    let cur: Float32Array = xn;
+    for (let k = 0; k < recurrent.length; k++) {
+      const l = recurrent[k];
+      const h = state.h[k];
+      if (l.type === 'lstm') lstmStep(h, state.c[k]!, gates, l, cur, h, state.c[k]!);
+      else if (l.type === 'gru') gruStep(h, gates, gh, l, cur, h);
+      else rnnStep(h, gates, l, cur, h);
+      cur = h;
+    }
+    for (let k = 0; k < dense.length; k++) {
+      denseForward(denseOut[k], dense[k], cur);
+      cur = denseOut[k];
+    }
+    return cur;
+  }
+
+  function writeOutput(y: Float32Array, out: Float32Array, offset: number): void {
+    if (outMean && outStd) for (let o = 0; o < O; o++) out[offset + o] = y[o] * outStd[o] + outMean[o];
+    else for (let o = 0; o < O; o++) out[offset + o] = y[o];
+  }
+
+  function step(state: StreamState, x: ArrayLike<number>, out: Float32Array = ownOut): Float32Array {
+    for (let i = 0; i < I; i++) xn[i] = (x[i] - mean[i]) / std[i];
+    writeOutput(forward(state), out, 0);
+    return out;
+  }
+
+  function stepBatch(states: readonly StreamState[], xs: Float32Array, ys: Float32Array): void {
+    const n = states.length;
+    if (xs.length < n * I || ys.length < n * O) {
+      throw new RangeError(`stepBatch: ${n} streams need xs of ${n * I} and ys of ${n * O} floats, got ${xs.length} and ${ys.length}`);
+    }
+    for (let s = 0; s < n; s++) {
+      const base = s * I;
+      for (let i = 0; i < I; i++) xn[i] = (xs[base + i] - mean[i]) / std[i];
+      writeOutput(forward(states[s]), ys, s * O);
+    }
+  }
+
+  return {
+    model, inputSize: I, outputSize: O, stateSize,
+    createState,
+    reset: (state) => state.buffer.fill(0),
+    step,
+    stepBatch,
+  };
+}
