@@ -1,0 +1,83 @@
+// `edge-rnn inspect MODEL`: what a model file holds, for people (table) or tools (--json).
+import type { Command } from 'commander';
+import { readModelFile } from '../../io/model-file.js';
+import { outputSize, parameterCount, type Layer, type Model, type Tensor } from '../../model/types.js';
+import { formatTable } from '../table.js';
+
+function tensorBytes(t: Tensor): number {
+  return t.dtype === 'f32' ? t.data.length * 4 : t.data.length + t.scale.length * 4;
+}
+
+function layerBytes(l: Layer): number {
+  return l.type === 'dense' ? tensorBytes(l.w) + tensorBytes(l.b) : tensorBytes(l.wIh) + tensorBytes(l.wHh) + tensorBytes(l.bIh) + tensorBytes(l.bHh);
+}
+
+function layerParams(l: Layer): number {
+  return l.type === 'dense' ? l.w.data.length + l.b.data.length : l.wIh.data.length + l.wHh.data.length + l.bIh.data.length + l.bHh.data.length;
+}
+
+function layerDtype(l: Layer): string {
+  return l.type === 'dense' ? l.w.dtype : l.wIh.dtype === l.wHh.dtype ? l.wIh.dtype : `${l.wIh.dtype}/${l.wHh.dtype}`;
+}
+
+export function describeModel(model: Model, fileBytes: number) {
+  return {
+    name: model.name,
+    modelVersion: model.modelVersion,
+    task: model.task,
+    inputs: [...model.inputs.names],
+    outputs: [...model.outputs.names],
+    ...(model.outputs.labels ? { labels: [...model.outputs.labels] } : {}),
+    ...(model.outputs.horizon ? { horizon: model.outputs.horizon } : {}),
+    outputSize: outputSize(model),
+    parameters: parameterCount(model),
+    fileBytes,
+    layers: model.layers.map((l) => ({
+      type: l.type,
+      inputSize: l.inputSize,
+      ...(l.type === 'dense' ? { outputSize: l.outputSize, activation: l.activation } : { hiddenSize: l.hiddenSize }),
+      ...(l.type === 'rnn' ? { activation: l.activation } : {}),
+      dtype: layerDtype(l),
+      parameters: layerParams(l),
+      weightBytes: layerBytes(l),
+    })),
+    meta: model.meta ?? {},
+  };
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description('show the layers, sizes, inputs, outputs and metadata of a model file')
+    .argument('<model>', 'model file (.msgpack)')
+    .option('--json', 'machine-readable output')
+    .action((path: string, opts: { json?: boolean }) => {
+      const { model, bytes } = readModelFile(path);
+      const d = describeModel(model, bytes.length);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(d) + '\n');
+        return;
+      }
+      const lines = [
+        `${d.name} v${d.modelVersion} (${d.task}${d.horizon ? `, ${d.horizon} steps ahead` : ''})`,
+        `inputs:  ${d.inputs.join(', ')}`,
+        `outputs: ${d.labels ? `${d.outputs.join(', ')} ∈ {${d.labels.join(', ')}}` : d.outputs.join(', ')}`,
+        `parameters: ${d.parameters}   file: ${d.fileBytes} bytes`,
+        '',
+        formatTable(
+          ['#', 'layer', 'in', 'out', 'activation', 'dtype', 'params', 'bytes'],
+          d.layers.map((l, i) => [
+            String(i), l.type, String(l.inputSize), String('hiddenSize' in l ? l.hiddenSize : l.outputSize),
+            'activation' in l ? String(l.activation) : l.type === 'lstm' ? 'σ/tanh' : l.type === 'gru' ? 'σ/tanh' : '',
+            l.dtype, String(l.parameters), String(l.weightBytes),
+          ]),
+        ),
+      ];
+      const meta = Object.entries(d.meta);
+      if (meta.length > 0) {
+        lines.push('', 'meta:');
+        for (const [k, v] of meta) lines.push(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+}
