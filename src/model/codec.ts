@@ -6,7 +6,8 @@ import { modelToWire, parseModel } from './wire.js';
 
 // Plain msgpack maps (no msgpackr records), so any msgpack library can read and write them.
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+// copyBuffers: bins (e.g. in meta) must not be views into the caller's buffer.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 
 /** Decode and validate a model file. Throws ModelFormatError, never a half-built model. */
 export function decodeModel(bytes: Uint8Array): Model {
@@ -14,7 +15,15 @@ export function decodeModel(bytes: Uint8Array): Model {
   try {
     raw = unpackr.unpack(bytes); // also refuses trailing bytes after the map
   } catch (e) {
-    throw new ModelFormatError('', `not a valid msgpack document (${(e as Error).message ?? e}); truncated or corrupt file?`);
+    // msgpackr marks reads past the end as `incomplete`; a value thrown by an extension need not be an Error.
+    const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof Error && (e as { incomplete?: boolean }).incomplete) {
+      throw new ModelFormatError('', `truncated: the data ends in the middle of a value (${bytes.length} bytes; ${message})`);
+    }
+    if (message.startsWith('Data read, but end of buffer not reached')) {
+      throw new ModelFormatError('', 'trailing bytes after the model map (concatenated or corrupt file?)');
+    }
+    throw new ModelFormatError('', `not a valid msgpack document (${message}); corrupt file?`);
   }
   return parseModel(raw);
 }
