@@ -1,0 +1,71 @@
+// Counters the stream operators bump and the health line / tests read. Plain numbers in
+// one object: cheap to bump on the hot path, easy to snapshot.
+
+/** The last `capacity` samples, for percentiles over a recent window. */
+export class LatencyWindow {
+  private readonly samples: Float64Array;
+  private next = 0;
+  private filled = 0;
+
+  constructor(readonly capacity = 4096) {
+    this.samples = new Float64Array(capacity);
+  }
+
+  add(ms: number): void {
+    this.samples[this.next] = ms;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.filled < this.capacity) this.filled++;
+  }
+
+  get count(): number {
+    return this.filled;
+  }
+
+  /** Nearest-rank percentile (q in 0..1) of the window, or NaN when empty. */
+  percentile(q: number): number {
+    if (this.filled === 0) return NaN;
+    const sorted = this.samples.slice(0, this.filled).sort();
+    const rank = Math.min(this.filled - 1, Math.max(0, Math.ceil(q * this.filled) - 1));
+    return sorted[rank];
+  }
+}
+
+export interface StreamCounters {
+  /** Messages that entered the stream. */
+  received: number;
+  /** Readings that parsed and had a device id. */
+  readings: number;
+  predictions: number;
+  deadLetters: number;
+  /** Dead letters by reason code. */
+  readonly deadByReason: Record<string, number>;
+  /** Duplicate or older `seq`, dropped. */
+  duplicates: number;
+  /** States reset because of a gap longer than resetAfter. */
+  resets: number;
+  /** States evicted because there were more than maxDevices devices. */
+  evictions: number;
+  /** Device states held right now. */
+  devices: number;
+  /** The largest number of device states ever held at once. */
+  peakDevices: number;
+  /** Calls of session.stepBatch, and readings stepped through it. */
+  batches: number;
+  batchedReadings: number;
+  /** Step latency in milliseconds per reading (when a clock is given). */
+  readonly stepLatency: LatencyWindow;
+}
+
+export function createCounters(): StreamCounters {
+  return {
+    received: 0, readings: 0, predictions: 0, deadLetters: 0, deadByReason: {},
+    duplicates: 0, resets: 0, evictions: 0, devices: 0, peakDevices: 0,
+    batches: 0, batchedReadings: 0,
+    stepLatency: new LatencyWindow(),
+  };
+}
+
+export function countDeadLetter(counters: StreamCounters, code: string): void {
+  counters.deadLetters++;
+  counters.deadByReason[code] = (counters.deadByReason[code] ?? 0) + 1;
+}

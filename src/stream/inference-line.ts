@@ -1,0 +1,28 @@
+// The whole live path, messages in -> messages out, shared by `run` (and by tests without
+// a network): parse, step per device, encode.
+import { pipe, type OperatorFunction } from 'rxjs';
+import type { Session } from '../runtime/session.js';
+import type { StreamCounters } from './counters.js';
+import type { DeviceTable } from './device-table.js';
+import type { Incoming, Outgoing } from './events.js';
+import { inferPerDevice } from './infer-per-device.js';
+import { parseReadings } from './parse-readings.js';
+import { toPredictions, type ToPredictionsOptions } from './to-predictions.js';
+
+export interface InferenceLineOptions extends ToPredictionsOptions {
+  readonly topics: readonly string[];
+  readonly maxBytes?: number;
+  readonly maxDevices?: number;
+  readonly resetAfterMs?: number;
+  readonly counters: StreamCounters;
+  readonly clock?: () => number;
+  readonly onTable?: (table: DeviceTable) => void;
+}
+
+export function inferenceLine(session: Session, options: InferenceLineOptions): OperatorFunction<Incoming, Outgoing> {
+  return pipe(
+    parseReadings({ inputNames: session.model.inputs.names, topics: options.topics, maxBytes: options.maxBytes, counters: options.counters }),
+    inferPerDevice(session, options),
+    toPredictions(session.model, options),
+  );
+}

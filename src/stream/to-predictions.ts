@@ -1,0 +1,48 @@
+// Terminal events -> messages to publish: predictions on their device's topic, dead
+// letters with the reason and the original topic, nothing for dropped duplicates.
+import { map, type OperatorFunction } from 'rxjs';
+import type { Model } from '../model/types.js';
+import { encodePrediction } from '../protocol/prediction.js';
+import { fillTopic } from '../protocol/topic.js';
+import type { Outgoing, StreamEvent } from './events.js';
+
+export interface ToPredictionsOptions {
+  /** e.g. `predictions/{device}` */
+  readonly predictionTopic: string;
+  /** e.g. `edge-rnn/{instance}/dead-letter` */
+  readonly deadLetterTopic: string;
+  readonly instance: string;
+  /** Bytes of the original payload copied into a dead letter (base64). */
+  readonly deadLetterPayloadBytes?: number;
+}
+
+const encoder = new TextEncoder();
+
+export function toPredictions(model: Model, options: ToPredictionsOptions): OperatorFunction<StreamEvent, Outgoing> {
+  const deadTopic = fillTopic(options.deadLetterTopic, { instance: options.instance });
+  const keep = options.deadLetterPayloadBytes ?? 1024;
+  return map((event): Outgoing => {
+    switch (event.kind) {
+      case 'prediction': {
+        const { device, reading } = event;
+        const payload = encodePrediction(model, { device, seq: reading.seq, ts: reading.ts ?? event.origin.receivedAt }, event.y);
+        return { topic: fillTopic(options.predictionTopic, { device, instance: options.instance }), payload, event };
+      }
+      case 'dead-letter': {
+        const raw = event.origin.payload;
+        const doc = {
+          reason: event.code,
+          message: event.message,
+          topic: event.origin.topic ?? null,
+          ...(event.device !== undefined ? { device: event.device } : {}),
+          receivedAt: event.origin.receivedAt,
+          ...(raw ? { bytes: raw.length, payload: Buffer.from(raw.subarray(0, keep)).toString('base64'), truncated: raw.length > keep } : {}),
+        };
+        return { topic: deadTopic, payload: encoder.encode(JSON.stringify(doc)), event };
+      }
+      default:
+        // A dropped duplicate (already predicted), or a reading that was never stepped.
+        return { topic: null, payload: null, event };
+    }
+  });
+}
