@@ -1,0 +1,166 @@
+// npm run bundle — the deployable artefact: one ESM file, dist/edge-rnn.mjs, with every
+// runtime dependency inside, for Node >= 18 (Raspberry Pi OS / Debian bookworm ship 18).
+// No native addon is loaded at run time, and test/build tooling can never slip in: the
+// build fails if it does. Prints the size and what takes it (from esbuild's metafile).
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'edge-rnn.mjs');
+
+/**
+ * Size budget for dist/edge-rnn.mjs (minified, bytes). The build fails above it so that a
+ * new dependency is a decision, not an accident. See docs/deploy.md for what takes it.
+ */
+export const SIZE_BUDGET_BYTES = 800 * 1024;
+
+/**
+ * Optional native addons that dependencies try to `require` inside try/catch and fall back
+ * from: msgpackr -> msgpackr-extract (faster string decoding), ws -> bufferutil and
+ * utf-8-validate. Each is replaced by a module that throws MODULE_NOT_FOUND, so the bundle
+ * always takes the pure-JS path and never looks into a node_modules on the device.
+ */
+export const NATIVE_OPTIONALS = ['msgpackr-extract', 'bufferutil', 'utf-8-validate'];
+
+/** Packages that must never be in the bundle (test runner, TS tooling, training-only deps). */
+export const FORBIDDEN = ['vitest', 'vite', 'tsx', 'typescript', 'esbuild', '@tensorflow', 'node-gyp-build', 'node-gyp-build-optional-packages', 'msgpackr-extract', '@msgpackr-extract', 'bufferutil', 'utf-8-validate'];
+
+// The entry: what bin/edge-rnn.mjs does through tsx in a checkout, without tsx.
+const ENTRY = `import { main } from './main.js';
+process.exitCode = await main(process.argv.slice(2));
+`;
+
+// Top of the file. CJS dependencies bundled into ESM call require() for Node built-ins
+// (esbuild emits __require, which needs a real require in scope): give them one.
+const BANNER = [
+  '#!/usr/bin/env node',
+  "import { createRequire as __edgeRnnCreateRequire } from 'node:module';",
+  'const require = __edgeRnnCreateRequire(import.meta.url);',
+].join('\n');
+
+const nativeStubs: Plugin = {
+  name: 'native-optionals',
+  setup(b) {
+    const filter = new RegExp(`^(${NATIVE_OPTIONALS.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'native-optional' }));
+    b.onLoad({ filter: /.*/, namespace: 'native-optional' }, (args) => ({
+      contents: `const e = new Error(${JSON.stringify(`Cannot find module '${args.path}' (native addon, left out of the edge-rnn bundle)`)}); e.code = 'MODULE_NOT_FOUND'; throw e;`,
+      loader: 'js',
+    }));
+  },
+};
+
+// RxJS's exports map sends the "node" condition to its CommonJS build, which esbuild cannot
+// tree-shake. Point rxjs imports at its ES2015 module build instead.
+const rxjsEsm: Plugin = {
+  name: 'rxjs-esm',
+  setup(b) {
+    const req = createRequire(join(ROOT, 'package.json'));
+    let dist: string | undefined;
+    b.onResolve({ filter: /^rxjs(\/.*)?$/ }, (args) => {
+      dist ??= join(dirname(req.resolve('rxjs/package.json')), 'dist', 'esm');
+      const sub = args.path.slice('rxjs'.length).replace(/^\//, '');
+      const path = sub === '' ? join(dist, 'index.js') : sub.startsWith('internal/') ? join(dist, `${sub}.js`) : join(dist, sub, 'index.js');
+      return { path };
+    });
+  },
+};
+
+export interface PackageShare {
+  name: string;
+  bytes: number;
+}
+
+export interface BundleReport {
+  outfile: string;
+  bytes: number;
+  gzipBytes: number;
+  mapBytes: number;
+  packages: PackageShare[];
+  inputs: string[];
+}
+
+/** `node_modules/@scope/pkg/...` -> `@scope/pkg`; our own files -> their src folder. */
+export function ownerOf(input: string): string {
+  const parts = input.split('/');
+  const nm = parts.lastIndexOf('node_modules');
+  if (nm >= 0) return parts[nm + 1].startsWith('@') ? `${parts[nm + 1]}/${parts[nm + 2]}` : parts[nm + 1];
+  if (input.startsWith('native-optional:')) return '(native stubs)';
+  if (parts[0] === 'src') return `src/${parts[1]}`;
+  return '(entry)';
+}
+
+function shares(meta: Metafile, outfile: string): PackageShare[] {
+  const key = Object.keys(meta.outputs).find((k) => resolve(ROOT, k) === outfile);
+  if (!key) throw new Error(`bundle: ${outfile} missing from metafile`);
+  const by = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(meta.outputs[key].inputs)) {
+    const owner = ownerOf(input);
+    by.set(owner, (by.get(owner) ?? 0) + bytesInOutput);
+  }
+  return [...by].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+/** Builds the bundle; throws if a forbidden package got in or the budget is exceeded. */
+export async function bundle(outfile = DEFAULT_OUTFILE): Promise<BundleReport> {
+  outfile = resolve(outfile);
+  const result = await build({
+    stdin: { contents: ENTRY, resolveDir: join(ROOT, 'src', 'cli'), sourcefile: 'edge-rnn-entry.ts', loader: 'ts' },
+    bundle: true,
+    outfile,
+    platform: 'node',
+    target: 'node18',
+    format: 'esm',
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'linked',
+    banner: { js: BANNER },
+    plugins: [nativeStubs, rxjsEsm],
+    metafile: true,
+    logLevel: 'warning',
+    absWorkingDir: ROOT,
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  const bad = inputs.filter((i) => FORBIDDEN.includes(ownerOf(i)));
+  if (bad.length) throw new Error(`bundle: forbidden packages in the bundle:\n  ${bad.join('\n  ')}`);
+  const code = readFileSync(outfile);
+  const report: BundleReport = {
+    outfile,
+    bytes: code.length,
+    gzipBytes: gzipSync(code, { level: 9 }).length,
+    mapBytes: readFileSync(`${outfile}.map`).length,
+    packages: shares(result.metafile, outfile),
+    inputs,
+  };
+  if (report.bytes > SIZE_BUDGET_BYTES) {
+    throw new Error(`bundle: ${report.bytes} bytes is over the ${SIZE_BUDGET_BYTES}-byte budget (scripts/bundle.ts); see what takes it:\n${formatReport(report)}`);
+  }
+  return report;
+}
+
+const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+
+export function formatReport(r: BundleReport): string {
+  const lines = [
+    `${relative(process.cwd(), r.outfile) || r.outfile}: ${kib(r.bytes)} (gzip ${kib(r.gzipBytes)}), source map ${kib(r.mapBytes)}; budget ${kib(SIZE_BUDGET_BYTES)}`,
+    'what takes it (minified bytes in the output, by package):',
+  ];
+  for (const p of r.packages) {
+    lines.push(`  ${p.name.padEnd(28)} ${kib(p.bytes).padStart(10)}  ${((100 * p.bytes) / r.bytes).toFixed(1).padStart(5)}%`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  try {
+    const report = await bundle(process.argv[2] ?? DEFAULT_OUTFILE);
+    console.log(formatReport(report));
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exitCode = 1;
+  }
+}
