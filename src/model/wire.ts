@@ -200,7 +200,7 @@ function parseLayers(v: unknown, inputSize: number): { layers: Layer[]; width: n
   return { layers, width };
 }
 
-function parseOutputs(v: unknown, task: Model['task'], width: number, last: Layer): ModelOutputs {
+function parseOutputs(v: unknown, task: Model['task'], width: number, last: Layer, lastIndex: number): ModelOutputs {
   const o = obj(v, 'outputs');
   const names = strList(get(o, 'names', 'outputs'), 'outputs.names');
   const rawMean = optional(o, 'mean');
@@ -213,14 +213,16 @@ function parseOutputs(v: unknown, task: Model['task'], width: number, last: Laye
     const labels = strList(rawLabels, 'outputs.labels');
     if (labels.length !== width) fail('outputs.labels', `${labels.length} labels for ${width} output units`);
     if (last.type !== 'dense' || last.activation !== 'softmax') {
-      fail('layers', 'a classification model must end in a dense layer with softmax activation');
+      const at = `layers[${lastIndex}].${last.type === 'dense' ? 'activation' : 'type'}`;
+      fail(at, 'a classification model must end in a dense layer with softmax activation');
     }
     if (rawMean !== undefined || rawStd !== undefined) fail('outputs.mean', 'classification outputs are not de-normalised');
     return { names, labels, ...(horizon ? { horizon } : {}) };
   }
   if (rawLabels !== undefined) fail('outputs.labels', 'only classification models have labels');
   if (names.length !== width) fail('outputs.names', `${names.length} names for ${width} outputs`);
-  if ((rawMean === undefined) !== (rawStd === undefined)) fail('outputs', 'mean and std go together');
+  if (rawMean === undefined && rawStd !== undefined) fail('outputs.mean', 'missing (outputs.std is given; mean and std go together)');
+  if (rawStd === undefined && rawMean !== undefined) fail('outputs.std', 'missing (outputs.mean is given; mean and std go together)');
   const out: { -readonly [K in keyof ModelOutputs]: ModelOutputs[K] } = { names };
   if (rawMean !== undefined) {
     out.mean = parseF32(rawMean, 'outputs.mean', [width]);
@@ -258,7 +260,7 @@ export function parseModel(raw: unknown): Model {
   checkPositive(inputs.std, 'inputs.std');
 
   const { layers, width } = parseLayers(get(m, 'layers', ''), names.length);
-  const outputs = parseOutputs(get(m, 'outputs', ''), task, width, layers[layers.length - 1]);
+  const outputs = parseOutputs(get(m, 'outputs', ''), task, width, layers[layers.length - 1], layers.length - 1);
   const rawMeta = optional(m, 'meta');
   const meta = rawMeta === undefined ? undefined : obj(rawMeta, 'meta');
   return {
