@@ -7,6 +7,7 @@ import { ModelFormatError } from '../model/errors.js';
 import { CliError } from './errors.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
+import { registerRun } from './commands/run.js';
 import { registerKeygen } from './commands/keygen.js';
 
 export const VERSION = '0.1.0';
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerInspect, registerPredict, registerKeygen]) register(program);
+  for (const register of [registerInspect, registerPredict, registerKeygen, registerRun]) register(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -1,0 +1,50 @@
+// The periodic one-line health summary: rates since the last line, devices, dead
+// letters, step latency p50/p99 over the recent window.
+import type { StreamCounters } from '../stream/counters.js';
+
+export interface HealthSnapshot {
+  readonly readingsPerS: number;
+  readonly predictionsPerS: number;
+  readonly devices: number;
+  readonly deadLetters: number;
+  readonly duplicates: number;
+  readonly resets: number;
+  readonly evictions: number;
+  /** Step latency in microseconds (NaN before the first step). */
+  readonly stepP50Us: number;
+  readonly stepP99Us: number;
+}
+
+/** Returns a function that snapshots the counters, with rates over the time since its last call. */
+export function healthMeter(counters: StreamCounters, now: () => number): () => HealthSnapshot {
+  let lastT = now();
+  let lastReceived = counters.received;
+  let lastPredictions = counters.predictions;
+  return () => {
+    const t = now();
+    const dt = Math.max(1e-3, (t - lastT) / 1000);
+    const snap: HealthSnapshot = {
+      readingsPerS: (counters.received - lastReceived) / dt,
+      predictionsPerS: (counters.predictions - lastPredictions) / dt,
+      devices: counters.devices,
+      deadLetters: counters.deadLetters,
+      duplicates: counters.duplicates,
+      resets: counters.resets,
+      evictions: counters.evictions,
+      stepP50Us: counters.stepLatency.percentile(0.5) * 1000,
+      stepP99Us: counters.stepLatency.percentile(0.99) * 1000,
+    };
+    lastT = t;
+    lastReceived = counters.received;
+    lastPredictions = counters.predictions;
+    return snap;
+  };
+}
+
+export function formatHealth(h: HealthSnapshot): string {
+  const us = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(0)}µs`);
+  return (
+    `health: ${h.readingsPerS.toFixed(1)} readings/s, ${h.predictionsPerS.toFixed(1)} predictions/s, ` +
+    `${h.devices} devices, ${h.deadLetters} dead letters, step p50 ${us(h.stepP50Us)} p99 ${us(h.stepP99Us)}`
+  );
+}
