@@ -1,0 +1,218 @@
+// From parsed columns to training series: one series per device (never mixed), a
+// time-ordered validation split at the end of each device's series, normalisation
+// statistics from the training split only, and the per-step targets.
+import { TrainDataError } from './errors.js';
+
+export type TaskSpec =
+  | {
+    readonly task: 'regression';
+    /** Target column names and values (one array per column, one value per row). */
+    readonly targetNames: readonly string[];
+    readonly targets: readonly (ArrayLike<number>)[];
+    /** Forecast the targets this many steps ahead (>= 1). */
+    readonly horizon: number;
+  }
+  | {
+    readonly task: 'classification';
+    readonly labelName: string;
+    /** The label of each row (as text, e.g. "0", "1"). */
+    readonly labels: readonly string[];
+  };
+
+export interface DatasetInput {
+  readonly inputNames: readonly string[];
+  /** One array per input column, one value per row, rows in time order within a device. */
+  readonly inputs: readonly (ArrayLike<number>)[];
+  /** Device of each row; absent: all rows are one series. */
+  readonly devices?: readonly string[];
+  readonly target: TaskSpec;
+  /** Fraction of each device's series kept for validation (its last part), 0 < val < 1. */
+  readonly valFraction: number;
+  /** Truncated-BPTT window; every device's training part must hold at least one. */
+  readonly seqLen: number;
+}
+
+export interface Series {
+  readonly device: string;
+  /** Steps (rows) in this device's series. */
+  readonly n: number;
+  /** Steps [0, trainEnd) are the training part; [trainEnd, n) validation. */
+  readonly trainEnd: number;
+  /** Normalised inputs [n, I], computed exactly as the runtime does: f32((x - mean) / std). */
+  readonly x: Float32Array;
+  /** Regression: normalised target of step t [n, O] (the targets' values at t + horizon). */
+  readonly y: Float32Array;
+  /** Regression: raw target columns at step t [n, O] (metrics, persistence baseline). */
+  readonly raw: Float64Array;
+  /** Classification: class index of step t [n]. */
+  readonly cls: Int32Array;
+}
+
+export interface Dataset {
+  readonly task: 'regression' | 'classification';
+  readonly inputNames: readonly string[];
+  /** Regression: target names; classification: [label column]. */
+  readonly outputNames: readonly string[];
+  /** Classification: class labels in output order. */
+  readonly labels?: readonly string[];
+  /** Steps between input and target: the horizon (regression) or 0 (classification). */
+  readonly shift: number;
+  readonly inputMean: Float32Array;
+  readonly inputStd: Float32Array;
+  readonly targetMean?: Float32Array;
+  readonly targetStd?: Float32Array;
+  /** Classification: training-split count of each class. */
+  readonly classCounts?: readonly number[];
+  readonly series: readonly Series[];
+  readonly valFraction: number;
+  readonly rows: number;
+  readonly trainSteps: number;
+  readonly valSteps: number;
+}
+
+/** Output width: targets (regression) or classes (classification). */
+export function outputWidth(d: Dataset): number {
+  return d.task === 'regression' ? d.outputNames.length : d.labels!.length;
+}
+
+/** Whether step t of s has a training target (input and target both in the training part). */
+export function isTrainStep(s: Series, shift: number, t: number): boolean {
+  return t + shift < s.trainEnd;
+}
+
+/** Whether step t of s is a validation step (in the validation part, target within the series). */
+export function isValStep(s: Series, shift: number, t: number): boolean {
+  return t >= s.trainEnd && t + shift < s.n;
+}
+
+function sortLabels(values: Iterable<string>): string[] {
+  const list = [...new Set(values)];
+  const numeric = list.every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
+  return numeric ? list.sort((a, b) => Number(a) - Number(b)) : list.sort();
+}
+
+/** Mean and population std over the training rows of each column, rounded to f32 as stored. */
+function trainStats(
+  columns: readonly (ArrayLike<number>)[], names: readonly string[], groups: readonly number[][],
+  trainEnds: readonly number[], what: string,
+): { mean: Float32Array; std: Float32Array } {
+  const mean = new Float32Array(columns.length);
+  const std = new Float32Array(columns.length);
+  columns.forEach((col, c) => {
+    let n = 0, sum = 0;
+    groups.forEach((rows, g) => { for (let t = 0; t < trainEnds[g]; t++) { sum += col[rows[t]]; n++; } });
+    const m = sum / n;
+    let ss = 0;
+    groups.forEach((rows, g) => { for (let t = 0; t < trainEnds[g]; t++) { const d = col[rows[t]] - m; ss += d * d; } });
+    const sd = Math.sqrt(ss / n);
+    // Relative to the mean's size: float noise in a constant column must count as constant.
+    if (!(sd > 1e-9 * Math.max(1, Math.abs(m)))) {
+      throw new TrainDataError(
+        `${what} column "${names[c]}" is constant on the training split (std 0, every value ${m}): it carries no information; leave it out`,
+      );
+    }
+    mean[c] = m;
+    std[c] = sd;
+  });
+  return { mean, std };
+}
+
+export function buildDataset(input: DatasetInput): Dataset {
+  const { inputNames, inputs, target, valFraction, seqLen } = input;
+  const rows = inputs.length > 0 ? inputs[0].length : 0;
+  if (inputNames.length === 0 || inputNames.length !== inputs.length) throw new TrainDataError('need at least one input column, each with a name');
+  if (!(valFraction > 0 && valFraction < 1)) throw new TrainDataError(`--val must be a fraction between 0 and 1 (exclusive), got ${valFraction}`);
+  if (!(Number.isInteger(seqLen) && seqLen >= 1)) throw new TrainDataError(`--seq-len must be a positive integer, got ${seqLen}`);
+  const shift = target.task === 'regression' ? target.horizon : 0;
+  if (target.task === 'regression' && !(Number.isInteger(shift) && shift >= 1)) {
+    throw new TrainDataError(`--horizon must be a positive integer, got ${shift}`);
+  }
+  const all = target.task === 'regression' ? [...inputs, ...target.targets] : inputs;
+  const allNames = target.task === 'regression' ? [...inputNames, ...target.targetNames] : inputNames;
+  all.forEach((col, c) => {
+    if (col.length !== rows) throw new TrainDataError(`column "${allNames[c]}" has ${col.length} values, expected ${rows}`);
+    for (let r = 0; r < rows; r++) {
+      if (!Number.isFinite(col[r])) throw new TrainDataError(`row ${r + 1}, column "${allNames[c]}": ${col[r]} is not a finite number`);
+    }
+  });
+
+  // Group rows by device, in first-seen order; rows keep their file order inside a device.
+  const groups = new Map<string, number[]>();
+  for (let r = 0; r < rows; r++) {
+    const dev = input.devices ? input.devices[r] : '';
+    let g = groups.get(dev);
+    if (!g) groups.set(dev, (g = []));
+    g.push(r);
+  }
+  const devices = [...groups.keys()];
+  const rowGroups = [...groups.values()];
+  const trainEnds = rowGroups.map((g, i) => {
+    const n = g.length;
+    const trainEnd = n - Math.floor(n * valFraction);
+    const name = devices[i] === '' ? 'the data' : `device "${devices[i]}"`;
+    const needTrain = seqLen + shift;
+    if (trainEnd < needTrain || n - trainEnd < shift + 1) {
+      const need = Math.max(needTrain + shift + 1, Math.ceil((needTrain) / (1 - valFraction)));
+      throw new TrainDataError(
+        `${name} has ${n} rows: too few for --seq-len ${seqLen}` + (shift ? ` and horizon ${shift}` : '') +
+        ` with --val ${valFraction} (its training part must hold at least ${needTrain} rows and its validation part ${shift + 1}; about ${need} rows needed)`,
+      );
+    }
+    return trainEnd;
+  });
+
+  const { mean: inputMean, std: inputStd } = trainStats(inputs, inputNames, rowGroups, trainEnds, 'input');
+  let targetMean: Float32Array | undefined, targetStd: Float32Array | undefined;
+  let labels: string[] | undefined, classCounts: number[] | undefined;
+  if (target.task === 'regression') {
+    ({ mean: targetMean, std: targetStd } = trainStats(target.targets, target.targetNames, rowGroups, trainEnds, 'target'));
+  } else {
+    if (target.labels.length !== rows) throw new TrainDataError(`label column "${target.labelName}" has ${target.labels.length} values, expected ${rows}`);
+    labels = sortLabels(target.labels);
+    if (labels.length < 2) throw new TrainDataError(`label column "${target.labelName}" has a single class (${labels[0]}): nothing to classify`);
+    classCounts = labels.map(() => 0);
+    const index = new Map(labels.map((l, i) => [l, i]));
+    rowGroups.forEach((g, i) => { for (let t = 0; t < trainEnds[i]; t++) classCounts![index.get(target.labels[g[t]])!]++; });
+  }
+
+  const I = inputNames.length;
+  const O = target.task === 'regression' ? target.targetNames.length : 0;
+  const labelIndex = labels ? new Map(labels.map((l, i) => [l, i])) : undefined;
+  let trainSteps = 0, valSteps = 0;
+  const series: Series[] = rowGroups.map((g, si) => {
+    const n = g.length;
+    const x = new Float32Array(n * I);
+    for (let t = 0; t < n; t++) {
+      for (let i = 0; i < I; i++) x[t * I + i] = (inputs[i][g[t]] - inputMean[i]) / inputStd[i];
+    }
+    const y = new Float32Array(n * O);
+    const raw = new Float64Array(n * O);
+    const cls = new Int32Array(target.task === 'classification' ? n : 0);
+    if (target.task === 'regression') {
+      for (let t = 0; t < n; t++) {
+        for (let o = 0; o < O; o++) {
+          raw[t * O + o] = target.targets[o][g[t]];
+          if (t + shift < n) y[t * O + o] = (target.targets[o][g[t + shift]] - targetMean![o]) / targetStd![o];
+        }
+      }
+    } else {
+      for (let t = 0; t < n; t++) cls[t] = labelIndex!.get(target.labels[g[t]])!;
+    }
+    const s: Series = { device: devices[si], n, trainEnd: trainEnds[si], x, y, raw, cls };
+    for (let t = 0; t < n; t++) {
+      if (isTrainStep(s, shift, t)) trainSteps++;
+      else if (isValStep(s, shift, t)) valSteps++;
+    }
+    return s;
+  });
+
+  return {
+    task: target.task,
+    inputNames: [...inputNames],
+    outputNames: target.task === 'regression' ? [...target.targetNames] : [target.labelName],
+    ...(labels ? { labels, classCounts } : {}),
+    shift, inputMean, inputStd,
+    ...(targetMean ? { targetMean, targetStd } : {}),
+    series, valFraction, rows, trainSteps, valSteps,
+  };
+}

@@ -1,0 +1,95 @@
+// Validation metrics in the data's own units, computed from de-normalised predictions.
+import { isValStep, type Dataset } from './dataset.js';
+
+export interface TargetMetrics {
+  readonly name: string;
+  readonly rmse: number;
+  readonly mae: number;
+  /** Persistence baseline: predict that the value `horizon` steps ahead equals the last one observed. */
+  readonly persistenceRmse: number;
+  readonly persistenceMae: number;
+  /** 1 - rmse / persistenceRmse: the share of the baseline's RMSE the model removes (> 0: better). */
+  readonly rmseImprovement: number;
+}
+
+export interface RegressionMetrics {
+  readonly task: 'regression';
+  readonly horizon: number;
+  readonly steps: number;
+  readonly targets: readonly TargetMetrics[];
+}
+
+export interface ClassMetrics {
+  readonly label: string;
+  readonly support: number;
+  /** null when undefined (no step predicted / present in this class). */
+  readonly precision: number | null;
+  readonly recall: number | null;
+  readonly f1: number | null;
+}
+
+export interface ClassificationMetrics {
+  readonly task: 'classification';
+  readonly steps: number;
+  readonly accuracy: number;
+  readonly classes: readonly ClassMetrics[];
+  /** confusion[true][predicted], counts of validation steps. */
+  readonly confusion: readonly (readonly number[])[];
+}
+
+export type Metrics = RegressionMetrics | ClassificationMetrics;
+
+/**
+ * Metrics over the validation steps. `predict(s)` gives a series' model outputs [n, O]:
+ * de-normalised forecasts (regression) or class probabilities (classification).
+ */
+export function validationMetrics(ds: Dataset, predict: (seriesIndex: number) => ArrayLike<number>): Metrics {
+  if (ds.task === 'regression') {
+    const O = ds.outputNames.length, k = ds.shift;
+    const se = new Float64Array(O), ae = new Float64Array(O), pse = new Float64Array(O), pae = new Float64Array(O);
+    let steps = 0;
+    ds.series.forEach((s, si) => {
+      const y = predict(si);
+      for (let t = s.trainEnd; t < s.n; t++) {
+        if (!isValStep(s, k, t)) continue;
+        steps++;
+        for (let o = 0; o < O; o++) {
+          const truth = s.raw[(t + k) * O + o];
+          const e = y[t * O + o] - truth, p = s.raw[t * O + o] - truth;
+          se[o] += e * e; ae[o] += Math.abs(e); pse[o] += p * p; pae[o] += Math.abs(p);
+        }
+      }
+    });
+    const targets = ds.outputNames.map((name, o) => {
+      const rmse = Math.sqrt(se[o] / steps), persistenceRmse = Math.sqrt(pse[o] / steps);
+      return {
+        name, rmse, mae: ae[o] / steps, persistenceRmse, persistenceMae: pae[o] / steps,
+        rmseImprovement: persistenceRmse > 0 ? 1 - rmse / persistenceRmse : 0,
+      };
+    });
+    return { task: 'regression', horizon: k, steps, targets };
+  }
+  const C = ds.labels!.length;
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  let steps = 0, correct = 0;
+  ds.series.forEach((s, si) => {
+    const p = predict(si);
+    for (let t = s.trainEnd; t < s.n; t++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (p[t * C + c] > p[t * C + best]) best = c;
+      confusion[s.cls[t]][best]++;
+      steps++;
+      if (best === s.cls[t]) correct++;
+    }
+  });
+  const classes = ds.labels!.map((label, c) => {
+    const tp = confusion[c][c];
+    const support = confusion[c].reduce((a, b) => a + b, 0);
+    const predicted = confusion.reduce((a, row) => a + row[c], 0);
+    const precision = predicted > 0 ? tp / predicted : null;
+    const recall = support > 0 ? tp / support : null;
+    const f1 = precision !== null && recall !== null ? (precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0) : null;
+    return { label, support, precision, recall, f1 };
+  });
+  return { task: 'classification', steps, accuracy: steps ? correct / steps : 0, classes, confusion };
+}

@@ -1,0 +1,252 @@
+// The training loop: truncated BPTT over per-device lanes, Adam, global-norm clipping,
+// early stopping on validation loss with the best weights kept. Pure compute: no clock,
+// no I/O; progress goes to a callback. Same dataset, options and seed give the same bits.
+import type { FloatArray } from '../kernels/cells-backward.js';
+import { initModel, seededRandom } from '../model/init.js';
+import { tensorF32 } from '../model/tensor.js';
+import type { Layer, Model, RecurrentType, RnnActivation } from '../model/types.js';
+import { createAdam } from './adam.js';
+import { clipGlobalNorm } from './clip.js';
+import { isTrainStep, isValStep, outputWidth, type Dataset, type Series } from './dataset.js';
+import { inverseFrequencyWeights, mseLoss, softmaxCrossEntropyLoss } from './loss.js';
+import { validationMetrics, type Metrics } from './metrics.js';
+import { createNetwork, type Network } from './network.js';
+
+export interface TrainOptions {
+  readonly name: string;
+  readonly cell: RecurrentType;
+  readonly hidden: number;
+  readonly layers: number;
+  readonly rnnActivation?: RnnActivation;
+  /** Truncated-BPTT window (steps). */
+  readonly seqLen: number;
+  /** Lanes (contiguous stretches of a device's series) per gradient step. */
+  readonly batch: number;
+  readonly epochs: number;
+  readonly lr: number;
+  /** Global gradient-norm cap; 0 disables. */
+  readonly clip: number;
+  /** Stop after this many epochs without a better validation loss; 0: never stop early. */
+  readonly patience: number;
+  readonly seed: number;
+  /** Classification: weigh classes by inverse training frequency (default true). */
+  readonly classWeights?: boolean;
+  /** Shuffle the lanes' order each epoch (default true). */
+  readonly shuffle?: boolean;
+}
+
+export interface EpochStats {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly valLoss: number;
+}
+
+export type TrainEvent =
+  | { readonly type: 'start'; readonly epochs: number; readonly stepsPerEpoch: number; readonly parameters: number }
+  | { readonly type: 'batch'; readonly epoch: number; readonly step: number; readonly steps: number; readonly loss: number }
+  | { readonly type: 'epoch'; readonly stats: EpochStats; readonly bestEpoch: number; readonly improved: boolean }
+  | { readonly type: 'stop'; readonly epoch: number; readonly reason: 'epochs' | 'patience' };
+
+export interface TrainResult {
+  /** The model with the best validation weights, normalisation and outputs filled in; no meta. */
+  readonly model: Model;
+  readonly history: readonly EpochStats[];
+  readonly bestEpoch: number;
+  readonly bestValLoss: number;
+  readonly epochsRun: number;
+  readonly stoppedEarly: boolean;
+  readonly metrics: Metrics;
+  /** Classification: the loss weight of each class (all 1 when disabled). */
+  readonly classWeights?: readonly number[];
+  readonly parameters: number;
+}
+
+interface Lane {
+  readonly s: Series;
+  readonly start: number;
+  readonly end: number;
+  readonly state: FloatArray;
+}
+
+/** The untrained model a run starts from: initModel, seeded. */
+export function initialModel(ds: Dataset, o: TrainOptions): Model {
+  const O = outputWidth(ds);
+  return initModel({
+    name: o.name, task: ds.task, inputs: ds.inputNames, outputs: ds.outputNames,
+    ...(ds.labels ? { labels: ds.labels } : {}),
+    ...(ds.task === 'regression' ? { horizon: ds.shift } : {}),
+    cell: o.cell, hiddenSizes: new Array<number>(o.layers).fill(o.hidden),
+    ...(o.rnnActivation ? { rnnActivation: o.rnnActivation } : {}),
+    dense: [{ size: O, activation: ds.task === 'regression' ? 'linear' : 'softmax' }],
+  }, o.seed);
+}
+
+/** The trained network's weights as a model, with the dataset's normalisation and outputs. */
+export function exportModel(net: Network, ds: Dataset, base: Model): Model {
+  const copy = (t: { readonly shape: readonly number[]; readonly data: ArrayLike<number> }) => tensorF32(t.shape, t.data);
+  const layers = net.layers.map((l): Layer => {
+    if (l.type === 'dense') return { ...l, w: copy(l.w), b: copy(l.b) };
+    return { ...l, wIh: copy(l.wIh), wHh: copy(l.wHh), bIh: copy(l.bIh), bHh: copy(l.bHh) };
+  });
+  const I = ds.inputNames.length, O = ds.outputNames.length;
+  return {
+    ...base,
+    inputs: { names: [...ds.inputNames], mean: tensorF32([I], ds.inputMean), std: tensorF32([I], ds.inputStd) },
+    outputs: ds.task === 'regression'
+      ? { names: [...ds.outputNames], mean: tensorF32([O], ds.targetMean!), std: tensorF32([O], ds.targetStd!), horizon: ds.shift }
+      : { names: [...ds.outputNames], labels: [...ds.labels!] },
+    layers,
+  };
+}
+
+/**
+ * Model outputs for every step of series `s` from the zero state, de-normalised exactly as
+ * the runtime session does (regression: f32(y' · std + mean); classification: probabilities).
+ */
+export function predictSeries(net: Network, ds: Dataset, s: Series, out: Float32Array): Float32Array {
+  net.runSeries(out, s.x, s.n);
+  if (ds.task === 'regression') {
+    const O = ds.outputNames.length, mean = ds.targetMean!, std = ds.targetStd!;
+    for (let t = 0; t < s.n; t++) for (let o = 0; o < O; o++) out[t * O + o] = out[t * O + o] * std[o] + mean[o];
+  }
+  return out;
+}
+
+/** Cuts each device's training part into `perDevice` contiguous lanes. */
+function makeLanes(ds: Dataset, perDevice: number, T: number, stateSize: number): Lane[] {
+  const lanes: Lane[] = [];
+  for (const s of ds.series) {
+    const k = Math.min(perDevice, Math.max(1, Math.floor(s.trainEnd / T))); // lanes of >= one window
+
+    const len = Math.ceil(s.trainEnd / k);
+    for (let a = 0; a < s.trainEnd; a += len) lanes.push({ s, start: a, end: Math.min(a + len, s.trainEnd), state: new Float32Array(stateSize) });
+  }
+  return lanes;
+}
+
+export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainResult {
+  const base = initialModel(ds, o);
+  const T = o.seqLen;
+  const net = createNetwork(base, T, 'f32');
+  const O = net.outputSize, I = net.inputSize;
+  const classification = ds.task === 'classification';
+  const weights = classification
+    ? (o.classWeights ?? true) ? inverseFrequencyWeights(ds.classCounts!) : ds.labels!.map(() => 1)
+    : [];
+  const shift = ds.shift;
+
+  const lanes = makeLanes(ds, Math.max(1, Math.ceil(o.batch / ds.series.length)), T, net.stateSize);
+  const windows = Math.max(...lanes.map((l) => Math.ceil((l.end - l.start) / T)));
+  const groups = Math.ceil(lanes.length / o.batch);
+  const stepsPerEpoch = windows * groups;
+  const rand = seededRandom((o.seed ^ 0x5bd1e995) >>> 0);
+  const adam = createAdam(net.params.length, { lr: o.lr });
+  const dOut = new Float64Array(T * O);
+  const best = new Float32Array(net.params.length);
+  best.set(net.params);
+  const maxN = Math.max(...ds.series.map((s) => s.n));
+  const evalOut = new Float32Array(maxN * O);
+
+  /** Weighted loss averaged over the validation steps, with the same weights as training. */
+  function validationLoss(): number {
+    let sum = 0, count = 0;
+    for (const s of ds.series) {
+      net.runSeries(evalOut, s.x, s.n);
+      for (let t = s.trainEnd; t < s.n; t++) {
+        if (!isValStep(s, shift, t)) continue;
+        count++;
+        sum += classification
+          ? softmaxCrossEntropyLoss(dOut, 0, evalOut, t * O, s.cls[t], O, weights[s.cls[t]], 1)
+          : mseLoss(dOut, 0, evalOut, t * O, s.y, t * O, O, 1);
+      }
+    }
+    return sum / count;
+  }
+
+  onEvent({ type: 'start', epochs: o.epochs, stepsPerEpoch, parameters: net.params.length });
+  const history: EpochStats[] = [];
+  let bestLoss = Infinity, bestEpoch = 0, since = 0, stoppedEarly = false;
+  const order = lanes.map((_, i) => i);
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    for (const l of lanes) l.state.fill(0);
+    if (o.shuffle ?? true) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+    }
+    let epochSum = 0, epochCount = 0, step = 0;
+    for (let w = 0; w < windows; w++) {
+      for (let g = 0; g < groups; g++) {
+        step++;
+        // Steps with a target in this batch, so the loss is a mean over them.
+        let count = 0;
+        for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
+          const l = lanes[order[b]];
+          const a = l.start + w * T;
+          if (a >= l.end) continue;
+          count += Math.max(0, Math.min(l.end, a + T, l.s.trainEnd - shift) - a);
+        }
+        let batchSum = 0;
+        if (count > 0) {
+          for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
+            const l = lanes[order[b]];
+            const a = l.start + w * T;
+            if (a >= l.end) continue;
+            const steps = Math.min(T, l.end - a);
+            const y = net.forwardWindow(l.state, l.s.x, a * I, steps);
+            for (let t = 0; t < steps; t++) {
+              const st = a + t;
+              if (!isTrainStep(l.s, shift, st)) {
+                for (let k = 0; k < O; k++) dOut[t * O + k] = 0;
+                continue;
+              }
+              batchSum += classification
+                ? softmaxCrossEntropyLoss(dOut, t * O, y, t * O, l.s.cls[st], O, weights[l.s.cls[st]], 1 / count)
+                : mseLoss(dOut, t * O, y, t * O, l.s.y, st * O, O, 1 / count);
+            }
+            net.backwardWindow(dOut, steps, classification);
+          }
+          clipGlobalNorm(net.grads, o.clip);
+          adam.step(net.params, net.grads);
+          net.grads.fill(0);
+          epochSum += batchSum * count;
+          epochCount += count;
+        } else {
+          // Nothing to learn from here (targets past the training part), but carry the state.
+          for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
+            const l = lanes[order[b]];
+            const a = l.start + w * T;
+            if (a < l.end) net.forwardWindow(l.state, l.s.x, a * I, Math.min(T, l.end - a));
+          }
+        }
+        onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
+      }
+    }
+    const stats: EpochStats = { epoch, trainLoss: epochSum / epochCount, valLoss: validationLoss() };
+    history.push(stats);
+    const improved = stats.valLoss < bestLoss;
+    if (improved) {
+      bestLoss = stats.valLoss;
+      bestEpoch = epoch;
+      best.set(net.params);
+      since = 0;
+    } else since++;
+    onEvent({ type: 'epoch', stats, bestEpoch, improved });
+    if (o.patience > 0 && since >= o.patience && epoch < o.epochs) {
+      stoppedEarly = true;
+      onEvent({ type: 'stop', epoch, reason: 'patience' });
+      break;
+    }
+    if (epoch === o.epochs) onEvent({ type: 'stop', epoch, reason: 'epochs' });
+  }
+
+  net.params.set(best);
+  const metrics = validationMetrics(ds, (si) => predictSeries(net, ds, ds.series[si], evalOut));
+  return {
+    model: exportModel(net, ds, base),
+    history, bestEpoch, bestValLoss: bestLoss, epochsRun: history.length, stoppedEarly, metrics,
+    ...(classification ? { classWeights: weights } : {}),
+    parameters: net.params.length,
+  };
+}
