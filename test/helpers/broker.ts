@@ -1,0 +1,142 @@
+// A real MQTT broker for tests: Mosquitto from its binary on a free loopback port with a
+// temporary config and data folder, or the embedded aedes broker when the binary is
+// missing (aedes speaks MQTT 3.1.1 only; CI runs Mosquitto).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestBroker {
+  readonly kind: 'mosquitto' | 'aedes';
+  readonly port: number;
+  readonly url: string;
+  /** The newest MQTT version the broker speaks. */
+  readonly mqttVersion: 4 | 5;
+  /** Stop the broker (its persistence survives) ... */
+  stop(): Promise<void>;
+  /** ... and start it again on the same port. */
+  start(): Promise<void>;
+  /** Stop for good and remove the data folder. */
+  close(): Promise<void>;
+}
+
+const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/local/bin/mosquitto', '/opt/homebrew/sbin/mosquitto'];
+
+export function mosquittoPath(): string | null {
+  if (process.env.EDGE_RNN_TEST_BROKER === 'aedes') return null;
+  return CANDIDATES.find((p) => existsSync(p)) ?? null;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ port, host: '127.0.0.1' });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`broker did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startMosquitto(bin: string): Promise<TestBroker> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'edge-rnn-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence true',
+    `persistence_location ${dir}/`,
+    'autosave_interval 1', // the session survives a stop/start (it is also saved on SIGTERM)
+    'max_queued_messages 0', // unlimited: the default 1000 would drop readings for an offline runtime
+    'max_inflight_messages 100',
+    'set_tcp_nodelay true',
+    'log_dest none',
+    '',
+  ].join('\n'));
+  let proc: ChildProcess | null = null;
+  let stderr = '';
+  const start = async () => {
+    stderr = '';
+    proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<never>((_, reject) => proc!.once('exit', (code) => reject(new Error(`mosquitto exited with ${code}: ${stderr}`))));
+    exited.catch(() => undefined);
+    await Promise.race([waitForPort(port), exited]);
+  };
+  const stop = async () => {
+    const p = proc;
+    proc = null;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM'); // mosquitto saves its persistence file on SIGTERM
+    });
+  };
+  await start();
+  return {
+    kind: 'mosquitto', port, url: `mqtt://127.0.0.1:${port}`, mqttVersion: 5,
+    start, stop,
+    close: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startAedes(): Promise<TestBroker> {
+  const { Aedes } = await import('aedes');
+  // One broker object across stop/start: its in-memory persistence plays the data folder.
+  const broker = await Aedes.createBroker();
+  const port = await freePort();
+  let server: Server | null = null;
+  const sockets = new Set<Socket>();
+  const start = async () => {
+    server = createServer((s) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+      broker.handle(s);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(port, '127.0.0.1', () => resolve());
+    });
+  };
+  const stop = async () => {
+    const s = server;
+    server = null;
+    if (!s) return;
+    for (const c of sockets) c.destroy();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  };
+  await start();
+  return {
+    kind: 'aedes', port, url: `mqtt://127.0.0.1:${port}`, mqttVersion: 4,
+    start, stop,
+    close: async () => {
+      await stop();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}
+
+/** Mosquitto when installed, else aedes. */
+export async function startBroker(): Promise<TestBroker> {
+  const bin = mosquittoPath();
+  return bin ? startMosquitto(bin) : startAedes();
+}
