@@ -7,7 +7,10 @@ import { modelToWire, parseModel } from './wire.js';
 // Plain msgpack maps (no msgpackr records), so any msgpack library can read and write them.
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 // copyBuffers: bins (e.g. in meta) must not be views into the caller's buffer.
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
+// int64AsType 'auto': other writers may store small integers as int64/uint64, which msgpackr
+// would otherwise return as BigInt (so `version: 1` written as uint64 read as 1n). msgpackr
+// implements 'auto' (a number when safe, else BigInt) but its typings omit it, hence the cast.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true, int64AsType: 'auto' as 'number' });
 
 /** Decode and validate a model file. Throws ModelFormatError, never a half-built model. */
 export function decodeModel(bytes: Uint8Array): Model {

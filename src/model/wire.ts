@@ -239,6 +239,28 @@ function checkPositive(t: TensorF32, field: string): void {
   }
 }
 
+/**
+ * meta is free-form, but plain msgpack data, so any reader can read it and a decoded model
+ * re-encodes: no msgpackr-only extensions (Set, RegExp, Error, out-of-range BigInt...), no cycles.
+ */
+function checkPlainData(v: unknown, field: string, depth: number): void {
+  if (depth > 32) fail(field, 'nested more than 32 levels deep');
+  if (v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return;
+  if (typeof v === 'bigint' && v >= -(2n ** 63n) && v < 2n ** 64n) return;
+  if (v instanceof Uint8Array) return;
+  if (v instanceof Date && Number.isFinite(v.getTime())) return; // the msgpack timestamp extension
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => checkPlainData(x, `${field}[${i}]`, depth + 1));
+    return;
+  }
+  const proto = typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    for (const [k, x] of Object.entries(v as Obj)) checkPlainData(x, `${field}.${k}`, depth + 1);
+    return;
+  }
+  fail(field, `expected plain data (map, list, string, number, boolean, nil, bin or timestamp), got ${v?.constructor?.name ?? typeof v}`);
+}
+
 /** Wire object (decoded msgpack) → model. Throws ModelFormatError naming the field. */
 export function parseModel(raw: unknown): Model {
   const m = obj(raw, '');
@@ -263,6 +285,7 @@ export function parseModel(raw: unknown): Model {
   const outputs = parseOutputs(get(m, 'outputs', ''), task, width, layers[layers.length - 1], layers.length - 1);
   const rawMeta = optional(m, 'meta');
   const meta = rawMeta === undefined ? undefined : obj(rawMeta, 'meta');
+  if (meta) checkPlainData(meta, 'meta', 0);
   return {
     format: FORMAT_MAGIC, version: FORMAT_VERSION, name, modelVersion, task, inputs, outputs, layers,
     ...(meta ? { meta } : {}),

@@ -238,6 +238,32 @@ describe('model format v1 refuses malformed files', () => {
     it('scale given as i8', () => expectRefused(bad((w) => (w.layers[0].wIh.scale.dtype = 'i8'), int8Base()), `${wIh}.scale.dtype`, /expected "f32"/));
   });
 
+  describe('meta is plain msgpack data', () => {
+    // moreTypes lets msgpackr write its own extensions, as a careless JS writer might.
+    const extPackr = new Packr({ useRecords: false, moreTypes: true, structuredClone: true } as ConstructorParameters<typeof Packr>[0]);
+    const withMeta = (meta: unknown): Uint8Array => {
+      const w = modelToWire(base()) as Wire;
+      w.meta = meta;
+      return extPackr.pack(w);
+    };
+    it('meta that is not a map', () => expectRefused(withMeta(['a']), 'meta', /expected a map, got an array/));
+    it('a Set (msgpackr extension)', () => expectRefused(withMeta({ tags: new Set(['a']) }), 'meta.tags', /expected plain data.*got Set/));
+    it('a RegExp (msgpackr extension)', () => expectRefused(withMeta({ notes: [1, /x+/] }), 'meta.notes[1]', /got RegExp/));
+    it('a BigInt beyond 64 bits (msgpackr extension)', () => expectRefused(withMeta({ n: 2n ** 70n }), 'meta.n', /got BigInt/));
+    it('a self-referencing map (structured clone extension)', () => {
+      const loop: Record<string, unknown> = { a: 1 };
+      loop.self = loop;
+      expect(() => decodeModel(withMeta({ loop }))).toThrow(ModelFormatError);
+    });
+    it('encodeModel refuses an in-memory cycle instead of overflowing the stack', () => {
+      const loop: Record<string, unknown> = {};
+      loop.self = loop;
+      const e = errorOf(() => encodeModel({ ...base(), meta: { loop } }));
+      expect(e.field).toMatch(/^meta\.loop(\.self)+$/);
+      expect(e.message).toMatch(/nested more than 32 levels/);
+    });
+  });
+
   describe('encodeModel refuses an invalid in-memory model', () => {
     const expectEncodeRefused = (m: Model, field: string, message: RegExp): void => {
       const e = errorOf(() => encodeModel(m));

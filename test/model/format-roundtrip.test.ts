@@ -1,8 +1,8 @@
 // Model format v1: what is encoded comes back bit for bit, the encoding is deterministic, and a
 // decoded model owns its memory (no views into the caller's buffer).
-import { Unpackr } from 'msgpackr';
+import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel, type DenseActivation, type Model } from '../../src/model/index.js';
+import { decodeModel, encodeModel, modelToWire, type DenseActivation, type Model } from '../../src/model/index.js';
 import { createSession } from '../../src/runtime/index.js';
 import {
   classification, dense, f32, plain, recurrent, regression, smallInt8Gru, smallLstm, typedArrays,
@@ -121,6 +121,31 @@ describe('model format v1 round trip', () => {
     encodeModel(smallInt8Gru());
     encodeModel(model);
     expect(Buffer.from(bytes).equals(Buffer.from(copy))).toBe(true);
+  });
+
+  it('reads integers that another writer stored as int64 / uint64', () => {
+    // msgpackr packs BigInt as 64-bit ints (0xcf / 0xd3), as some writers in other languages do.
+    const model = regression([recurrent('lstm', 2, 3, 110), dense(3, 1, 'linear', 111)], { horizon: 4 });
+    const w = modelToWire(model) as Record<string, any>;
+    Object.assign(w, { version: 1n, modelVersion: 3n });
+    Object.assign(w.layers[0], { inputSize: 2n, hiddenSize: 3n });
+    w.layers[0].wIh.shape = [12n, 2n];
+    w.outputs.horizon = 4n;
+    w.meta = { epochs: 40n, seed: 2n ** 63n + 5n };
+    const bytes = new Packr({ useRecords: false }).pack(w);
+    expect(Buffer.from(bytes).includes(0xcf)).toBe(true);
+    const back = decodeModel(bytes);
+    expect(back.version).toBe(1);
+    expect(back.modelVersion).toBe(3);
+    expect(back.outputs.horizon).toBe(4);
+    expect(back.meta).toEqual({ epochs: 40, seed: 2n ** 63n + 5n }); // beyond 2^53 stays exact, as BigInt
+    expect(plain({ ...back, meta: undefined })).toStrictEqual(plain({ ...model, modelVersion: 3 }));
+  });
+
+  it('keeps a meta timestamp (the standard msgpack timestamp extension)', () => {
+    const created = new Date('2026-11-26T11:34:10.250Z');
+    const back = decodeModel(encodeModel(regression([recurrent('gru', 2, 3, 120)], { meta: { created } })));
+    expect(back.meta?.created).toEqual(created);
   });
 
   it('decodes from a Uint8Array at an odd byte offset (bins unaligned for Float32Array)', () => {
