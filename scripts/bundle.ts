@@ -3,7 +3,7 @@
 // No native addon is loaded at run time, and test/build tooling can never slip in: the
 // build fails if it does. Prints the size and what takes it (from esbuild's metafile).
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -19,15 +19,33 @@ export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'edge-rnn.mjs');
 export const SIZE_BUDGET_BYTES = 800 * 1024;
 
 /**
- * Optional native addons that dependencies try to `require` inside try/catch and fall back
- * from: msgpackr -> msgpackr-extract (faster string decoding), ws -> bufferutil and
- * utf-8-validate. Each is replaced by a module that throws MODULE_NOT_FOUND, so the bundle
- * always takes the pure-JS path and never looks into a node_modules on the device.
+ * Optional modules that dependencies `require` inside try/catch and do without: native
+ * addons (msgpackr -> msgpackr-extract for faster string decoding; ws -> bufferutil and
+ * utf-8-validate) and debug -> supports-color. Each becomes a module that throws
+ * MODULE_NOT_FOUND, so the bundle always takes the pure-JS path and never looks into a
+ * node_modules folder on the device.
  */
-export const NATIVE_OPTIONALS = ['msgpackr-extract', 'bufferutil', 'utf-8-validate'];
+export const OPTIONAL_MODULES = ['msgpackr-extract', 'bufferutil', 'utf-8-validate', 'supports-color'];
+
+/**
+ * Features of MQTT.js a device does not use, left out to keep the file small (-70 KiB).
+ * Each becomes a stand-in that throws a clear error on first use (never at load): SOCKS
+ * proxies (socks, ip-address, smart-buffer) and browser worker timers. MQTT over
+ * WebSocket (ws) stays: `run --broker ws://...` is part of the CLI contract.
+ */
+export const LEFT_OUT: Record<string, string> = {
+  socks: 'SOCKS proxies (MQTTJS_SOCKS_PROXY) are not supported by the edge-rnn bundle',
+  'worker-timers': 'browser worker timers are not in the edge-rnn bundle',
+};
+
+/**
+ * Modules replaced by a Node built-in with the same API: readable-stream v4 is a copy of
+ * Node 18's streams for browsers, and Node >= 18 has the original.
+ */
+export const BUILTIN_ALIASES: Record<string, string> = { 'readable-stream': 'node:stream' };
 
 /** Packages that must never be in the bundle (test runner, TS tooling, training-only deps). */
-export const FORBIDDEN = ['vitest', 'vite', 'tsx', 'typescript', 'esbuild', '@tensorflow', 'node-gyp-build', 'node-gyp-build-optional-packages', 'msgpackr-extract', '@msgpackr-extract', 'bufferutil', 'utf-8-validate'];
+export const FORBIDDEN = ['vitest', 'vite', 'tsx', 'typescript', 'esbuild', '@tensorflow', 'node-gyp-build', 'node-gyp-build-optional-packages', 'msgpackr-extract', '@msgpackr-extract', ...OPTIONAL_MODULES, ...Object.keys(LEFT_OUT), ...Object.keys(BUILTIN_ALIASES)];
 
 // The entry: what bin/edge-rnn.mjs does through tsx in a checkout, without tsx.
 const ENTRY = `import { main } from './main.js';
@@ -42,13 +60,28 @@ const BANNER = [
   'const require = __edgeRnnCreateRequire(import.meta.url);',
 ].join('\n');
 
-const nativeStubs: Plugin = {
-  name: 'native-optionals',
+const escape = (n: string) => n.replace(/[-/.@]/g, '\\$&');
+const exactly = (names: string[]) => new RegExp(`^(${names.map(escape).join('|')})$`);
+
+const stubs: Plugin = {
+  name: 'stubs',
   setup(b) {
-    const filter = new RegExp(`^(${NATIVE_OPTIONALS.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$`);
-    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'native-optional' }));
-    b.onLoad({ filter: /.*/, namespace: 'native-optional' }, (args) => ({
-      contents: `const e = new Error(${JSON.stringify(`Cannot find module '${args.path}' (native addon, left out of the edge-rnn bundle)`)}); e.code = 'MODULE_NOT_FOUND'; throw e;`,
+    b.onResolve({ filter: exactly(OPTIONAL_MODULES) }, (args) => ({ path: args.path, namespace: 'optional' }));
+    b.onLoad({ filter: /.*/, namespace: 'optional' }, (args) => ({
+      contents: `const e = new Error(${JSON.stringify(`Cannot find module '${args.path}' (optional, left out of the edge-rnn bundle)`)}); e.code = 'MODULE_NOT_FOUND'; throw e;`,
+      loader: 'js',
+    }));
+    b.onResolve({ filter: exactly(Object.keys(LEFT_OUT)) }, (args) => ({ path: args.path, namespace: 'left-out' }));
+    // A callable, constructible stand-in: any call, `new` or method call throws; `__esModule`
+    // reads undefined so TypeScript's __importDefault wraps it like a CommonJS module.
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+      contents: `const fail = () => { throw new Error(${JSON.stringify(`${LEFT_OUT[args.path]}`)}); };
+module.exports = new Proxy(function () {}, { get: (_, k) => (typeof k === 'string' && k !== '__esModule' && k !== 'then' ? fail : undefined), apply: fail, construct: fail });`,
+      loader: 'js',
+    }));
+    b.onResolve({ filter: exactly(Object.keys(BUILTIN_ALIASES)) }, (args) => ({ path: args.path, namespace: 'builtin-alias' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin-alias' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(BUILTIN_ALIASES[args.path])});`,
       loader: 'js',
     }));
   },
@@ -81,7 +114,10 @@ export interface BundleReport {
   gzipBytes: number;
   mapBytes: number;
   packages: PackageShare[];
+  /** Every source file in the bundle (metafile paths, relative to the repository). */
   inputs: string[];
+  /** What the bundle imports at run time: Node built-ins only. */
+  externals: string[];
 }
 
 /** `node_modules/@scope/pkg/...` -> `@scope/pkg`; our own files -> their src folder. */
@@ -89,7 +125,8 @@ export function ownerOf(input: string): string {
   const parts = input.split('/');
   const nm = parts.lastIndexOf('node_modules');
   if (nm >= 0) return parts[nm + 1].startsWith('@') ? `${parts[nm + 1]}/${parts[nm + 2]}` : parts[nm + 1];
-  if (input.startsWith('native-optional:')) return '(native stubs)';
+  const ns = /^(optional|left-out|builtin-alias):/.exec(input);
+  if (ns) return `(${ns[1]} stand-ins)`;
   if (parts[0] === 'src') return `src/${parts[1]}`;
   return '(entry)';
 }
@@ -119,7 +156,7 @@ export async function bundle(outfile = DEFAULT_OUTFILE): Promise<BundleReport> {
     sourcemap: 'linked',
     legalComments: 'linked',
     banner: { js: BANNER },
-    plugins: [nativeStubs, rxjsEsm],
+    plugins: [stubs, rxjsEsm],
     metafile: true,
     logLevel: 'warning',
     absWorkingDir: ROOT,
@@ -127,6 +164,10 @@ export async function bundle(outfile = DEFAULT_OUTFILE): Promise<BundleReport> {
   const inputs = Object.keys(result.metafile.inputs);
   const bad = inputs.filter((i) => FORBIDDEN.includes(ownerOf(i)));
   if (bad.length) throw new Error(`bundle: forbidden packages in the bundle:\n  ${bad.join('\n  ')}`);
+  // Whatever is still loaded at run time must come with Node itself.
+  const externals = [...new Set(Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)))].sort();
+  const foreign = externals.filter((p) => !builtinModules.includes(p.replace(/^node:/, '')));
+  if (foreign.length) throw new Error(`bundle: modules left to load at run time that are not Node built-ins: ${foreign.join(', ')}`);
   const code = readFileSync(outfile);
   const report: BundleReport = {
     outfile,
@@ -135,6 +176,7 @@ export async function bundle(outfile = DEFAULT_OUTFILE): Promise<BundleReport> {
     mapBytes: readFileSync(`${outfile}.map`).length,
     packages: shares(result.metafile, outfile),
     inputs,
+    externals,
   };
   if (report.bytes > SIZE_BUDGET_BYTES) {
     throw new Error(`bundle: ${report.bytes} bytes is over the ${SIZE_BUDGET_BYTES}-byte budget (scripts/bundle.ts); see what takes it:\n${formatReport(report)}`);
@@ -147,6 +189,7 @@ const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 export function formatReport(r: BundleReport): string {
   const lines = [
     `${relative(process.cwd(), r.outfile) || r.outfile}: ${kib(r.bytes)} (gzip ${kib(r.gzipBytes)}), source map ${kib(r.mapBytes)}; budget ${kib(SIZE_BUDGET_BYTES)}`,
+    `loads at run time only Node built-ins: ${r.externals.map((e) => e.replace(/^node:/, '')).filter((e, i, a) => a.indexOf(e) === i).join(', ')}`,
     'what takes it (minified bytes in the output, by package):',
   ];
   for (const p of r.packages) {

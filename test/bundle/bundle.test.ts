@@ -1,0 +1,181 @@
+// The deployable bundle, alone in an empty folder (no node_modules, as on a device): it must
+// answer exactly like the CLI run from source, and `run` must serve predictions through a
+// real broker. Builds the bundle with scripts/bundle.ts into a temporary folder.
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundle, FORBIDDEN, ownerOf, SIZE_BUDGET_BYTES, type BundleReport } from '../../scripts/bundle.js';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { collect, connect, offlinePredictions, publishReadings, sensorRows, uniqueId, waitFor, type Received } from '../e2e/support.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin/edge-rnn.mjs');
+const MODEL = join(ROOT, 'models/example-lstm.msgpack');
+const CSV = join(ROOT, 'models/sample-readings.csv');
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function node(args: string[], cwd: string): Promise<Ran> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, NODE_OPTIONS: '' } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    if (typeof err.code !== 'number') throw e;
+    return { code: err.code, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+describe('one-file bundle', () => {
+  let tmp: string;
+  let app: string; // the bundle alone, with the model and CSV as a user would copy them
+  let report: BundleReport;
+  const bundled = (...args: string[]) => node(['edge-rnn.mjs', ...args], app);
+  const source = (...args: string[]) => node([CLI, ...args], app);
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'edge-rnn-bundle-'));
+    report = await bundle(join(tmp, 'build', 'edge-rnn.mjs'));
+    app = join(tmp, 'app');
+    mkdirSync(app);
+    copyFileSync(report.outfile, join(app, 'edge-rnn.mjs'));
+    copyFileSync(MODEL, join(app, 'model.msgpack'));
+    copyFileSync(CSV, join(app, 'readings.csv'));
+  }, 30_000);
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('is one self-contained ESM file for Node 18 with no tooling or native addon inside', () => {
+    const code = readFileSync(report.outfile, 'utf8');
+    expect(code.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(existsSync(`${report.outfile}.map`)).toBe(true);
+    expect(report.bytes).toBeLessThanOrEqual(SIZE_BUDGET_BYTES);
+    const owners = new Set(report.inputs.map(ownerOf));
+    for (const f of FORBIDDEN) expect(owners.has(f), f).toBe(false);
+    for (const dep of ['commander', 'msgpackr', 'csv-parse']) expect(owners.has(dep), dep).toBe(true);
+    // Nothing but Node built-ins is left to load at run time.
+    for (const e of report.externals) expect(e, e).toMatch(/^(node:)?[a-z_]+(\/[a-z_]+)?$/);
+    expect(report.externals.some((e) => e.includes('msgpackr') || e.includes('tsx') || e.includes('vitest'))).toBe(false);
+    // RxJS comes from its ES module build, tree-shaken to the few operators in use.
+    const rx = report.inputs.filter((i) => ownerOf(i) === 'rxjs');
+    if (rx.length) {
+      expect(rx.every((i) => i.includes('rxjs/dist/esm/'))).toBe(true);
+      expect(report.packages.find((p) => p.name === 'rxjs')!.bytes).toBeLessThan(40 * 1024);
+    }
+  });
+
+  it('--help lists the same commands as the CLI from source', async () => {
+    const [b, s] = await Promise.all([bundled('--help'), source('--help')]);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toContain('predict');
+    expect(b.stdout).toBe(s.stdout);
+    const [bp, sp] = await Promise.all([bundled('predict', '--help'), source('predict', '--help')]);
+    expect(bp.stdout).toBe(sp.stdout);
+  }, 20_000);
+
+  it('inspect --json gives what the CLI from source gives', async () => {
+    const [b, s] = await Promise.all([bundled('inspect', 'model.msgpack', '--json'), source('inspect', 'model.msgpack', '--json')]);
+    expect(b.code).toBe(0);
+    expect(JSON.parse(b.stdout).name).toBeTypeOf('string');
+    expect(b.stdout).toBe(s.stdout);
+  }, 20_000);
+
+  it('predict --json gives the same lines as the CLI from source, per device and as one stream', async () => {
+    const args = ['predict', '--model', 'model.msgpack', '--data', 'readings.csv', '--json'];
+    const [b, s, b1, s1] = await Promise.all([
+      bundled(...args, '--device-column', 'mote_id'), source(...args, '--device-column', 'mote_id'), bundled(...args), source(...args),
+    ]);
+    expect(b.code).toBe(0);
+    const lines = b.stdout.trim().split('\n');
+    expect(lines.length).toBe(readFileSync(CSV, 'utf8').trim().split('\n').length - 1);
+    expect(JSON.parse(lines[0]).y).toHaveLength(2);
+    expect(b.stdout).toBe(s.stdout);
+    expect(b1.stdout).toBe(s1.stdout);
+    expect(b1.stdout).not.toBe(b.stdout); // one stream vs per device: the state matters
+  }, 20_000);
+
+  it('reports user errors with the same message and exit code', async () => {
+    const [b, s] = await Promise.all([
+      bundled('predict', '--model', 'missing.msgpack', '--data', 'readings.csv'),
+      source('predict', '--model', 'missing.msgpack', '--data', 'readings.csv'),
+    ]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain('missing.msgpack');
+    expect([b.code, b.stderr]).toEqual([s.code, s.stderr]);
+  }, 20_000);
+
+  it('never loads the optional native msgpackr-extract, even when one is installed beside it', async () => {
+    // A decoy that leaves a mark when loaded: the bundle must not even try it.
+    const dir = join(tmp, 'decoy');
+    for (const name of ['msgpackr-extract', 'supports-color']) {
+      const pkg = join(dir, 'node_modules', name);
+      mkdirSync(pkg, { recursive: true });
+      writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name, main: 'index.js' }));
+      writeFileSync(join(pkg, 'index.js'), `require('fs').writeFileSync(${JSON.stringify(join(dir, `LOADED-${name}`))}, ''); module.exports = {};`);
+    }
+    copyFileSync(report.outfile, join(dir, 'edge-rnn.mjs'));
+    const r = await node(['edge-rnn.mjs', 'predict', '--model', MODEL, '--data', CSV, '--json'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThan(100);
+    expect(existsSync(join(dir, 'LOADED-msgpackr-extract'))).toBe(false);
+    expect(existsSync(join(dir, 'LOADED-supports-color'))).toBe(false);
+  }, 20_000);
+
+  describe('run', () => {
+    let broker: TestBroker;
+    beforeAll(async () => {
+      broker = await startBroker();
+    }, 20_000);
+    afterAll(async () => {
+      await broker?.close();
+    });
+
+    it('serves a prediction per reading through a broker, equal to predict, and stops cleanly on SIGTERM', async () => {
+      const N = 3;
+      const M = 20;
+      const rows = sensorRows(N, M, 7);
+      const reference = offlinePredictions(rows);
+      const instance = uniqueId('bundle');
+      const statusTopic = `edge-rnn/${instance}/status`;
+      const sink = await collect(broker.url, broker.mqttVersion, ['predictions/+', statusTopic]);
+      const proc = spawn(process.execPath, ['edge-rnn.mjs', 'run', '--broker', broker.url, '--model', 'model.msgpack', '--instance', instance,
+        '--mqtt-version', String(broker.mqttVersion), '--health-interval', '0', '--log-level', 'warn'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+      let output = '';
+      proc.stdout.on('data', (d) => (output += d));
+      proc.stderr.on('data', (d) => (output += d));
+      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+      const status = (state: string) => (m: Received) => m.topic === statusTopic && m.doc.state === state;
+      try {
+        await waitFor(`online status (runtime output: ${output})`, () => sink.messages.some(status('online')) || proc.exitCode !== null);
+        expect(proc.exitCode, output).toBe(null);
+        const pub = await connect(broker.url, broker.mqttVersion);
+        await publishReadings(pub, rows);
+        const predictions = () => sink.messages.filter((m) => m.topic.startsWith('predictions/'));
+        await waitFor('N×M predictions', () => predictions().length >= N * M);
+        await pub.endAsync();
+
+        const ref = await reference;
+        expect(predictions()).toHaveLength(N * M);
+        for (const { topic, doc } of predictions()) {
+          expect(topic).toBe(`predictions/${doc.device}`);
+          const want = ref.get(doc.device)![doc.seq];
+          expect(doc.y.temperature).toBe(want[0]);
+          expect(doc.y.humidity).toBe(want[1]);
+        }
+      } finally {
+        proc.kill('SIGTERM');
+      }
+      expect(await exited).toBe(0);
+      await waitFor('offline status', () => sink.messages.some(status('offline')), 5_000);
+      await sink.client.endAsync();
+    }, 30_000);
+  });
+});
