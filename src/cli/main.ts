@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerRun } from './commands/run.js';
 import { registerKeygen } from './commands/keygen.js';
+import { registerQuantize } from './commands/quantize.js';
 
 export const VERSION = '0.1.0';
 
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerInspect, registerPredict, registerKeygen, registerRun]) register(program);
+  for (const register of [registerInspect, registerPredict, registerKeygen, registerRun, registerQuantize]) register(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
