@@ -17,6 +17,7 @@ export type RejectCode =
   | 'too-large'
   | 'empty'
   | 'invalid-json'
+  | 'invalid-encoding'
   | 'invalid-msgpack'
   | 'not-a-map'
   | 'missing-input'
@@ -69,7 +70,7 @@ function decode(payload: Uint8Array): { ok: true; value: unknown } | { ok: false
   try {
     text = utf8.decode(payload);
   } catch {
-    return { ok: false, result: reject('invalid-json', 'invalid JSON: payload is not UTF-8 text (nor a msgpack map)') };
+    return { ok: false, result: reject('invalid-encoding', 'payload is neither a msgpack map nor UTF-8 JSON text') };
   }
   try {
     return { ok: true, value: JSON.parse(text) };

@@ -47,5 +47,5 @@ describe('edge-rnn run end to end', () => {
     for (const seqs of seen.values()) expect(seqs).toEqual([...Array(M).keys()]);
     await pub.endAsync();
     await sink.client.endAsync();
-  });
+  }, 20_000);
 });

@@ -2,7 +2,7 @@
 // temporary config and data folder, or the embedded aedes broker when the binary is
 // missing (aedes speaks MQTT 3.1.1 only; CI runs Mosquitto).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,8 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
 async function startMosquitto(bin: string): Promise<TestBroker> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'edge-rnn-mosquitto-'));
+  // Started as root, mosquitto drops to its own user, which must be able to write here.
+  chmodSync(dir, 0o777);
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, [
     `listener ${port} 127.0.0.1`,
@@ -66,7 +68,9 @@ async function startMosquitto(bin: string): Promise<TestBroker> {
     'max_queued_messages 0', // unlimited: the default 1000 would drop readings for an offline runtime
     'max_inflight_messages 100',
     'set_tcp_nodelay true',
-    'log_dest none',
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
     '',
   ].join('\n'));
   let proc: ChildProcess | null = null;

@@ -297,6 +297,10 @@ describe('model format v1 refuses malformed files', () => {
     it('mismatched layer sizes', () => {
       expectEncodeRefused(regression([recurrent('lstm', 3, 4, 1), recurrent('lstm', 5, 4, 2)]), 'layers[1].inputSize', /5 does not match the 4/);
     });
+    it('horizon 0 (refused, not silently dropped)', () => {
+      const m = base();
+      expectEncodeRefused({ ...m, outputs: { ...m.outputs, horizon: 0 } }, 'outputs.horizon', /positive integer, got number 0/);
+    });
     it('classification without softmax', () => {
       expectEncodeRefused(classification([recurrent('gru', 3, 4, 7), dense(4, 3, 'linear', 8)], ['a', 'b', 'c']), 'layers[1].activation', /softmax/);
     });
