@@ -323,7 +323,8 @@ export function modelToWire(m: Model): Obj {
       ...(o.mean ? { mean: tensorToWire(o.mean) } : {}),
       ...(o.std ? { std: tensorToWire(o.std) } : {}),
       ...(o.labels ? { labels: [...o.labels] } : {}),
-      ...(o.horizon ? { horizon: o.horizon } : {}),
+      // `!== undefined`, not truthiness: an invalid horizon (0, NaN) must reach the validator, not vanish.
+      ...(o.horizon !== undefined ? { horizon: o.horizon } : {}),
     },
     layers: m.layers.map(layerToWire),
     ...(m.meta ? { meta: m.meta } : {}),
