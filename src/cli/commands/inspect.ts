@@ -20,6 +20,8 @@ function layerDtype(l: Layer): string {
   return l.type === 'dense' ? l.w.dtype : l.wIh.dtype === l.wHh.dtype ? l.wIh.dtype : `${l.wIh.dtype}/${l.wHh.dtype}`;
 }
 
+const saving = (bytes: number, f32: number) => `${((1 - bytes / f32) * 100).toFixed(1)}%`;
+
 export function describeModel(model: Model, fileBytes: number) {
   return {
     name: model.name,
@@ -32,6 +34,9 @@ export function describeModel(model: Model, fileBytes: number) {
     outputSize: outputSize(model),
     parameters: parameterCount(model),
     fileBytes,
+    // Tensor payload as stored, and what it would be with every tensor float32 (int8 saving).
+    weightBytes: model.layers.reduce((n, l) => n + layerBytes(l), 0),
+    float32WeightBytes: model.layers.reduce((n, l) => n + layerParams(l) * 4, 0),
     layers: model.layers.map((l) => ({
       type: l.type,
       inputSize: l.inputSize,
@@ -40,6 +45,7 @@ export function describeModel(model: Model, fileBytes: number) {
       dtype: layerDtype(l),
       parameters: layerParams(l),
       weightBytes: layerBytes(l),
+      float32Bytes: layerParams(l) * 4,
     })),
     meta: model.meta ?? {},
   };
@@ -63,13 +69,14 @@ export function registerInspect(program: Command): void {
         `inputs:  ${d.inputs.join(', ')}`,
         `outputs: ${d.labels ? `${d.outputs.join(', ')} ∈ {${d.labels.join(', ')}}` : d.outputs.join(', ')}`,
         `parameters: ${d.parameters}   file: ${d.fileBytes} bytes`,
+        `weights: ${d.weightBytes} bytes${d.weightBytes < d.float32WeightBytes ? ` (float32: ${d.float32WeightBytes} bytes; ${saving(d.weightBytes, d.float32WeightBytes)} smaller)` : ' (float32)'}`,
         '',
         formatTable(
-          ['#', 'layer', 'in', 'out', 'activation', 'dtype', 'params', 'bytes'],
+          ['#', 'layer', 'in', 'out', 'activation', 'dtype', 'params', 'bytes', 'f32 bytes', 'saving'],
           d.layers.map((l, i) => [
             String(i), l.type, String(l.inputSize), String('hiddenSize' in l ? l.hiddenSize : l.outputSize),
             'activation' in l ? String(l.activation) : l.type === 'lstm' ? 'σ/tanh' : l.type === 'gru' ? 'σ/tanh' : '',
-            l.dtype, String(l.parameters), String(l.weightBytes),
+            l.dtype, String(l.parameters), String(l.weightBytes), String(l.float32Bytes), saving(l.weightBytes, l.float32Bytes),
           ]),
         ),
       ];
