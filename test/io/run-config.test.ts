@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envName, flagName, parseDuration, resolveRunConfig } from '../../src/io/run-config.js';
+
+function configFile(doc: unknown): string {
+  const p = join(mkdtempSync(join(tmpdir(), 'edge-rnn-cfg-')), 'run.json');
+  writeFileSync(p, typeof doc === 'string' ? doc : JSON.stringify(doc));
+  return p;
+}
+
+describe('run settings', () => {
+  it('names flags and env vars from one key', () => {
+    expect(flagName('predictionTopic')).toBe('prediction-topic');
+    expect(envName('broker')).toBe('EDGE_RNN_BROKER');
+    expect(envName('maxDevices')).toBe('EDGE_RNN_MAX_DEVICES');
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('2h')).toBe(7_200_000);
+    expect(parseDuration('7d')).toBe(604_800_000);
+    expect(parseDuration('15')).toBe(15_000);
+    expect(() => parseDuration('soon')).toThrow(/duration/);
+  });
+
+  it('takes flags over env vars over the config file over defaults', () => {
+    const file = configFile({ model: 'file.msgpack', broker: 'mqtt://file', maxDevices: 7, resetAfter: '5m', topics: ['a/+/r', 'b/+/r'], username: 'fileuser' });
+    const env = { EDGE_RNN_BROKER: 'mqtt://env', EDGE_RNN_MAX_DEVICES: '8', EDGE_RNN_CONFIG: file };
+    const c = resolveRunConfig({ flags: { broker: 'mqtt://flag' }, env });
+    expect(c.broker).toBe('mqtt://flag');
+    expect(c.maxDevices).toBe(8);
+    expect(c.model).toBe('file.msgpack');
+    expect(c.resetAfter).toBe(300_000);
+    expect(c.topics).toEqual(['a/+/r', 'b/+/r']);
+    expect(c.username).toBe('fileuser');
+    expect(c.mqttVersion).toBe(5);
+    expect(c.healthInterval).toBe(60_000);
+    expect(c.predictionTopic).toBe('predictions/{device}');
+  });
+
+  it('fills the client id from the instance, and parses lists and versions from strings', () => {
+    const c = resolveRunConfig({ flags: { model: 'm', instance: 'pi-7', topics: 'x/+/y, z/+/w', mqttVersion: '4' }, env: {} });
+    expect(c.clientId).toBe('edge-rnn-pi-7');
+    expect(c.topics).toEqual(['x/+/y', 'z/+/w']);
+    expect(c.mqttVersion).toBe(4);
+  });
+
+  it.each([
+    [{ flags: {}, env: {} }, /no model/],
+    [{ flags: { model: 'm', maxDevices: '0' }, env: {} }, /--max-devices: expected a positive integer/],
+    [{ flags: { model: 'm' }, env: { EDGE_RNN_MQTT_VERSION: '6' } }, /EDGE_RNN_MQTT_VERSION: expected 5 or 4/],
+    [{ flags: { model: 'm', resetAfter: 'later' }, env: {} }, /--reset-after/],
+    [{ flags: { model: 'm', logLevel: 'loud' }, env: {} }, /--log-level/],
+  ])('refuses bad settings naming where they came from (%#)', (sources, message) => {
+    expect(() => resolveRunConfig(sources)).toThrow(message);
+    expect(() => resolveRunConfig(sources)).toThrow(ConfigError);
+  });
+
+  it('refuses unknown keys and bad JSON in the config file', () => {
+    expect(() => resolveRunConfig({ flags: {}, env: {}, configFile: configFile({ model: 'm', maxDevice: 3 }) })).toThrow(/unknown setting "maxDevice"/);
+    expect(() => resolveRunConfig({ flags: {}, env: {}, configFile: configFile('{nope') })).toThrow(/not valid JSON/);
+    expect(() => resolveRunConfig({ flags: {}, env: {}, configFile: '/nonexistent/run.json' })).toThrow(/cannot read config file/);
+  });
+});
