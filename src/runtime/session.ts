@@ -3,7 +3,9 @@
 // scratch buffers below are allocated once, so a step allocates nothing.
 import { lstmStep, gruStep, rnnStep } from '../kernels/cells.js';
 import { denseForward } from '../kernels/dense.js';
+import { wasmSimdSupported } from '../kernels/wasm/kernels.js';
 import { outputSize, type DenseLayer, type Model, type RecurrentLayer } from '../model/types.js';
+import { createWasmSession } from './session-wasm.js';
 
 /** One stream's recurrent state: h (and c for LSTM) of every recurrent layer. */
 export interface StreamState {
@@ -37,7 +39,37 @@ export interface Session {
   stepBatch(states: readonly StreamState[], xs: Float32Array, ys: Float32Array): void;
 }
 
-export function createSession(model: Model): Session {
+export type KernelChoice = 'js' | 'wasm';
+
+export interface SessionOptions {
+  /** Force a kernel path; default: EDGE_RNN_KERNELS (js|wasm), else the fastest available. */
+  readonly kernels?: KernelChoice;
+}
+
+/**
+ * The kernel path a session for `model` uses: forced by the option or EDGE_RNN_KERNELS,
+ * else WebAssembly SIMD wherever the engine has it (it is faster at every shape measured,
+ * batch 1 and batched; the session itself picks batched kernels by batch size), else JS.
+ */
+export function chooseKernels(
+  _model: Model, forced: string | undefined = process.env.EDGE_RNN_KERNELS, simd: boolean = wasmSimdSupported(),
+): KernelChoice {
+  if (forced === 'js') return 'js';
+  if (forced === 'wasm') {
+    if (!simd) throw new Error('EDGE_RNN_KERNELS=wasm, but this JS engine has no WebAssembly SIMD');
+    return 'wasm';
+  }
+  if (forced !== undefined && forced !== '') throw new Error(`EDGE_RNN_KERNELS must be js or wasm, got "${forced}"`);
+  return simd ? 'wasm' : 'js';
+}
+
+export function createSession(model: Model, options: SessionOptions = {}): Session {
+  if (chooseKernels(model, options.kernels ?? process.env.EDGE_RNN_KERNELS) === 'wasm') return createWasmSession(model);
+  return createJsSession(model);
+}
+
+/** The plain TypeScript session: the reference, and the fallback without WebAssembly SIMD. */
+export function createJsSession(model: Model): Session {
   const recurrent = model.layers.filter((l): l is RecurrentLayer => l.type !== 'dense');
   const dense = model.layers.filter((l): l is DenseLayer => l.type === 'dense');
   const I = model.inputs.names.length;

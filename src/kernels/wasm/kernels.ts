@@ -1,0 +1,68 @@
+// Loads the WebAssembly SIMD kernels (kernels.wat, embedded as base64 in kernels-module.ts).
+// The module is compiled once per process; each session gets its own instance and memory.
+import { KERNELS_WASM_BASE64 } from './kernels-module.js';
+
+// The few WebAssembly JS API members used here (this project's TS lib has no DOM types).
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** The kernels' exports; every pointer is a byte offset into `memory`. See kernels.wat. */
+export interface WasmKernels {
+  readonly memory: WasmMemory;
+  exp_v(x: number, y: number, n: number): void;
+  sigmoid_v(x: number, y: number, n: number): void;
+  tanh_v(x: number, y: number, n: number): void;
+  mv_f32(w: number, x: number, y: number, sp: number, cols: number): void;
+  quant_act(x: number, q: number, n: number): number;
+  mv_q8(w: number, xq: number, sx: number, scale: number, y: number, sp: number, cp: number): void;
+  lstm_gates(gx: number, gh: number, bi: number, bh: number, c: number, h: number, groups: number): void;
+  gru_gates(gx: number, gh: number, bi: number, bh: number, h: number, groups: number): void;
+  rnn_gates(gx: number, gh: number, bi: number, bh: number, h: number, groups: number, relu: number): void;
+  mm_f32(w: number, xT: number, yT: number, sp: number, cols: number, n: number): void;
+  quant_act_t(xT: number, qT: number, sx: number, rows: number, n: number): void;
+  mm_q8(w: number, xqT: number, sx: number, scale: number, yT: number, sp: number, cp: number, n: number): void;
+  lstm_gates_t(gx: number, gh: number, bi: number, bh: number, c: number, h: number, groups: number, n: number): void;
+  gru_gates_t(gx: number, gh: number, bi: number, bh: number, h: number, groups: number, n: number): void;
+  rnn_gates_t(gx: number, gh: number, bi: number, bh: number, h: number, units: number, n: number, relu: number): void;
+  peak_f32(iters: number): number;
+}
+
+// (module (func (result v128) (v128.const i32x4 0 0 0 0))): validates only where SIMD is on.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of type 0
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code: no locals, v128.const
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b,
+]);
+
+let simd: boolean | undefined;
+/** Whether this JS engine runs WebAssembly with 128-bit SIMD. */
+export function wasmSimdSupported(): boolean {
+  simd ??= wasmApi !== undefined && typeof wasmApi.validate === 'function' && wasmApi.validate(SIMD_PROBE);
+  return simd;
+}
+
+/** The assembled kernels module's bytes. */
+export function kernelsWasmBytes(): Uint8Array {
+  const bin = atob(KERNELS_WASM_BASE64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+let compiled: object | undefined;
+/** A fresh instance (its own memory, one 64 KiB page to start). Needs wasmSimdSupported(). */
+export function instantiateKernels(): WasmKernels {
+  if (!wasmApi) throw new Error('WebAssembly is not available in this JS engine');
+  compiled ??= new wasmApi.Module(kernelsWasmBytes());
+  return new wasmApi.Instance(compiled, {}).exports as unknown as WasmKernels;
+}

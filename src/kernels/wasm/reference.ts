@@ -1,0 +1,73 @@
+// TypeScript mirrors of the wasm kernels (kernels.wat), one IEEE f32 operation at a time
+// (Math.fround after each), so the tests can hold every kernel to them bit for bit. The
+// float64 kernels in ../matvec.ts and ../cells.ts stay the numerical reference the mirrors
+// are themselves checked against (to 1e-6 relative).
+import { roundHalfEven } from '../matvec-q8-act.js';
+
+const f = Math.fround;
+const LOG2E = f(1.44269504088896341);
+const LN2_HI = f(0.693359375);
+const LN2_LO = f(-2.12194440e-4);
+const P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1].map(f);
+const T = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1].map(f);
+
+/** exp(x) as $exp computes it (Cephes expf: range reduction by ln2, polynomial, 2^k). */
+export function expF32(x: number): number {
+  x = Math.max(Math.min(f(x), 88), -87);
+  const k = roundHalfEven(f(x * LOG2E));
+  const r = f(f(x - f(k * LN2_HI)) - f(k * LN2_LO));
+  let p = f(f(P[0] * r) + P[1]);
+  for (let i = 2; i < P.length; i++) p = f(f(p * r) + P[i]);
+  p = f(f(f(p * f(r * r)) + r) + 1);
+  return f(p * 2 ** k);
+}
+
+export function sigmoidF32(x: number): number {
+  return f(1 / f(1 + expF32(-x)));
+}
+
+/** tanh(x) as $tanh: odd polynomial below |x| 0.625, else 1 - 2 / (exp(2|x|) + 1) with x's sign. */
+export function tanhF32(x: number): number {
+  x = f(x);
+  const a = Math.abs(x);
+  if (a < 0.625) {
+    const z = f(x * x);
+    let s = f(f(T[0] * z) + T[1]);
+    for (let i = 2; i < T.length; i++) s = f(f(s * z) + T[i]);
+    return f(f(f(s * z) * x) + x);
+  }
+  const large = f(1 - f(2 / f(expF32(f(a + a)) + 1)));
+  return x < 0 ? -large : large;
+}
+
+/** y = W x accumulated in f32, column order (mv_f32 / mm_f32).  W [rows, cols] row-major. */
+export function matvecF32Seq(y: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s = f(s + f(w[r * cols + j] * x[j]));
+    y[r] = s;
+  }
+}
+
+/** Gate pre-activation: (Wx + bI) + (Uh + bH). */
+export function preF32(gx: number, bi: number, gh: number, bh: number): number {
+  return f(f(gx + bi) + f(gh + bh));
+}
+
+/** LSTM cell on pre-activations: returns c' and writes h' to out[0]. */
+export function lstmCellF32(pi: number, pf: number, pg: number, po: number, c: number, out: Float32Array): number {
+  const cn = f(f(sigmoidF32(pf) * c) + f(sigmoidF32(pi) * tanhF32(pg)));
+  out[0] = f(sigmoidF32(po) * tanhF32(cn));
+  return cn;
+}
+
+/** GRU cell: pr, pz pre-activations; xn = Wn x + bIn, hn = Un h + bHn. Returns h'. */
+export function gruCellF32(pr: number, pz: number, xn: number, hn: number, h: number): number {
+  const z = sigmoidF32(pz);
+  const n = tanhF32(f(xn + f(sigmoidF32(pr) * hn)));
+  return f(f(f(1 - z) * n) + f(z * h));
+}
+
+export function rnnCellF32(p: number, relu: boolean): number {
+  return relu ? (p > 0 ? p : 0) : tanhF32(p);
+}

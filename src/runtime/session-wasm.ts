@@ -1,0 +1,312 @@
+// createWasmSession(model): the Session contract of session.ts, stepped through the
+// WebAssembly SIMD kernels (src/kernels/wasm). Weights are laid out once, here, into the
+// instance's memory (gates interleaved, rows padded to 16); per step the stream's state is
+// copied in, the layers run in wasm, and the state is copied back, so StreamState stays a
+// plain Float32Array the caller owns and checkpoints. Dense heads run in JS on the copied-back h.
+//
+// Numerics: f32 weights accumulate in f32 (the JS kernels use float64), within 1e-5 of the
+// JS session; int8 weights run int8 x int8 dot products on activations quantized per call
+// (src/kernels/matvec-q8-act.ts defines that result). A batch of N gives exactly the numbers
+// of N single steps: the batched kernels add in the same order, lane for lane.
+import { denseForward } from '../kernels/dense.js';
+import { instantiateKernels, type WasmKernels } from '../kernels/wasm/kernels.js';
+import {
+  ceilTo, layoutF32, layoutQ8, layoutRows, paddedUnits, superpanels, type GateShape,
+} from '../kernels/wasm/layout.js';
+import { GATES, outputSize, type DenseLayer, type Model, type RecurrentLayer, type Tensor } from '../model/types.js';
+import type { Session, StreamState } from './session.js';
+
+/** Streams stepped together by one batched kernel pass; larger batches go in chunks. */
+export const WASM_CHUNK = 64;
+/** Below this many streams, stepBatch loops the single-stream kernels (same numbers). */
+export const WASM_BATCH_MIN = 4;
+
+/** A bump allocator over byte offsets, 16-byte aligned. */
+class Arena {
+  size = 16; // keep 0 free
+  alloc(bytes: number): number {
+    const at = this.size;
+    this.size = ceilTo(at + bytes, 16);
+    return at;
+  }
+}
+
+interface Weights {
+  readonly q8: boolean;
+  readonly ptr: number; // [sp][cols][16] f32, or [sp][cp][16][2] int8
+  readonly scale: number; // int8: [sp*16] f32 row scales
+  readonly cols: number; // f32: columns; int8: column pairs
+}
+
+interface LayerPlan {
+  readonly layer: RecurrentLayer;
+  readonly H: number;
+  readonly Hp: number;
+  readonly groups: number;
+  readonly sp: number;
+  readonly xRows: number; // width of the input vector the kernels read (padded)
+  readonly wih: Weights;
+  readonly whh: Weights;
+  readonly bi: number;
+  readonly bh: number;
+  readonly relu: number;
+  // single stream
+  readonly x: number;
+  readonly h: number;
+  readonly c: number;
+  // batch [rows][n]
+  readonly xT: number;
+  readonly hT: number;
+  readonly cT: number;
+}
+
+export function createWasmSession(model: Model, kernels: WasmKernels = instantiateKernels()): Session {
+  const recurrent = model.layers.filter((l): l is RecurrentLayer => l.type !== 'dense');
+  const dense = model.layers.filter((l): l is DenseLayer => l.type === 'dense');
+  const I = model.inputs.names.length;
+  const O = outputSize(model);
+  const mean = model.inputs.mean.data;
+  const std = model.inputs.std.data;
+  const outMean = model.outputs.mean?.data;
+  const outStd = model.outputs.std?.data;
+  const C = WASM_CHUNK;
+
+  // ---- memory plan
+  const arena = new Arena();
+  let maxRows = 16, maxX = 8;
+  const pending: { layer: RecurrentLayer; shape: GateShape; inRows: number; Hp: number; sp: number }[] = [];
+  let inRows = ceilTo(I, 8); // the first layer reads the normalised input, zero padded to 8
+  for (const l of recurrent) {
+    const shape = { gates: GATES[l.type], hidden: l.hiddenSize };
+    const Hp = paddedUnits(l.hiddenSize);
+    const sp = superpanels(shape);
+    pending.push({ layer: l, shape, inRows, Hp, sp });
+    maxRows = Math.max(maxRows, sp * 16);
+    maxX = Math.max(maxX, inRows, ceilTo(Hp, 8));
+    inRows = ceilTo(Hp, 8); // the next layer reads this h (padded units are 0)
+  }
+  const f32Bytes = (n: number) => n * 4;
+  const xIn = arena.alloc(f32Bytes(ceilTo(I, 8)));
+  const xInT = arena.alloc(f32Bytes(ceilTo(I, 8) * C));
+  const gx = arena.alloc(f32Bytes(maxRows));
+  const gh = arena.alloc(f32Bytes(maxRows));
+  const xq = arena.alloc(maxX * 2);
+  const gxT = arena.alloc(f32Bytes(maxRows * C));
+  const ghT = arena.alloc(f32Bytes(maxRows * C));
+  const xqT = arena.alloc(maxX * 2 * C);
+  const sxT = arena.alloc(f32Bytes(C));
+
+  const weightJobs: (() => void)[] = [];
+  function placeWeights(t: Tensor, shape: GateShape, cols: number, colsOut: number, sp: number): Weights {
+    if (t.dtype === 'f32') {
+      const ptr = arena.alloc(f32Bytes(sp * colsOut * 16));
+      weightJobs.push(() => layoutF32(new Float32Array(kernels.memory.buffer, ptr, sp * colsOut * 16), t.data, shape, cols, colsOut));
+      return { q8: false, ptr, scale: 0, cols: colsOut };
+    }
+    const cp = Math.ceil(colsOut / 2);
+    const ptr = arena.alloc(sp * cp * 32);
+    const scale = arena.alloc(f32Bytes(sp * 16));
+    weightJobs.push(() => {
+      layoutQ8(new Int8Array(kernels.memory.buffer, ptr, sp * cp * 32), t.data, shape, cols, cp);
+      layoutRows(new Float32Array(kernels.memory.buffer, scale, sp * 16), t.scale, shape);
+    });
+    return { q8: true, ptr, scale, cols: cp };
+  }
+  function placeRows(v: Float32Array, shape: GateShape, sp: number): number {
+    const ptr = arena.alloc(f32Bytes(sp * 16));
+    weightJobs.push(() => layoutRows(new Float32Array(kernels.memory.buffer, ptr, sp * 16), v, shape));
+    return ptr;
+  }
+
+  const plans: LayerPlan[] = [];
+  let prevH = xIn, prevHT = xInT;
+  pending.forEach(({ layer: l, shape, inRows: rows, Hp, sp }) => {
+    const hRows = ceilTo(Hp, 8);
+    const h = arena.alloc(f32Bytes(hRows));
+    const c = arena.alloc(f32Bytes(hRows));
+    const hT = arena.alloc(f32Bytes(hRows * C));
+    const cT = arena.alloc(f32Bytes(hRows * C));
+    // The input columns the kernels read: I (or the previous H) rounded up; extra columns are zero.
+    const xCols = plans.length === 0 ? I : plans[plans.length - 1].Hp;
+    plans.push({
+      layer: l, H: l.hiddenSize, Hp, groups: Hp / 4, sp, xRows: rows,
+      wih: placeWeights(l.wIh, shape, l.inputSize, xCols, sp),
+      whh: placeWeights(l.wHh, shape, l.hiddenSize, Hp, sp),
+      bi: placeRows(l.bIh.data, shape, sp),
+      bh: placeRows(l.bHh.data, shape, sp),
+      relu: l.type === 'rnn' && l.activation === 'relu' ? 1 : 0,
+      x: prevH, h, c, xT: prevHT, hT, cT,
+    });
+    prevH = h;
+    prevHT = hT;
+  });
+
+  const have = kernels.memory.buffer.byteLength;
+  if (arena.size > have) kernels.memory.grow(Math.ceil((arena.size - have) / 65536));
+  for (const job of weightJobs) job();
+  // The memory never grows again, so these views stay valid.
+  const mem = kernels.memory.buffer;
+  const f32 = new Float32Array(mem);
+  const xInView = new Float32Array(mem, xIn, I);
+  const hIn = plans.map((p) => new Float32Array(mem, p.h, p.H));
+  const cIn = plans.map((p) => new Float32Array(mem, p.c, p.H));
+
+  let stateSize = 0;
+  for (const l of recurrent) stateSize += l.type === 'lstm' ? 2 * l.hiddenSize : l.hiddenSize;
+  const denseOut = dense.map((d) => new Float32Array(d.outputSize));
+  const ownOut = new Float32Array(O);
+  const k = kernels;
+
+  function createState(): StreamState {
+    const buffer = new Float32Array(stateSize);
+    const h: Float32Array[] = [];
+    const c: (Float32Array | null)[] = [];
+    let off = 0;
+    for (const l of recurrent) {
+      h.push(buffer.subarray(off, off + l.hiddenSize));
+      off += l.hiddenSize;
+      if (l.type === 'lstm') {
+        c.push(buffer.subarray(off, off + l.hiddenSize));
+        off += l.hiddenSize;
+      } else c.push(null);
+    }
+    return { buffer, h, c };
+  }
+
+  /** gx/gh [rows] = W v for one stream (v: `rows` floats at ptr, zero padded). */
+  function product(w: Weights, v: number, vRows: number, out: number, sp: number): void {
+    if (!w.q8) k.mv_f32(w.ptr, v, out, sp, w.cols);
+    else k.mv_q8(w.ptr, xq, k.quant_act(v, xq, vRows), w.scale, out, sp, w.cols);
+  }
+
+  function runSingle(): void {
+    for (const p of plans) {
+      product(p.wih, p.x, p.xRows, gx, p.sp);
+      product(p.whh, p.h, ceilTo(p.Hp, 8), gh, p.sp);
+      const t = p.layer.type;
+      if (t === 'lstm') k.lstm_gates(gx, gh, p.bi, p.bh, p.c, p.h, p.groups);
+      else if (t === 'gru') k.gru_gates(gx, gh, p.bi, p.bh, p.h, p.groups);
+      else k.rnn_gates(gx, gh, p.bi, p.bh, p.h, p.groups, p.relu);
+    }
+  }
+
+  /** gxT/ghT [rows][n] = W vT for n streams (vT: [vRows][n], vRows even, padded rows zero). */
+  function productT(w: Weights, vT: number, vRows: number, out: number, sp: number, n: number): void {
+    if (!w.q8) k.mm_f32(w.ptr, vT, out, sp, w.cols, n);
+    else {
+      k.quant_act_t(vT, xqT, sxT, 2 * w.cols, n);
+      k.mm_q8(w.ptr, xqT, sxT, w.scale, out, sp, w.cols, n);
+    }
+  }
+
+  function runBatch(n: number): void {
+    for (const p of plans) {
+      productT(p.wih, p.xT, p.xRows, gxT, p.sp, n);
+      productT(p.whh, p.hT, p.Hp, ghT, p.sp, n);
+      const t = p.layer.type;
+      if (t === 'lstm') k.lstm_gates_t(gxT, ghT, p.bi, p.bh, p.cT, p.hT, p.groups, n);
+      else if (t === 'gru') k.gru_gates_t(gxT, ghT, p.bi, p.bh, p.hT, p.groups, n);
+      else k.rnn_gates_t(gxT, ghT, p.bi, p.bh, p.hT, p.Hp, n, p.relu);
+    }
+  }
+
+  // Dense heads on the last recurrent layer's h; returns the network output (normalised).
+  function head(state: StreamState): Float32Array {
+    let cur: Float32Array = state.h[recurrent.length - 1] ?? xInView;
+    for (let d = 0; d < dense.length; d++) {
+      denseForward(denseOut[d], dense[d], cur);
+      cur = denseOut[d];
+    }
+    return cur;
+  }
+
+  function writeOutput(y: Float32Array, out: Float32Array, offset: number): void {
+    if (outMean && outStd) for (let o = 0; o < O; o++) out[offset + o] = y[o] * outStd[o] + outMean[o];
+    else for (let o = 0; o < O; o++) out[offset + o] = y[o];
+  }
+
+  function stepOne(state: StreamState, x: ArrayLike<number>, xOff: number, out: Float32Array, oOff: number): void {
+    for (let i = 0; i < I; i++) xInView[i] = (x[xOff + i] - mean[i]) / std[i];
+    for (let l = 0; l < plans.length; l++) {
+      hIn[l].set(state.h[l]);
+      const c = state.c[l];
+      if (c) cIn[l].set(c);
+    }
+    runSingle();
+    for (let l = 0; l < plans.length; l++) {
+      state.h[l].set(hIn[l]);
+      const c = state.c[l];
+      if (c) c.set(cIn[l]);
+    }
+    writeOutput(head(state), out, oOff);
+  }
+
+  function step(state: StreamState, x: ArrayLike<number>, out: Float32Array = ownOut): Float32Array {
+    stepOne(state, x, 0, out, 0);
+    return out;
+  }
+
+  // Transposed copies: stream s of a chunk is lane s of every row ([rows][n], n = padded count).
+  function stepChunk(states: readonly StreamState[], s0: number, m: number, xs: Float32Array, ys: Float32Array): void {
+    const n = ceilTo(m, 8);
+    const xRows = ceilTo(I, 8);
+    for (let s = 0; s < m; s++) {
+      const xb = (s0 + s) * I;
+      let o = (xInT >> 2) + s;
+      for (let i = 0; i < I; i++, o += n) f32[o] = (xs[xb + i] - mean[i]) / std[i];
+      for (let i = I; i < xRows; i++, o += n) f32[o] = 0;
+    }
+    for (let l = 0; l < plans.length; l++) {
+      const p = plans[l];
+      for (let s = 0; s < m; s++) {
+        const st = states[s0 + s];
+        const h = st.h[l];
+        let o = (p.hT >> 2) + s;
+        for (let j = 0; j < p.H; j++, o += n) f32[o] = h[j];
+        for (let j = p.H; j < p.Hp; j++, o += n) f32[o] = 0;
+        const c = st.c[l];
+        if (c) {
+          o = (p.cT >> 2) + s;
+          for (let j = 0; j < p.H; j++, o += n) f32[o] = c[j];
+          for (let j = p.H; j < p.Hp; j++, o += n) f32[o] = 0;
+        }
+      }
+    }
+    runBatch(n);
+    for (let l = 0; l < plans.length; l++) {
+      const p = plans[l];
+      for (let s = 0; s < m; s++) {
+        const st = states[s0 + s];
+        const h = st.h[l];
+        let o = (p.hT >> 2) + s;
+        for (let j = 0; j < p.H; j++, o += n) h[j] = f32[o];
+        const c = st.c[l];
+        if (c) {
+          o = (p.cT >> 2) + s;
+          for (let j = 0; j < p.H; j++, o += n) c[j] = f32[o];
+        }
+      }
+    }
+    for (let s = 0; s < m; s++) writeOutput(head(states[s0 + s]), ys, (s0 + s) * O);
+  }
+
+  function stepBatch(states: readonly StreamState[], xs: Float32Array, ys: Float32Array): void {
+    const n = states.length;
+    if (xs.length < n * I || ys.length < n * O) {
+      throw new RangeError(`stepBatch: ${n} streams need xs of ${n * I} and ys of ${n * O} floats, got ${xs.length} and ${ys.length}`);
+    }
+    if (n < WASM_BATCH_MIN || plans.length === 0) {
+      for (let s = 0; s < n; s++) stepOne(states[s], xs, s * I, ys, s * O);
+      return;
+    }
+    for (let s0 = 0; s0 < n; s0 += C) stepChunk(states, s0, Math.min(C, n - s0), xs, ys);
+  }
+
+  return {
+    model, inputSize: I, outputSize: O, stateSize,
+    createState,
+    reset: (state) => state.buffer.fill(0),
+    step,
+    stepBatch,
+  };
+}
