@@ -48,4 +48,20 @@ describe('edge-rnn run end to end', () => {
     await pub.endAsync();
     await sink.client.endAsync();
   }, 20_000);
+
+  it('speaks MQTT 3.1.1 on request (--mqtt-version 4)', async () => {
+    const { model } = readModelFile(EXAMPLE_MODEL);
+    const rows = sensorRows(3, 4, 5);
+    const sink = await collect(broker.url, 4, ['predictions/+']);
+    const runtime = startRuntime(model, { broker: broker.url, mqttVersion: 4, instance: uniqueId('v4'), healthIntervalMs: 0 });
+    await runtime.ready;
+    expect(runtime.client.options.protocolVersion).toBe(4);
+    const pub = await connect(broker.url, 4);
+    await publishReadings(pub, rows);
+    await waitFor('predictions', () => sink.messages.length >= rows.length);
+    await runtime.stop();
+    expect(sink.messages.length).toBe(rows.length);
+    await pub.endAsync();
+    await sink.client.endAsync();
+  }, 20_000);
 });
