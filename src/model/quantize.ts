@@ -23,7 +23,7 @@ export function roundClampQ8(v: number): number {
   let r = Math.floor(a);
   if (a - r >= 0.5) r += 1;
   if (r > Q8_MAX) r = Q8_MAX;
-  return v < 0 ? -r : r;
+  return v < 0 ? 0 - r : r; // 0 - r, not -r: no -0 for small negatives
 }
 
 /**
