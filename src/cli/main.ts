@@ -10,6 +10,7 @@ import { registerPredict } from './commands/predict.js';
 import { registerRun } from './commands/run.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerQuantize } from './commands/quantize.js';
+import { registerTrain } from './commands/train.js';
 
 export const VERSION = '0.1.0';
 
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerInspect, registerPredict, registerKeygen, registerRun, registerQuantize]) register(program);
+  for (const register of [registerInspect, registerPredict, registerKeygen, registerRun, registerTrain, registerQuantize]) register(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -9,19 +9,19 @@ export interface AdamOptions {
 }
 
 export interface Adam {
-  /** One update from `grads` (same layout as `params`). */
-  step(params: FloatArray, grads: Float64Array): void;
+  /** One update from `grads` (same layout as `params`), with learning rate `lr` (default: the option's). */
+  step(params: FloatArray, grads: Float64Array, lr?: number): void;
   /** Updates taken so far. */
   readonly steps: number;
 }
 
 export function createAdam(size: number, opts: AdamOptions): Adam {
-  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = opts;
+  const { lr: lr0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = opts;
   const m = new Float64Array(size);
   const v = new Float64Array(size);
   let t = 0;
   return {
-    step(params, grads) {
+    step(params, grads, lr = lr0) {
       t++;
       const c1 = 1 - Math.pow(beta1, t);
       const c2 = 1 - Math.pow(beta2, t);

@@ -38,7 +38,7 @@ export interface Series {
   readonly n: number;
   /** Steps [0, trainEnd) are the training part; [trainEnd, n) validation. */
   readonly trainEnd: number;
-  /** Normalised inputs [n, I], computed exactly as the runtime does: f32((x - mean) / std). */
+  /** Normalised inputs [n, I], computed exactly as the runtime does: f32((f32(x) - mean) / std). */
   readonly x: Float32Array;
   /** Regression: normalised target of step t [n, O] (the targets' values at t + horizon). */
   readonly y: Float32Array;
@@ -183,7 +183,8 @@ export function buildDataset(input: DatasetInput): Dataset {
     const n = g.length;
     const x = new Float32Array(n * I);
     for (let t = 0; t < n; t++) {
-      for (let i = 0; i < I; i++) x[t * I + i] = (inputs[i][g[t]] - inputMean[i]) / inputStd[i];
+      // Readings reach the runtime as float32 (predict, MQTT): round them the same way here.
+      for (let i = 0; i < I; i++) x[t * I + i] = (Math.fround(inputs[i][g[t]]) - inputMean[i]) / inputStd[i];
     }
     const y = new Float32Array(n * O);
     const raw = new Float64Array(n * O);

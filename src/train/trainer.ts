@@ -24,6 +24,8 @@ export interface TrainOptions {
   readonly batch: number;
   readonly epochs: number;
   readonly lr: number;
+  /** Learning rate multiplier per epoch: epoch e uses lr · lrDecay^(e-1) (default 1). */
+  readonly lrDecay?: number;
   /** Global gradient-norm cap; 0 disables. */
   readonly clip: number;
   /** Stop after this many epochs without a better validation loss; 0: never stop early. */
@@ -176,6 +178,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
       }
     }
     let epochSum = 0, epochCount = 0, step = 0;
+    const lr = o.lr * Math.pow(o.lrDecay ?? 1, epoch - 1);
     for (let w = 0; w < windows; w++) {
       for (let g = 0; g < groups; g++) {
         step++;
@@ -208,7 +211,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
             net.backwardWindow(dOut, steps, classification);
           }
           clipGlobalNorm(net.grads, o.clip);
-          adam.step(net.params, net.grads);
+          adam.step(net.params, net.grads, lr);
           net.grads.fill(0);
           epochSum += batchSum * count;
           epochCount += count;

@@ -1,0 +1,296 @@
+// `edge-rnn train`: CSV of recorded readings -> model file + model card (Markdown, JSON)
+// + training-curve SVG. The training itself is pure compute in src/train; this command
+// parses the CSV into columns, renders progress, and writes the files.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { columnIndex, readCsv, type CsvTable } from '../../io/csv.js';
+import { writeModelFile } from '../../io/model-file.js';
+import type { Model, RecurrentType } from '../../model/types.js';
+import {
+  buildDataset, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
+  type Dataset, type TrainEvent, type TrainOptions, type TrainResult,
+} from '../../train/index.js';
+import { CliError } from '../errors.js';
+
+export interface TrainCliOptions {
+  data: string;
+  inputs: string[];
+  target?: string[];
+  label?: string;
+  horizon: number;
+  deviceColumn?: string;
+  cell: RecurrentType;
+  rnnActivation: 'tanh' | 'relu';
+  hidden: number;
+  layers: number;
+  seqLen: number;
+  batch: number;
+  epochs: number;
+  lr: number;
+  lrDecay: number;
+  clip: number;
+  patience: number;
+  val: number;
+  seed?: number;
+  classWeights: boolean;
+  dropInvalid?: boolean;
+  name?: string;
+  modelVersion: number;
+  out?: string;
+  license?: string;
+  notes?: string;
+  created?: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+const DEFAULT_SEED = 1;
+// Cells that mean "no value" rather than a wrong value: refused unless --drop-invalid.
+const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', '-']);
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+const int = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+  return n;
+};
+const float = (ok: (n: number) => boolean, what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || !ok(n)) throw new InvalidArgumentError(`expected ${what}`);
+  return n;
+};
+
+interface Columns {
+  inputs: Float64Array[];
+  targets: Float64Array[];
+  labels: string[];
+  devices?: string[];
+  dropped: number;
+}
+
+/** The CSV's needed columns as numbers (and labels/devices as text), with errors naming the line. */
+export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs' | 'target' | 'label' | 'deviceColumn' | 'dropInvalid'>): Columns {
+  const inCols = columnIndex(table, o.inputs);
+  const tCols = columnIndex(table, o.target ?? []);
+  const lCol = o.label === undefined ? -1 : columnIndex(table, [o.label])[0];
+  const dCol = o.deviceColumn === undefined ? -1 : columnIndex(table, [o.deviceColumn])[0];
+  const numeric = [...inCols, ...tCols];
+  const keep: number[] = [];
+  const values: number[][] = numeric.map(() => []);
+  const line = (r: number) => r + 2; // 1-based, after the header row
+  rows: for (let r = 0; r < table.rows.length; r++) {
+    const row = table.rows[r];
+    const parsed: number[] = [];
+    for (const c of numeric) {
+      const cell = row[c];
+      const v = cell === '' ? NaN : Number(cell);
+      // Missing / NaN / ±Infinity: a gap in the recording. Other text: a wrong column, always an error.
+      if (MISSING.has(cell.toLowerCase()) || /^[+-]?nan$/i.test(cell) || v === Infinity || v === -Infinity) {
+        if (o.dropInvalid) continue rows;
+        throw new CliError(
+          `${table.path}: line ${line(r)}, column "${table.header[c]}": missing or non-finite value ${JSON.stringify(cell)}; ` +
+          'refusing to train on it (pass --drop-invalid to skip such rows)',
+        );
+      }
+      if (!Number.isFinite(v)) {
+        throw new CliError(`${table.path}: line ${line(r)}, column "${table.header[c]}": ${JSON.stringify(cell)} is not a number`);
+      }
+      parsed.push(v);
+    }
+    for (const c of [lCol, dCol]) {
+      if (c >= 0 && row[c] === '') {
+        if (o.dropInvalid) continue rows;
+        throw new CliError(`${table.path}: line ${line(r)}, column "${table.header[c]}": empty; refusing to train on it (pass --drop-invalid to skip such rows)`);
+      }
+    }
+    keep.push(r);
+    parsed.forEach((v, i) => values[i].push(v));
+  }
+  return {
+    inputs: values.slice(0, inCols.length).map((v) => Float64Array.from(v)),
+    targets: values.slice(inCols.length).map((v) => Float64Array.from(v)),
+    labels: lCol >= 0 ? keep.map((r) => table.rows[r][lCol]) : [],
+    ...(dCol >= 0 ? { devices: keep.map((r) => table.rows[r][dCol]) } : {}),
+    dropped: table.rows.length - keep.length,
+  };
+}
+
+/** `created` for meta and card: --created, else SOURCE_DATE_EPOCH, else the clock unless --seed was given. */
+function createdStamp(o: TrainCliOptions): string | undefined {
+  if (o.created) {
+    const d = new Date(o.created);
+    if (Number.isNaN(d.getTime())) throw new CliError(`--created: ${JSON.stringify(o.created)} is not a date`);
+    return d.toISOString();
+  }
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && /^\d+$/.test(epoch)) return new Date(Number(epoch) * 1000).toISOString();
+  return o.seed === undefined ? new Date().toISOString() : undefined;
+}
+
+export interface TrainRun {
+  model: Model;
+  bytes: Uint8Array;
+  result: TrainResult;
+  dataset: Dataset;
+  paths: { model: string; cardMd: string; cardJson: string; curve: string };
+}
+
+/** The whole command without argument parsing: used by the CLI and scripts/train-models.ts. */
+export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainRun {
+  if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
+  if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
+  const table = readCsv(o.data);
+  const cols = columnsFromCsv(table, o);
+  const name = o.name ?? basename(o.data).replace(/\.[^.]*$/, '');
+  const seed = o.seed ?? DEFAULT_SEED;
+  let ds: Dataset;
+  try {
+    ds = buildDataset({
+      inputNames: o.inputs, inputs: cols.inputs, ...(cols.devices ? { devices: cols.devices } : {}),
+      target: o.label
+        ? { task: 'classification', labelName: o.label, labels: cols.labels }
+        : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon },
+      valFraction: o.val, seqLen: o.seqLen,
+    });
+  } catch (e) {
+    if (e instanceof TrainDataError) throw new CliError(`${o.data}: ${e.message}`);
+    throw e;
+  }
+  const topts: TrainOptions = {
+    name, cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation } : {}),
+    seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed,
+    ...(ds.task === 'classification' ? { classWeights: o.classWeights } : {}),
+  };
+  const result = train(ds, topts, onEvent);
+
+  const modelPath = o.out ?? join('models', `${name}.msgpack`);
+  const stem = modelPath.replace(/\.msgpack$/, '');
+  const paths = { model: modelPath, cardMd: `${stem}.card.md`, cardJson: `${stem}.card.json`, curve: `${stem}.curve.svg` };
+  const created = createdStamp(o);
+  const bytesIn = readFileSync(o.data);
+  const sha256 = createHash('sha256').update(bytesIn).digest('hex');
+  const dataFile = basename(o.data);
+  const model: Model = {
+    ...result.model,
+    modelVersion: o.modelVersion,
+    meta: {
+      ...(created ? { created } : {}),
+      dataset: { file: dataFile, sha256, rows: ds.rows, ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}), valFraction: o.val },
+      ...(o.license ? { license: o.license } : {}),
+      trainedWith: 'edge-rnn train',
+      hyperParameters: hyperParameters(topts),
+      epochsRun: result.epochsRun,
+      bestEpoch: result.bestEpoch,
+      metrics: roundedMetrics(result.metrics),
+    },
+  };
+  mkdirSync(dirname(modelPath) || '.', { recursive: true });
+  const bytes = writeModelFile(modelPath, model);
+  const card = modelCard({
+    modelFile: basename(paths.model), curveFile: basename(paths.curve), dataFile, dataSha256: sha256,
+    ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
+    droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
+    options: topts, dataset: ds, result: { ...result, model },
+  });
+  writeFileSync(paths.cardMd, card.markdown);
+  writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
+  writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
+  return { model, bytes, result, dataset: ds, paths };
+}
+
+/** Progress: a bar with loss and ETA on a terminal, one line per epoch otherwise. */
+function progressRenderer(tty: boolean, write: (s: string) => void): (e: TrainEvent) => void {
+  let bar: cliProgress.SingleBar | undefined;
+  let epochs = 0;
+  return (e) => {
+    if (e.type === 'start') {
+      epochs = e.epochs;
+      write(`training ${e.parameters} parameters, ${e.stepsPerEpoch} steps per epoch, up to ${e.epochs} epochs\n`);
+      if (tty) {
+        bar = new cliProgress.SingleBar({
+          format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | val {val} | ETA {eta_formatted}',
+          stream: process.stderr, hideCursor: true, clearOnComplete: false, etaBuffer: 200,
+        }, cliProgress.Presets.shades_classic);
+        bar.start(e.epochs * e.stepsPerEpoch, 0, { epoch: 1, epochs, loss: '-', val: '-' });
+      }
+    } else if (e.type === 'batch') {
+      bar?.increment(1, { epoch: e.epoch, loss: e.loss.toFixed(4) });
+    } else if (e.type === 'epoch') {
+      const s = e.stats;
+      if (bar) bar.update({ val: s.valLoss.toFixed(4) });
+      else write(`epoch ${s.epoch}/${epochs}: train loss ${s.trainLoss.toFixed(5)}, val loss ${s.valLoss.toFixed(5)}${e.improved ? ' (best)' : ''}\n`);
+    } else if (e.type === 'stop') {
+      if (bar) {
+        if (e.reason === 'patience') bar.setTotal(bar.getProgress() * bar.getTotal());
+        bar.stop();
+      }
+      if (e.reason === 'patience') write(`early stop after epoch ${e.epoch}: no better validation loss for the patience window\n`);
+    }
+  };
+}
+
+function summary(run: TrainRun): string {
+  const { result: r, paths } = run;
+  const lines = [`wrote ${paths.model} (${run.bytes.length} bytes), ${paths.cardMd}, ${paths.cardJson}, ${paths.curve}`];
+  lines.push(`epochs run ${r.epochsRun}, best epoch ${r.bestEpoch}, validation loss ${r.bestValLoss.toPrecision(4)}`);
+  const m = r.metrics;
+  if (m.task === 'regression') {
+    for (const t of m.targets) {
+      lines.push(`${t.name}: RMSE ${t.rmse.toPrecision(4)} (persistence ${t.persistenceRmse.toPrecision(4)}, ${(100 * t.rmseImprovement).toFixed(1)} % better), MAE ${t.mae.toPrecision(4)}`);
+    }
+  } else {
+    lines.push(`accuracy ${(100 * m.accuracy).toFixed(2)} %`);
+    for (const c of m.classes) lines.push(`class ${c.label}: precision ${c.precision?.toFixed(3) ?? 'n/a'}, recall ${c.recall?.toFixed(3) ?? 'n/a'}, F1 ${c.f1?.toFixed(3) ?? 'n/a'} (support ${c.support})`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train an RNN/LSTM/GRU on a CSV of readings (BPTT, Adam) and write the model with its model card')
+    .requiredOption('-d, --data <file>', 'CSV with a header row, rows in time order within each device')
+    .requiredOption('--inputs <cols>', 'input columns, comma-separated', list)
+    .option('--target <cols>', 'regression: columns to forecast, comma-separated', list)
+    .option('--label <col>', 'classification: the label column (one class per step)')
+    .option('--horizon <k>', 'regression: forecast the targets k steps ahead', int(1), 1)
+    .option('--device-column <col>', 'one sequence per device (state never mixed); default: one sequence')
+    .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
+    .addOption(new Option('--rnn-activation <act>', 'activation of --cell rnn').choices(['tanh', 'relu']).default('tanh'))
+    .option('--hidden <n>', 'hidden units per recurrent layer', int(1), 32)
+    .option('--layers <n>', 'stacked recurrent layers', int(1), 1)
+    .option('--seq-len <n>', 'truncated BPTT window (steps); state carries across windows', int(1), 50)
+    .option('--batch <n>', 'lanes (stretches of a device series) per gradient step', int(1), 8)
+    .option('--epochs <n>', 'maximum epochs', int(1), 30)
+    .option('--lr <x>', 'Adam learning rate', float((n) => n > 0, 'a positive number'), 0.005)
+    .option('--lr-decay <f>', 'multiply the learning rate by f after each epoch', float((n) => n > 0 && n <= 1, 'a number in (0, 1]'), 1)
+    .option('--clip <x>', 'global gradient-norm clipping threshold (0: off)', float((n) => n >= 0, 'a number >= 0'), 1)
+    .option('--patience <n>', 'early stopping: epochs without a better validation loss (0: off)', int(0), 5)
+    .option('--val <f>', 'validation fraction: the last part of each device series', float((n) => n > 0 && n < 1, 'a fraction in (0, 1)'), 0.2)
+    .option('--seed <n>', `random seed (default ${DEFAULT_SEED}); with --seed the output bytes are reproducible`, int(0))
+    .option('--no-class-weights', 'classification: do not weigh classes by inverse frequency')
+    .option('--drop-invalid', 'skip rows with missing/NaN/infinite values instead of refusing them')
+    .option('--name <name>', 'model name (default: the data file name)')
+    .option('--model-version <n>', 'modelVersion to write', int(1), 1)
+    .option('-o, --out <file>', 'model file to write (default models/<name>.msgpack); the card goes next to it')
+    .option('--license <text>', 'license of the training data, recorded in the model and card')
+    .option('--notes <text>', 'free text for the model card (e.g. why this horizon)')
+    .option('--created <date>', 'timestamp to record as meta.created (default: SOURCE_DATE_EPOCH, else now unless --seed)')
+    .option('--json', 'print the final metrics as JSON on stdout')
+    .option('--no-progress', 'no progress output')
+    .action((opts: TrainCliOptions) => {
+      const write = (s: string) => process.stderr.write(s);
+      const onEvent = opts.progress ? progressRenderer(Boolean(process.stderr.isTTY), write) : () => {};
+      const run = runTrain(opts, onEvent);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({
+          model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
+          stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: run.result.history,
+          metrics: run.result.metrics,
+        }) + '\n');
+      } else process.stdout.write(summary(run));
+    });
+}

@@ -1,0 +1,109 @@
+// The model card: what a model was trained on, how, and how good it is on held-out data,
+// as JSON (for tools) and Markdown (for people). Pure: the caller writes the files.
+import type { Dataset } from './dataset.js';
+import type { Metrics } from './metrics.js';
+import type { TrainOptions, TrainResult } from './trainer.js';
+
+export interface CardInput {
+  readonly modelFile: string;
+  readonly curveFile: string;
+  readonly dataFile: string;
+  readonly dataSha256?: string;
+  readonly license?: string;
+  readonly deviceColumn?: string;
+  /** Rows dropped for invalid values (--drop-invalid). */
+  readonly droppedRows: number;
+  /** Free text from the user: why this horizon, caveats. */
+  readonly notes?: string;
+  readonly created?: string;
+  readonly options: TrainOptions;
+  readonly dataset: Dataset;
+  readonly result: TrainResult;
+}
+
+export interface ModelCard {
+  readonly json: Record<string, unknown>;
+  readonly markdown: string;
+}
+
+const r4 = (v: number | null) => (v === null || !Number.isFinite(v) ? v : Number(v.toPrecision(4)));
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)} %`);
+const num = (v: number | null) => (v === null ? 'n/a' : String(r4(v)));
+
+/** Hyper-parameters as stored in the model's meta and the card. */
+export function hyperParameters(o: TrainOptions): Record<string, unknown> {
+  return {
+    cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation ?? 'tanh' } : {}),
+    seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== undefined && o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed: o.seed,
+    optimizer: 'adam', ...(o.classWeights !== undefined ? { classWeights: o.classWeights } : {}),
+  };
+}
+
+/** Metrics rounded for meta/card (4 significant digits). */
+export function roundedMetrics(m: Metrics): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(m, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? r4(v) : v)));
+}
+
+export function modelCard(c: CardInput): ModelCard {
+  const { dataset: ds, result: res, options: o } = c;
+  const split = ds.series.map((s) => ({ device: s.device, rows: s.n, train: s.trainEnd, validation: s.n - s.trainEnd }));
+  const json = {
+    model: res.model.name, file: c.modelFile, task: ds.task, ...(c.created ? { created: c.created } : {}),
+    data: {
+      file: c.dataFile, ...(c.dataSha256 ? { sha256: c.dataSha256 } : {}), ...(c.license ? { license: c.license } : {}),
+      rows: ds.rows, droppedRows: c.droppedRows,
+      inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
+      ...(c.deviceColumn ? { deviceColumn: c.deviceColumn } : {}),
+    },
+    split: { kind: 'time-ordered per device: the last part of each device series is validation', valFraction: ds.valFraction, trainSteps: ds.trainSteps, valSteps: ds.valSteps, devices: split },
+    normalisation: { source: 'training split only', inputMean: [...ds.inputMean].map(r4), inputStd: [...ds.inputStd].map(r4), ...(ds.targetMean ? { targetMean: [...ds.targetMean].map(r4), targetStd: [...ds.targetStd!].map(r4) } : {}) },
+    hyperParameters: hyperParameters(o),
+    ...(res.classWeights ? { classWeights: res.classWeights.map(r4) } : {}),
+    parameters: res.parameters,
+    training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: res.history.map((h) => ({ epoch: h.epoch, trainLoss: r4(h.trainLoss), valLoss: r4(h.valLoss) })) },
+    validation: roundedMetrics(res.metrics),
+    ...(c.notes ? { notes: c.notes } : {}),
+  };
+
+  const md: string[] = [];
+  md.push(`# Model card: ${res.model.name}`, '');
+  md.push(`- **File:** \`${c.modelFile}\` (edge-rnn model format v1, ${res.parameters} parameters)`);
+  md.push(`- **Task:** ${ds.task === 'regression' ? `regression — forecast ${ds.outputNames.join(', ')} ${ds.shift} step(s) ahead` : `classification of \`${ds.outputNames[0]}\` at every step (classes ${ds.labels!.join(', ')})`}`);
+  if (c.created) md.push(`- **Created:** ${c.created}`);
+  md.push('', '## Data', '');
+  md.push(`- **File:** \`${c.dataFile}\`${c.dataSha256 ? ` (sha256 \`${c.dataSha256.slice(0, 16)}…\`)` : ''}, ${ds.rows} rows used${c.droppedRows ? `, ${c.droppedRows} dropped for invalid values` : ''}`);
+  if (c.license) md.push(`- **License of the data:** ${c.license}`);
+  md.push(`- **Inputs:** ${ds.inputNames.join(', ')}`);
+  md.push(ds.task === 'regression' ? `- **Targets:** ${ds.outputNames.join(', ')} at t + ${ds.shift}` : `- **Label:** ${ds.outputNames[0]}; training-split counts ${ds.labels!.map((l, i) => `${l}: ${ds.classCounts![i]}`).join(', ')}`);
+  md.push(`- **Sequences:** ${c.deviceColumn ? `one per value of \`${c.deviceColumn}\` (state never mixed between devices)` : 'the whole file is one sequence'}`);
+  md.push(`- **Normalisation:** mean/std from the training split only, stored in the model`);
+  md.push('', '## Split', '');
+  md.push(`Time-ordered per device: the last ${pct(ds.valFraction)} of each device's series is validation (no shuffling across time, so no leakage). ${ds.trainSteps} training steps, ${ds.valSteps} validation steps.`, '');
+  md.push('| device | rows | train | validation |', '|---|---:|---:|---:|');
+  for (const s of split) md.push(`| ${s.device || '(all)'} | ${s.rows} | ${s.train} | ${s.validation} |`);
+  md.push('', '## Training', '');
+  md.push('| hyper-parameter | value |', '|---|---|');
+  for (const [k, v] of Object.entries(hyperParameters(o))) md.push(`| ${k} | ${String(v)} |`);
+  if (res.classWeights) md.push(`| class weights (loss) | ${res.classWeights.map((w, i) => `${ds.labels![i]}: ${r4(w)}`).join(', ')} |`);
+  md.push('');
+  md.push(`Truncated BPTT over windows of ${o.seqLen} steps, state carried across windows of the same device; Adam; global gradient-norm clipping at ${o.clip}; early stopping on validation loss (patience ${o.patience}), best weights kept.`);
+  md.push(`Epochs run: ${res.epochsRun}${res.stoppedEarly ? ' (stopped early)' : ''}; best epoch ${res.bestEpoch}, validation loss ${num(res.bestValLoss)}.`, '');
+  md.push(`![training curve](${c.curveFile})`, '');
+  md.push('## Validation metrics', '');
+  const m = res.metrics;
+  if (m.task === 'regression') {
+    md.push(`Over ${m.steps} validation steps, in the data's units. Persistence baseline: the value ${m.horizon} step(s) ahead equals the last observed value.`, '');
+    md.push('| target | RMSE | MAE | persistence RMSE | persistence MAE | RMSE improvement |', '|---|---:|---:|---:|---:|---:|');
+    for (const t of m.targets) md.push(`| ${t.name} | ${num(t.rmse)} | ${num(t.mae)} | ${num(t.persistenceRmse)} | ${num(t.persistenceMae)} | ${pct(t.rmseImprovement)} |`);
+  } else {
+    md.push(`Over ${m.steps} validation steps. Accuracy ${pct(m.accuracy)}.`, '');
+    md.push('| class | support | precision | recall | F1 |', '|---|---:|---:|---:|---:|');
+    for (const k of m.classes) md.push(`| ${k.label} | ${k.support} | ${num(k.precision)} | ${num(k.recall)} | ${num(k.f1)} |`);
+    md.push('', 'Confusion matrix (rows: true class, columns: predicted):', '');
+    md.push(`| true \\ predicted | ${ds.labels!.join(' | ')} |`, `|---|${ds.labels!.map(() => '---:').join('|')}|`);
+    m.confusion.forEach((row, i) => md.push(`| ${ds.labels![i]} | ${row.join(' | ')} |`));
+  }
+  if (c.notes) md.push('', '## Notes', '', c.notes);
+  md.push('');
+  return { json, markdown: md.join('\n') };
+}

@@ -1,0 +1,196 @@
+// The training loop end to end on small synthetic series: clipping, the dataset split and
+// statistics, a seeded run whose loss falls and whose model bytes repeat exactly, and the
+// trainer/runtime replay equality (training and serving compute the same numbers).
+//
+// Exactness is against the runtime's JS kernels, which the trainer itself runs. The
+// WebAssembly SIMD session (the default where available) accumulates in float32 and is
+// held to its own tolerance by the runtime's tests; here it must stay within 1e-4.
+import { describe, expect, it } from 'vitest';
+import { encodeModel } from '../../src/model/index.js';
+import { createSession } from '../../src/runtime/session.js';
+import { withEnv } from './with-env.js';
+import { predictSeries as cliPredictSeries } from '../../src/cli/commands/predict.js';
+import { buildDataset, clipGlobalNorm, createNetwork, globalNorm, predictSeries, train, type DatasetInput, type TrainOptions } from '../../src/train/index.js';
+import { validationMetrics } from '../../src/train/metrics.js';
+
+/** Two devices of noisy sines with different phases; a label marks the top of the wave. */
+function synthetic(rowsPerDevice = 240): { input: Omit<DatasetInput, 'target'>; temp: number[]; hum: number[]; label: string[]; devices: string[] } {
+  const temp: number[] = [], hum: number[] = [], label: string[] = [], devices: string[] = [];
+  // Interleave the devices row by row, as a real recording does; the builder must untangle them.
+  for (let t = 0; t < rowsPerDevice; t++) {
+    for (const [d, phase] of [['a', 0], ['b', 1.3]] as const) {
+      const s = Math.sin(t / 6 + phase);
+      temp.push(20 + 3 * s + 0.1 * Math.sin(t * 1.7 + phase * 5));
+      hum.push(50 - 5 * Math.cos(t / 6 + phase));
+      label.push(s > 0.7 ? '1' : '0');
+      devices.push(d);
+    }
+  }
+  return { input: { inputNames: ['temp', 'hum'], inputs: [temp, hum], devices, valFraction: 0.25, seqLen: 12 }, temp, hum, label, devices };
+}
+
+const opts: TrainOptions = {
+  name: 'syn', cell: 'lstm', hidden: 8, layers: 1, seqLen: 12, batch: 4, epochs: 6, lr: 0.02, clip: 1, patience: 0, seed: 7,
+};
+
+describe('global-norm clipping', () => {
+  it('scales a gradient above the threshold to exactly the threshold norm, keeping its direction', () => {
+    const g = Float64Array.from([3, -4, 12, 0.5, -7]);
+    const before = Float64Array.from(g);
+    const norm = clipGlobalNorm(g, 2.5);
+    expect(norm).toBeCloseTo(Math.sqrt(9 + 16 + 144 + 0.25 + 49), 12);
+    expect(Math.abs(globalNorm(g) - 2.5)).toBeLessThan(1e-14);
+    for (let i = 0; i < g.length; i++) expect(g[i] / before[i]).toBeCloseTo(2.5 / norm, 14);
+  });
+  it('leaves a gradient at or below the threshold untouched', () => {
+    const g = Float64Array.from([0.3, -0.4]);
+    clipGlobalNorm(g, 0.5);
+    expect([...g]).toEqual([0.3, -0.4]);
+  });
+});
+
+describe('dataset', () => {
+  it('keeps devices apart, splits each one by time, and takes statistics from the training rows only', () => {
+    const s = synthetic(100);
+    const ds = buildDataset({ ...s.input, target: { task: 'regression', targetNames: ['temp'], targets: [s.temp], horizon: 3 } });
+    expect(ds.series.map((x) => [x.device, x.n, x.trainEnd])).toEqual([['a', 100, 75], ['b', 100, 75]]);
+    // Independent mean over the first 75 rows of each device (rows interleave a, b, a, b…).
+    const train = s.temp.filter((_, r) => Math.floor(r / 2) < 75);
+    const mean = train.reduce((a, b) => a + b, 0) / train.length;
+    const std = Math.sqrt(train.reduce((a, b) => a + (b - mean) ** 2, 0) / train.length);
+    expect(ds.inputMean[0]).toBe(Math.fround(mean));
+    expect(ds.inputStd[0]).toBe(Math.fround(std));
+    // Device b's series holds only b's rows, in order; the target is 3 steps ahead.
+    const b = ds.series[1];
+    expect(b.raw[10]).toBe(s.temp[2 * 10 + 1]);
+    expect(b.y[10]).toBe(Math.fround((s.temp[2 * 13 + 1] - ds.targetMean![0]) / ds.targetStd![0]));
+    // Training targets never reach into the validation part.
+    expect(ds.trainSteps).toBe(2 * (75 - 3));
+    expect(ds.valSteps).toBe(2 * (25 - 3));
+  });
+});
+
+describe('training', () => {
+  it('a seeded run lowers the loss and gives byte-identical models when re-run', () => {
+    const s = synthetic();
+    const input = { ...s.input, target: { task: 'regression' as const, targetNames: ['temp'], targets: [s.temp], horizon: 2 } };
+    const a = train(buildDataset(input), opts);
+    const b = train(buildDataset(input), opts);
+    const first = a.history[0], last = a.history[a.history.length - 1];
+    expect(last.trainLoss).toBeLessThan(0.5 * first.trainLoss);
+    expect(a.bestValLoss).toBeLessThan(0.5 * first.valLoss);
+    expect(Buffer.from(encodeModel(a.model)).equals(Buffer.from(encodeModel(b.model)))).toBe(true);
+    const c = train(buildDataset(input), { ...opts, seed: 8 });
+    expect(Buffer.from(encodeModel(a.model)).equals(Buffer.from(encodeModel(c.model)))).toBe(false);
+  });
+
+  it('early stopping keeps the best epoch\'s weights', () => {
+    const s = synthetic();
+    const ds = buildDataset({ ...s.input, target: { task: 'regression', targetNames: ['temp'], targets: [s.temp], horizon: 2 } });
+    // A learning rate this high makes validation loss bounce, so the best epoch is not the last.
+    const r = train(ds, { ...opts, lr: 0.3, epochs: 8, patience: 2 });
+    const best = Math.min(...r.history.map((h) => h.valLoss));
+    expect(r.bestValLoss).toBe(best);
+    expect(r.history[r.bestEpoch - 1].valLoss).toBe(best);
+    // The exported model reproduces the best validation loss.
+    const net = createNetwork(r.model, 1);
+    const out = new Float32Array(ds.series[0].n);
+    let sum = 0, n = 0;
+    for (const ser of ds.series) {
+      net.runSeries(out, ser.x, ser.n);
+      for (let t = ser.trainEnd; t + 2 < ser.n; t++) { sum += (out[t] - ser.y[t]) ** 2; n++; }
+    }
+    expect(sum / n).toBeCloseTo(best, 10);
+    if (r.stoppedEarly) expect(r.epochsRun - r.bestEpoch).toBe(2);
+  });
+
+  for (const cell of ['lstm', 'gru', 'rnn'] as const) {
+    it(`${cell}: a trained model replayed step by step through the runtime gives exactly the trainer's outputs`, () => {
+      const s = synthetic(120);
+      const ds = buildDataset({ ...s.input, target: { task: 'regression', targetNames: ['temp', 'hum'], targets: [s.temp, s.hum], horizon: 2 } });
+      const r = train(ds, { ...opts, cell, layers: 2, epochs: 2 });
+      const net = createNetwork(r.model, 1);
+      const session = createSession(r.model, { kernels: 'js' });
+      const fast = createSession(r.model);
+      const raw = (dev: string) => s.devices.flatMap((d, row) => (d === dev ? [[s.temp[row], s.hum[row]]] : []));
+      ds.series.forEach((ser) => {
+        const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+        const state = session.createState(), fastState = fast.createState();
+        const served = new Float32Array(ser.n * 2), servedFast = new Float32Array(ser.n * 2);
+        raw(ser.device).forEach((x, t) => {
+          served.set(session.step(state, x.map(Math.fround)), t * 2);
+          servedFast.set(fast.step(fastState, x.map(Math.fround)), t * 2);
+        });
+        expect(served).toEqual(trainer);
+        servedFast.forEach((v, i) => expect(Math.abs(v - trainer[i])).toBeLessThan(1e-4 * (1 + Math.abs(trainer[i]))));
+      });
+      // And through `predict`'s stepping (Float32 readings from a CSV), per device.
+      const inputs = Float32Array.from(s.temp.flatMap((t, i) => [t, s.hum[i]]));
+      const byDevice = new Map<string, number[]>();
+      withEnv('EDGE_RNN_KERNELS', 'js', () =>
+        cliPredictSeries(r.model, inputs, s.devices, (p) => byDevice.set(p.device!, [...(byDevice.get(p.device!) ?? []), ...p.y])));
+      ds.series.forEach((ser) => {
+        const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+        expect(byDevice.get(ser.device)!.map(Math.fround)).toEqual(Array.from(trainer));
+      });
+    });
+  }
+
+  it('classification: class weights, softmax head, labels; replay equals the trainer', () => {
+    const s = synthetic();
+    const ds = buildDataset({ ...s.input, target: { task: 'classification', labelName: 'peak', labels: s.label } });
+    expect(ds.labels).toEqual(['0', '1']);
+    const r = train(ds, { ...opts, cell: 'gru', epochs: 8 });
+    const n0 = ds.classCounts![0], n1 = ds.classCounts![1];
+    expect(r.classWeights![0]).toBeCloseTo((n0 + n1) / (2 * n0), 12);
+    expect(r.classWeights![1]).toBeCloseTo((n0 + n1) / (2 * n1), 12);
+    expect(r.model.outputs).toEqual({ names: ['peak'], labels: ['0', '1'] });
+    expect(r.model.layers[r.model.layers.length - 1]).toMatchObject({ type: 'dense', activation: 'softmax', outputSize: 2 });
+    expect(r.history[r.history.length - 1].trainLoss).toBeLessThan(r.history[0].trainLoss);
+    const m = r.metrics;
+    if (m.task !== 'classification') throw new Error('expected classification metrics');
+    expect(m.confusion.flat().reduce((a, b) => a + b, 0)).toBe(ds.valSteps);
+    const session = createSession(r.model, { kernels: 'js' });
+    const net = createNetwork(r.model, 1);
+    const ser = ds.series[0];
+    const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+    const state = session.createState();
+    for (let t = 0; t < ser.n; t++) {
+      const row = 2 * t; // device a's rows are the even ones
+      expect(Array.from(session.step(state, [Math.fround(s.temp[row]), Math.fround(s.hum[row])]))).toEqual(Array.from(trainer.subarray(2 * t, 2 * t + 2)));
+    }
+  });
+});
+
+describe('validation metrics', () => {
+  it('regression: RMSE/MAE and the persistence baseline against hand-computed values', () => {
+    const v = [1, 2, 4, 7, 11, 16]; // one device, horizon 1, last 2 rows validation
+    const ds2 = buildDataset({ inputNames: ['v'], inputs: [v], valFraction: 0.5, seqLen: 1, target: { task: 'regression', targetNames: ['v'], targets: [v], horizon: 1 } });
+    expect(ds2.series[0].trainEnd).toBe(3); // val steps t = 3, 4 (targets 11, 16)
+    const pred = Float32Array.from([0, 0, 0, 10, 17, 0]);
+    const m = validationMetrics(ds2, () => pred);
+    if (m.task !== 'regression') throw new Error('expected regression');
+    expect(m.steps).toBe(2);
+    expect(m.targets[0].rmse).toBeCloseTo(Math.sqrt((1 + 1) / 2), 12); // |10-11|, |17-16|
+    expect(m.targets[0].mae).toBeCloseTo(1, 12);
+    expect(m.targets[0].persistenceRmse).toBeCloseTo(Math.sqrt((16 + 25) / 2), 12); // 7->11, 11->16
+    expect(m.targets[0].persistenceMae).toBeCloseTo(4.5, 12);
+    expect(m.targets[0].rmseImprovement).toBeCloseTo(1 - 1 / Math.sqrt(20.5), 12);
+  });
+
+  it('classification: confusion matrix, precision, recall, F1 against hand-computed values', () => {
+    const labels = ['0', '0', '0', '0', '1', '0', '1', '1', '0', '0'];
+    const ds = buildDataset({ inputNames: ['v'], inputs: [labels.map((_, i) => i)], valFraction: 0.6, seqLen: 2, target: { task: 'classification', labelName: 'l', labels } });
+    // Validation: rows 4..9, true 1 0 1 1 0 0; predicted (argmax) 1 1 0 1 0 0.
+    const predicted = [0, 0, 0, 0, 1, 1, 0, 1, 0, 0];
+    const p = Float32Array.from(predicted.flatMap((c) => (c ? [0.2, 0.8] : [0.9, 0.1])));
+    const m = validationMetrics(ds, () => p);
+    if (m.task !== 'classification') throw new Error('expected classification');
+    expect(m.confusion).toEqual([[2, 1], [1, 2]]);
+    expect(m.accuracy).toBeCloseTo(4 / 6, 12);
+    expect(m.classes[1]).toMatchObject({ support: 3 });
+    expect(m.classes[1].precision).toBeCloseTo(2 / 3, 12);
+    expect(m.classes[1].recall).toBeCloseTo(2 / 3, 12);
+    expect(m.classes[1].f1).toBeCloseTo(2 / 3, 12);
+  });
+});
