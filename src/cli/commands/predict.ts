@@ -3,7 +3,12 @@
 import type { Command } from 'commander';
 import { columnIndex, numericCell, readCsv } from '../../io/csv.js';
 import { readModelFile } from '../../io/model-file.js';
-import { createSession, type StreamState } from '../../runtime/session.js';
+import { Subject } from 'rxjs';
+import { argmax, f32Json } from '../../protocol/prediction.js';
+import { createSession } from '../../runtime/session.js';
+import { createCounters } from '../../stream/counters.js';
+import type { StreamEvent } from '../../stream/events.js';
+import { inferPerDevice } from '../../stream/infer-per-device.js';
 import type { Model } from '../../model/types.js';
 import { formatTable } from '../table.js';
 
@@ -15,14 +20,13 @@ export interface PredictionRow {
   p?: number;
 }
 
-/** Shortest decimal that reads back as the same float32. */
-export function f32Json(v: number): number {
-  return Number.isFinite(v) ? Number(Math.fround(v).toPrecision(9)) : v;
-}
+export { f32Json };
 
 /**
  * Steps `model` over rows of inputs, keeping one state per device (or one stream when
- * devices is undefined); calls `emit` for each row in order.
+ * devices is undefined); calls `emit` for each row in order. Runs through the same stream
+ * operator as `edge-rnn run` (src/stream/infer-per-device.ts), so offline and live
+ * predictions are the same numbers.
  */
 export function predictSeries(
   model: Model, inputs: Float32Array, devices: readonly string[] | undefined, emit: (p: PredictionRow) => void,
@@ -30,23 +34,27 @@ export function predictSeries(
   const session = createSession(model);
   const I = session.inputSize;
   const rows = inputs.length / I;
-  const states = new Map<string, StreamState>();
-  const x = new Float32Array(I);
   const labels = model.outputs.labels;
-  for (let r = 0; r < rows; r++) {
-    const device = devices?.[r] ?? '';
-    let state = states.get(device);
-    if (!state) states.set(device, (state = session.createState()));
-    x.set(inputs.subarray(r * I, (r + 1) * I));
-    const y = Array.from(session.step(state, x), f32Json);
-    const out: PredictionRow = { row: r, ...(devices ? { device } : {}), y };
+  const readings = new Subject<StreamEvent>();
+  // Recorded data has no seq and no gaps to honour: keep every device, never reset.
+  const sub = readings.pipe(inferPerDevice(session, { counters: createCounters(), maxDevices: Number.MAX_SAFE_INTEGER })).subscribe((e) => {
+    if (e.kind !== 'prediction') throw new Error(`predict: row ${e.origin.row}: ${e.kind === 'dead-letter' ? e.message : e.kind}`);
+    const y = Array.from(e.y, f32Json);
+    const out: PredictionRow = { row: e.origin.row!, ...(devices ? { device: e.device } : {}), y };
     if (labels) {
-      let best = 0;
-      for (let k = 1; k < y.length; k++) if (y[k] > y[best]) best = k;
+      const best = argmax(y);
       out.label = labels[best];
       out.p = y[best];
     }
     emit(out);
+  });
+  try {
+    for (let r = 0; r < rows; r++) {
+      const values = Array.from(inputs.subarray(r * I, (r + 1) * I));
+      readings.next({ kind: 'reading', device: devices?.[r] ?? '', reading: { values }, origin: { receivedAt: 0, row: r } });
+    }
+  } finally {
+    sub.unsubscribe();
   }
 }
 
