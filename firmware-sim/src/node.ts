@@ -51,6 +51,8 @@ export class SimNode {
   private inflight = 0;
   private holdOffline = false; // a disconnect fault: stay away until the timer ends
   private stopping = false;
+  private draining = false;
+  private drops: Promise<void> = Promise.resolve();
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
@@ -110,13 +112,22 @@ export class SimNode {
 
   /**
    * A network drop: wait for what is in flight, close the socket without a DISCONNECT
-   * packet (so the broker publishes the last will), stay offline `ms`, reconnect.
+   * packet (so the broker publishes the last will), stay offline `ms`, reconnect. Drops
+   * run one after another: a drop planned while the node is still coming back happens
+   * once it is connected, so every planned drop is one lost connection.
    */
-  async dropConnection(ms: number): Promise<void> {
-    if (this.holdOffline || this.stopping) return;
+  dropConnection(ms: number): Promise<void> {
+    this.drops = this.drops.then(() => this.drop(ms));
+    return this.drops;
+  }
+
+  private async drop(ms: number): Promise<void> {
+    if (this.draining) return;
+    if (!this.client.connected) await new Promise((r) => this.client.once('connect', r));
+    if (this.draining) return;
     this.holdOffline = true;
     await this.whenIdle(false);
-    if (this.client.connected) this.client.stream.end();
+    this.client.stream.end();
     this.log.debug({ device: this.options.device, offlineMs: ms }, 'node offline (fault)');
     this.clearReconnect();
     this.reconnectTimer = setTimeout(() => {
@@ -131,14 +142,16 @@ export class SimNode {
     return this.whenIdle(true);
   }
 
-  /** Graceful end: drain, mark offline, DISCONNECT (no last will). */
+  /** Graceful end: deliver what is buffered, mark offline, DISCONNECT (no last will). */
   async stop(options: { drain?: boolean } = {}): Promise<void> {
+    this.draining = true; // no more planned drops
     if (options.drain !== false) {
+      await this.drops;
       if (this.holdOffline) {
         // Come back early to deliver what was buffered.
         this.clearReconnect();
         this.holdOffline = false;
-        if (!this.client.connected) this.reconnect();
+        this.reconnect();
       }
       await this.drained();
     }

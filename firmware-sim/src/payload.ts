@@ -12,7 +12,8 @@ export interface ReadingDoc {
   readonly values: Readonly<Record<string, number>>;
 }
 
-const packr = new Packr({ useRecords: false });
+// variableMapSize: the smallest map header (fixmap), as a hand-written C encoder writes it.
+const packr = new Packr({ useRecords: false, variableMapSize: true });
 const encoder = new TextEncoder();
 
 // JSON has no NaN; firmware printing floats with printf("%f") or ArduinoJson 5/6 writes a

@@ -148,6 +148,7 @@ export function* planNode(config: PlanConfig, node: NodeSpec): Generator<PlanSte
   let held: PublishStep[] | null = null; // a reordered reading, waiting for the next one
   let t = phaseMs;
   let lastAt = 0;
+  let offlineUntil = 0;
   for (let seq = 0; seq < limit && t <= until; seq++) {
     const measured = values(seq, t);
     if (measured === null) break;
@@ -195,7 +196,9 @@ export function* planNode(config: PlanConfig, node: NodeSpec): Generator<PlanSte
         }
       }
     }
-    if (uDisconnect < faults.disconnect) {
+    // A node already offline cannot drop its connection again.
+    if (uDisconnect < faults.disconnect && atMs >= offlineUntil) {
+      offlineUntil = atMs + faults.offlineMs;
       if (held) {
         for (const h of held) yield { ...h, atMs };
         held = null;
@@ -288,8 +291,8 @@ export interface RuntimeExpectation {
   duplicates: number;
   /** Invalid payloads (malformed, NaN). */
   deadLetters: number;
-  /** Seq numbers never predicted between a device's first and last prediction, or before its first. */
-  missing: number;
+  /** Seq numbers skipped between two accepted readings of a device (drops, invalid ones, reordered ones). */
+  gaps: number;
   /** Predicted seq numbers per device, in order. */
   readonly predicted: Map<string, number[]>;
 }
@@ -300,7 +303,7 @@ export interface RuntimeExpectation {
  * above the device's last accepted seq is a duplicate; otherwise it is predicted.
  */
 export function expectAtRuntime(steps: Iterable<PlanStep>): RuntimeExpectation {
-  const out: RuntimeExpectation = { received: 0, predictions: 0, duplicates: 0, deadLetters: 0, missing: 0, predicted: new Map() };
+  const out: RuntimeExpectation = { received: 0, predictions: 0, duplicates: 0, deadLetters: 0, gaps: 0, predicted: new Map() };
   const last = new Map<string, number>();
   for (const step of steps) {
     if (step.kind !== 'publish') continue;
@@ -314,7 +317,7 @@ export function expectAtRuntime(steps: Iterable<PlanStep>): RuntimeExpectation {
       out.duplicates++;
       continue;
     }
-    out.missing += step.seq - prev - 1;
+    if (prev >= 0) out.gaps += step.seq - prev - 1;
     last.set(step.device, step.seq);
     out.predictions++;
     let list = out.predicted.get(step.device);

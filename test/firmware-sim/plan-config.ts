@@ -16,7 +16,7 @@ export function syntheticNodes(n: number): NodeSpec[] {
   return Array.from({ length: n }, (_, i) => ({ device: `node-${i + 1}`, periodMs: 2000, source: { kind: 'synthetic', signals: DEFAULT_SIGNALS } }));
 }
 
-export function planConfig(overrides: Partial<PlanConfig> & { faults?: Partial<Faults> } = {}): PlanConfig {
+export function planConfig(overrides: Omit<Partial<PlanConfig>, 'faults'> & { faults?: Partial<Faults> } = {}): PlanConfig {
   const { faults, ...rest } = overrides;
   return {
     seed: 7,
