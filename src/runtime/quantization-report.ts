@@ -73,7 +73,7 @@ function check(name: string, float: number, int8: number): MetricCheck {
   return { name, float, int8, relativeChange: rel, within: rel !== null && Math.abs(rel) <= METRIC_TOLERANCE + 1e-12 };
 }
 
-function metricChecks(metric: TaskMetric | null): MetricCheck[] {
+export function metricChecks(metric: TaskMetric | null): MetricCheck[] {
   if (!metric) return [];
   if (metric.kind === 'classification') {
     return [check('accuracy', metric.float.accuracy, metric.int8.accuracy), check('macro F1', metric.float.macroF1, metric.int8.macroF1)];
