@@ -2,9 +2,12 @@
 // straightforward JS loop measured in the same run, for LSTM and GRU (input 8,
 // hidden 16/64/128/256, batch 1 and 64). Rounds alternate between the two so that
 // machine noise hits both alike. Also checks that stepping allocates nothing.
+// int8 rows (issue 6): the same shapes with per-row int8 weights against float32, both on
+// the JS kernels, timed in the same interleaved rounds.
 import { cpus } from 'node:os';
 import { initModel, type Model, type RecurrentLayer } from '../../src/model/index.js';
-import { createSession } from '../../src/runtime/session.js';
+import { quantizeModel } from '../../src/model/quantize.js';
+import { createSession, type Session } from '../../src/runtime/session.js';
 import { summarize } from './stats.js';
 
 const INPUT = 8;
@@ -47,6 +50,25 @@ function naiveStepper(model: Model) {
   };
 }
 
+/** A session on the JS kernels whatever EDGE_RNN_KERNELS says (the int8-vs-float32 rows compare those). */
+function jsSession(model: Model): Session {
+  const saved = process.env.EDGE_RNN_KERNELS;
+  process.env.EDGE_RNN_KERNELS = 'js';
+  try {
+    return createSession(model);
+  } finally {
+    if (saved === undefined) delete process.env.EDGE_RNN_KERNELS;
+    else process.env.EDGE_RNN_KERNELS = saved;
+  }
+}
+
+function stepper(session: Session, batch: number, xs: Float32Array): () => void {
+  const states = Array.from({ length: batch }, () => session.createState());
+  const ys = new Float32Array(batch * session.outputSize);
+  const x1 = xs.subarray(0, INPUT);
+  return batch === 1 ? () => { session.step(states[0], x1, ys); } : () => session.stepBatch(states, xs, ys);
+}
+
 function xsFor(batch: number): Float32Array {
   const xs = new Float32Array(batch * INPUT);
   for (let i = 0; i < xs.length; i++) xs[i] = Math.sin(i * 0.37);
@@ -77,13 +99,19 @@ function benchShape(cell: 'lstm' | 'gru', hidden: number, batch: number) {
   const xviews = Array.from({ length: batch }, (_, s) => xs.subarray(s * INPUT, (s + 1) * INPUT));
   const plain = () => { for (let s = 0; s < batch; s++) naive(hs[s], cs[s], xviews[s]); };
 
+  const f32js = stepper(jsSession(model), batch, xs);
+  const q8js = stepper(jsSession(quantizeModel(model)), batch, xs);
+  const q8default = stepper(createSession(quantizeModel(model)), batch, xs);
+
   // ~20 ms of work per round per contender, at least 20 calls.
   const work = 4 * hidden * (INPUT + hidden) * batch;
   const calls = Math.max(20, Math.round(2e7 / work));
-  for (let w = 0; w < 3; w++) { timeCalls(ours, calls, []); timeCalls(plain, calls, []); }
-  const a: number[] = [], b: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) { timeCalls(ours, calls, a); timeCalls(plain, calls, b); }
-  return { ours: summarize(a), plain: summarize(b), macs: (cell === 'lstm' ? 4 : 3) * hidden * (INPUT + hidden) * batch };
+  const contenders = [ours, plain, f32js, q8js, q8default];
+  for (let w = 0; w < 3; w++) for (const fn of contenders) timeCalls(fn, calls, []);
+  const samples = contenders.map((): number[] => []);
+  for (let r = 0; r < ROUNDS; r++) contenders.forEach((fn, k) => timeCalls(fn, calls, samples[k]));
+  const [a, b, f, q, qd] = samples.map(summarize);
+  return { ours: a, plain: b, f32: f, int8: q, int8Default: qd, macs: (cell === 'lstm' ? 4 : 3) * hidden * (INPUT + hidden) * batch };
 }
 
 /** Heap growth over many steps with GC excluded: ~0 when the step path allocates nothing. */
@@ -108,13 +136,22 @@ console.log(`bench:step — ${cpu}, ${cpus().length} cores, Node ${process.versi
 console.log(`input ${INPUT}; per call: median and p99 in µs; ${ROUNDS} interleaved rounds\n`);
 console.log('| cell | hidden | batch | edge-rnn median µs | p99 µs | steps/s | plain loop median µs | p99 µs | speed-up | GMAC/s |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
+const int8Rows: string[] = [];
 for (const cell of ['lstm', 'gru'] as const) {
   for (const hidden of HIDDENS) {
     for (const batch of BATCHES) {
       const r = benchShape(cell, hidden, batch);
       const stepsPerSec = (batch * 1e6) / r.ours.median;
       console.log(`| ${cell} | ${hidden} | ${batch} | ${r.ours.median.toFixed(2)} | ${r.ours.p99.toFixed(2)} | ${Math.round(stepsPerSec).toLocaleString('en-US')} | ${r.plain.median.toFixed(2)} | ${r.plain.p99.toFixed(2)} | ${(r.plain.median / r.ours.median).toFixed(2)}x | ${(r.macs / r.ours.median / 1000).toFixed(2)} |`);
+      const js = r.f32.median / r.int8.median, dflt = r.ours.median / r.int8Default.median;
+      const slower = hidden >= 64 && (js < 1 || dflt < 1) ? 'int8 SLOWER' : '';
+      int8Rows.push(`| ${cell} | ${hidden} | ${batch} | ${r.f32.median.toFixed(2)} | ${r.int8.median.toFixed(2)} | ${r.int8.p99.toFixed(2)} | ${js.toFixed(2)}x | ${r.ours.median.toFixed(2)} | ${r.int8Default.median.toFixed(2)} | ${r.int8Default.p99.toFixed(2)} | ${dflt.toFixed(2)}x | ${slower} |`);
     }
   }
 }
+console.log('\nint8 vs float32 weights: same shapes, same interleaved rounds, per call in µs. "JS": the JS kernels');
+console.log(`(float activations, int8 weights read 4 per word); "default": the session createSession picks (EDGE_RNN_KERNELS=${process.env.EDGE_RNN_KERNELS || 'auto'}).\n`);
+console.log('| cell | hidden | batch | JS float32 median | JS int8 median | p99 | JS int8 speed-up | default float32 median | default int8 median | p99 | default int8 speed-up | note |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const row of int8Rows) console.log(row);
 console.log('\n' + allocationCheck());
