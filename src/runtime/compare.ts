@@ -16,6 +16,12 @@ export interface CompareData {
   readonly targets?: Float64Array | Float32Array;
   /** Classification: the true label of each row [N] ('' where absent). */
   readonly labels?: readonly string[];
+  /**
+   * Score the task metric only on the last fraction of each device's stream, as
+   * `train --val` holds it out (n - floor(n * f) training steps first). Every stream is
+   * still stepped from its start, and the output differences cover every row.
+   */
+  readonly validationFraction?: number;
 }
 
 export interface ErrorPair {
@@ -27,6 +33,8 @@ export interface RegressionMetric {
   readonly kind: 'regression';
   /** Rows with a target (a forecaster's last k rows per device have none). */
   readonly scored: number;
+  /** Set when only each stream's validation tail was scored. */
+  readonly validationFraction?: number;
   readonly horizon: number;
   readonly perOutput: readonly { readonly name: string; readonly float: ErrorPair; readonly int8: ErrorPair }[];
 }
@@ -40,6 +48,7 @@ export interface ClassMetrics {
 export interface ClassificationMetric {
   readonly kind: 'classification';
   readonly scored: number;
+  readonly validationFraction?: number;
   readonly float: ClassMetrics;
   readonly int8: ClassMetrics;
   /** Fraction of scored rows where both models pick the same label. */
@@ -115,7 +124,16 @@ export function compareModels(float: Model, int8: Model, data: CompareData): Sid
     }
   }
   const names = float.outputs.labels ?? float.outputs.names;
-  const { metric, note } = taskMetric(float, data, yFloat, yInt8, streams, O);
+  const f = data.validationFraction;
+  if (f !== undefined && !(f > 0 && f < 1)) throw new RangeError(`compareModels: validationFraction must be in (0, 1), got ${f}`);
+  const inScope = new Uint8Array(N).fill(1);
+  if (f !== undefined) {
+    for (const { rows } of streams.values()) {
+      const trainEnd = rows.length - Math.floor(rows.length * f);
+      for (let p = 0; p < trainEnd; p++) inScope[rows[p]] = 0;
+    }
+  }
+  const { metric, note } = taskMetric(float, data, yFloat, yInt8, streams, O, inScope);
   return {
     rows: N, streams: streams.size, outputs: [...names],
     maxAbsDiff: max, meanAbsDiff: N > 0 ? sum / (N * O) : 0,
@@ -128,12 +146,13 @@ export function compareModels(float: Model, int8: Model, data: CompareData): Sid
 
 function taskMetric(
   model: Model, data: CompareData, yFloat: Float32Array, yInt8: Float32Array,
-  streams: Map<string, { rows: number[] }>, O: number,
+  streams: Map<string, { rows: number[] }>, O: number, inScope: Uint8Array,
 ): { metric: TaskMetric | null; note?: string } {
   const N = yFloat.length / O;
+  const val = data.validationFraction !== undefined ? { validationFraction: data.validationFraction } : {};
   if (model.task === 'classification') {
     if (!data.labels) return { metric: null, note: 'no label column in the data' };
-    return { metric: classification(model.outputs.labels!, data.labels, yFloat, yInt8, O) };
+    return { metric: { ...classification(model.outputs.labels!, data.labels, yFloat, yInt8, O, inScope), ...val } };
   }
   if (!data.targets) return { metric: null, note: 'no target columns in the data' };
   if (data.targets.length !== N * O) throw new RangeError(`compareModels: ${data.targets.length} targets for ${N} rows of ${O} outputs`);
@@ -146,7 +165,7 @@ function taskMetric(
   let scored = 0;
   for (let r = 0; r < N; r++) {
     const t = targetRow[r];
-    if (t < 0) continue;
+    if (t < 0 || !inScope[r]) continue;
     let any = false;
     for (let o = 0; o < O; o++) {
       const target = data.targets[t * O + o];
@@ -165,7 +184,7 @@ function taskMetric(
   const pair = (m: number, o: number): ErrorPair => ({ rmse: Math.sqrt(sq[m][o] / count[o]), mae: ab[m][o] / count[o] });
   return {
     metric: {
-      kind: 'regression', scored, horizon: k,
+      kind: 'regression', scored, horizon: k, ...val,
       perOutput: model.outputs.names.map((name, o) => ({ name, float: pair(0, o), int8: pair(1, o) })),
     },
   };
@@ -173,10 +192,12 @@ function taskMetric(
 
 function classification(
   classes: readonly string[], labels: readonly string[], yFloat: Float32Array, yInt8: Float32Array, O: number,
+  inScope: Uint8Array,
 ): ClassificationMetric {
   const N = yFloat.length / O;
+  if (labels.length !== N) throw new RangeError(`compareModels: ${labels.length} labels for ${N} rows`);
   const rows: number[] = [];
-  for (let r = 0; r < N; r++) if (labels[r] !== '') rows.push(r);
+  for (let r = 0; r < N; r++) if (labels[r] !== '' && inScope[r]) rows.push(r);
   const scores = (y: Float32Array): ClassMetrics => {
     const tp = new Map<string, number>(), fp = new Map<string, number>(), fn = new Map<string, number>();
     const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);

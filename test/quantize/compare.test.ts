@@ -59,6 +59,18 @@ describe('compareModels', () => {
     expect(r.metric.perOutput[0].float).toEqual({ rmse: Math.sqrt((1 + 9) / 2), mae: 2 }); // errors 1 and 3
   });
 
+  it('scores only each stream\'s validation tail when asked, as train --val splits it', () => {
+    // A: 4 rows, f = 0.5 -> positions 2, 3 scored; B: 3 rows -> 3 - floor(1.5) = 2 -> position 2.
+    const devices = ['A', 'B', 'A', 'B', 'A', 'B', 'A'];
+    const inputs = Float32Array.of(1, 2, 3, 4, 5, 6, 7);
+    const r = compareModels(constant([0]), constant([0]), { inputs, devices, targets: Float64Array.from(inputs), validationFraction: 0.5 });
+    if (r.metric?.kind !== 'regression') throw new Error('expected a regression metric');
+    expect(r.metric.scored).toBe(3); // rows 4 (A, 5), 6 (A, 7) and 5 (B, 6)
+    expect(r.metric.perOutput[0].float.mae).toBeCloseTo((5 + 7 + 6) / 3, 12);
+    expect(r.metric.validationFraction).toBe(0.5);
+    expect(r.rows).toBe(7); // every row is still stepped
+  });
+
   it('scores classification: accuracy, macro F1 and agreement, skipping unlabelled rows', () => {
     const labels = ['a', 'b', 'b', 'c', ''];
     const inputs = Float32Array.of(0, 1, 2, 3, 4);

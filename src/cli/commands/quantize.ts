@@ -64,9 +64,10 @@ export function formatReport(r: QuantizationReport): string {
   }
   const m = r.metric;
   if (m) {
+    const tail = m.validationFraction ? ` in the validation tail (last ${pct(m.validationFraction, 0)} of each stream)` : '';
     const what = m.kind === 'regression'
-      ? `${m.scored} rows scored against the targets${m.horizon ? ` ${m.horizon} step(s) later` : ''}`
-      : `${m.scored} labelled rows; the two models pick the same label on ${pct(m.agreement, 1)}`;
+      ? `${m.scored} rows${tail} scored against the targets${m.horizon ? ` ${m.horizon} step(s) later` : ''}`
+      : `${m.scored} labelled rows${tail}; the two models pick the same label on ${pct(m.agreement, 1)}`;
     out.push('', `task metric (${what}):`);
     out.push(formatTable(
       ['metric', 'float32', 'int8', 'change', `within ${pct(METRIC_TOLERANCE, 0)}`],
@@ -90,6 +91,7 @@ interface QuantizeOptions {
   data?: string;
   deviceColumn?: string;
   layers?: string;
+  val?: string;
   json?: boolean;
 }
 
@@ -101,17 +103,21 @@ export function registerQuantize(program: Command): void {
     .requiredOption('-o, --out <file>', 'where to write the int8 model')
     .option('-d, --data <file>', "CSV to compare float32 and int8 on (columns named as the model's inputs; targets/labels scored when present)")
     .option('--device-column <name>', 'column naming the device; each device is one stream (default: the whole file is one stream)')
+    .option('--val <fraction>', "score the task metric only on the last fraction of each device's stream (as train --val held it out); every stream is still stepped from its start")
     .option('--layers <list>', 'quantize only these layer indices, e.g. 0,1 (default: all)')
     .option('--json', 'print the report as JSON')
     .action((path: string, opts: QuantizeOptions) => {
-      if (opts.deviceColumn !== undefined && opts.data === undefined) throw new CliError('--device-column needs --data', 2);
+      if ((opts.deviceColumn !== undefined || opts.val !== undefined) && opts.data === undefined) throw new CliError('--device-column and --val need --data', 2);
+      const val = opts.val === undefined ? undefined : Number(opts.val);
+      if (val !== undefined && !(val > 0 && val < 1)) throw new CliError(`--val: expected a fraction between 0 and 1, got ${JSON.stringify(opts.val)}`, 2);
       const { model, bytes } = readModelFile(path);
       const layers = opts.layers === undefined ? undefined : parseLayers(opts.layers);
       if (layers) {
         const bad = layers.find((i) => i >= model.layers.length);
         if (bad !== undefined) throw new CliError(`--layers: no layer ${bad} (${path} has layers 0..${model.layers.length - 1})`, 2);
       }
-      const data = opts.data === undefined ? undefined : compareDataFromCsv(model, readCsv(opts.data), opts.deviceColumn);
+      const data = opts.data === undefined ? undefined
+        : { ...compareDataFromCsv(model, readCsv(opts.data), opts.deviceColumn), ...(val !== undefined ? { validationFraction: val } : {}) };
       const res = quantizeWithReport(model, bytes.length, { layers, data, dataSource: opts.data });
       const written = writeModelFile(opts.out, res.model);
       if (written.length !== res.bytes.length) throw new Error(`quantize: wrote ${written.length} bytes, the report says ${res.bytes.length}`);
