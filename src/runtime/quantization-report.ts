@@ -91,7 +91,7 @@ function verdictText(sizeRatio: number, sizeOk: boolean, checks: readonly Metric
   const list = (cs: readonly MetricCheck[]) => cs.map((c) => `${c.name} ${signedPct(c.relativeChange)}`).join(', ');
   return bad.length === 0
     ? `${size} Task metric within ${pct(METRIC_TOLERANCE)} of float32: yes (${list(checks)}).`
-    : `${size} Task metric within ${pct(METRIC_TOLERANCE)} of float32: NO — ${list(bad)} (all: ${list(checks)}).`;
+    : `${size} Task metric within ${pct(METRIC_TOLERANCE)} of float32: NO — ${list(bad)}${bad.length < checks.length ? ` (all: ${list(checks)})` : ''}.`;
 }
 
 /**
