@@ -127,7 +127,14 @@ export class SimNode {
     if (this.draining) return;
     this.holdOffline = true;
     await this.whenIdle(false);
-    this.client.stream.end();
+    // end(), not destroy(): QoS 0 packets may still sit in the socket's write buffer. If
+    // the broker keeps the socket half-open, destroy it after a while.
+    const stream = this.client.stream;
+    const closed = new Promise((r) => this.client.once('close', r));
+    stream.end();
+    const force = setTimeout(() => stream.destroy(), 1000);
+    await closed;
+    clearTimeout(force);
     this.log.debug({ device: this.options.device, offlineMs: ms }, 'node offline (fault)');
     this.clearReconnect();
     this.reconnectTimer = setTimeout(() => {
@@ -148,10 +155,12 @@ export class SimNode {
     if (options.drain !== false) {
       await this.drops;
       if (this.holdOffline) {
-        // Come back early to deliver what was buffered.
+        // Come back early: deliver what was buffered and sign off properly.
         this.clearReconnect();
         this.holdOffline = false;
+        const back = new Promise((r) => this.client.once('connect', r));
         this.reconnect();
+        await back;
       }
       await this.drained();
     }
