@@ -51,7 +51,6 @@ export class SimNode {
   private inflight = 0;
   private holdOffline = false; // a disconnect fault: stay away until the timer ends
   private stopping = false;
-  private draining = false;
   private drops: Promise<void> = Promise.resolve();
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -122,15 +121,14 @@ export class SimNode {
   }
 
   private async drop(ms: number): Promise<void> {
-    if (this.draining) return;
-    if (!this.client.connected) await new Promise((r) => this.client.once('connect', r));
-    if (this.draining) return;
+    if (this.stopping) return;
+    if (!this.client.connected) await new Promise<void>((r) => this.client.once('connect', () => r()));
     this.holdOffline = true;
     await this.whenIdle(false);
     // end(), not destroy(): QoS 0 packets may still sit in the socket's write buffer. If
     // the broker keeps the socket half-open, destroy it after a while.
     const stream = this.client.stream;
-    const closed = new Promise((r) => this.client.once('close', r));
+    const closed = new Promise<void>((r) => this.client.once('close', () => r()));
     stream.end();
     const force = setTimeout(() => stream.destroy(), 1000);
     await closed;
@@ -151,14 +149,13 @@ export class SimNode {
 
   /** Graceful end: deliver what is buffered, mark offline, DISCONNECT (no last will). */
   async stop(options: { drain?: boolean } = {}): Promise<void> {
-    this.draining = true; // no more planned drops
     if (options.drain !== false) {
-      await this.drops;
+      await this.drops; // planned drops still happen, in order
       if (this.holdOffline) {
         // Come back early: deliver what was buffered and sign off properly.
         this.clearReconnect();
         this.holdOffline = false;
-        const back = new Promise((r) => this.client.once('connect', r));
+        const back = new Promise<void>((r) => this.client.once('connect', () => r()));
         this.reconnect();
         await back;
       }
