@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { startFleet, type FleetReport } from './fleet.js';
 import type { NodeLog } from './node.js';
-import { addSimOptions, fleetOptionsFromFlags, planFromFlags, type SimFlags } from './options.js';
+import { addSimOptions, fleetOptionsFromFlags, planFromFlags, SimOptionError, type SimFlags } from './options.js';
 import { planTraffic, type PlanStep } from './plan.js';
 
 export interface SimIo {
@@ -50,7 +50,7 @@ export async function runSim(flags: SimFlags & { printPlan?: boolean; json?: boo
   const config = planFromFlags(flags);
   if (flags.printPlan) {
     if (config.readingsPerNode === undefined && config.untilMs === undefined && (flags.source === 'synthetic' || flags.loop)) {
-      throw new Error('--print-plan needs --count or --sim-time for an endless source');
+      throw new SimOptionError('--print-plan needs --count or --sim-time for an endless source');
     }
     for (const step of planTraffic(config)) io.stdout(stepToJson(step) + '\n');
     return null;
