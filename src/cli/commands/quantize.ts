@@ -17,7 +17,8 @@ export function compareDataFromCsv(model: Model, table: CsvTable, deviceColumn?:
   const N = table.rows.length;
   const inputs = new Float32Array(N * I);
   for (let r = 0; r < N; r++) for (let i = 0; i < I; i++) inputs[r * I + i] = numericCell(table, r, cols[i]);
-  const devices = deviceColumn === undefined ? undefined : table.rows.map((row) => row[columnIndex(table, [deviceColumn])[0]]);
+  const dc = deviceColumn === undefined ? -1 : columnIndex(table, [deviceColumn])[0];
+  const devices = dc < 0 ? undefined : table.rows.map((row) => row[dc]);
   if (model.task === 'classification') {
     const c = table.header.indexOf(model.outputs.names[0]);
     return { inputs, devices, ...(c >= 0 ? { labels: table.rows.map((row) => row[c]) } : {}) };
