@@ -70,6 +70,11 @@ export interface ModelOutputs {
   readonly labels?: readonly string[];
   /** Regression forecasters: the outputs are the inputs' values this many steps ahead. */
   readonly horizon?: number;
+  /**
+   * Regression only: the network predicts the change of each output from the current reading,
+   * so y[o] = x[input named names[o]] + (y'[o] · std[o] + mean[o]); every output name is an input.
+   */
+  readonly residual?: boolean;
 }
 
 export interface Model {

@@ -200,7 +200,9 @@ function parseLayers(v: unknown, inputSize: number): { layers: Layer[]; width: n
   return { layers, width };
 }
 
-function parseOutputs(v: unknown, task: Model['task'], width: number, last: Layer, lastIndex: number): ModelOutputs {
+function parseOutputs(
+  v: unknown, task: Model['task'], width: number, last: Layer, lastIndex: number, inputNames: readonly string[],
+): ModelOutputs {
   const o = obj(v, 'outputs');
   const names = strList(get(o, 'names', 'outputs'), 'outputs.names');
   const rawMean = optional(o, 'mean');
@@ -208,7 +210,12 @@ function parseOutputs(v: unknown, task: Model['task'], width: number, last: Laye
   const rawLabels = optional(o, 'labels');
   const rawHorizon = optional(o, 'horizon');
   const horizon = rawHorizon === undefined ? undefined : posInt(rawHorizon, 'outputs.horizon');
+  const rawResidual = optional(o, 'residual');
+  if (rawResidual !== undefined && typeof rawResidual !== 'boolean') {
+    fail('outputs.residual', `expected true or false, got ${describe(rawResidual)}`);
+  }
   if (task === 'classification') {
+    if (rawResidual !== undefined) fail('outputs.residual', 'only regression models have residual outputs');
     if (rawLabels === undefined) fail('outputs.labels', 'missing (classification needs one label per output unit)');
     const labels = strList(rawLabels, 'outputs.labels');
     if (labels.length !== width) fail('outputs.labels', `${labels.length} labels for ${width} output units`);
@@ -230,6 +237,14 @@ function parseOutputs(v: unknown, task: Model['task'], width: number, last: Laye
     checkPositive(out.std, 'outputs.std');
   }
   if (horizon) out.horizon = horizon;
+  if (rawResidual !== undefined) {
+    // The runtime adds each output's own input back, so that input must exist.
+    const missing = rawResidual ? names.find((n) => !inputNames.includes(n)) : undefined;
+    if (missing !== undefined) {
+      fail('outputs.residual', `output ${JSON.stringify(missing)} is not an input (a residual output adds its input's current value back; inputs: ${inputNames.join(', ')})`);
+    }
+    out.residual = rawResidual;
+  }
   return out;
 }
 
@@ -282,7 +297,7 @@ export function parseModel(raw: unknown): Model {
   checkPositive(inputs.std, 'inputs.std');
 
   const { layers, width } = parseLayers(get(m, 'layers', ''), names.length);
-  const outputs = parseOutputs(get(m, 'outputs', ''), task, width, layers[layers.length - 1], layers.length - 1);
+  const outputs = parseOutputs(get(m, 'outputs', ''), task, width, layers[layers.length - 1], layers.length - 1, names);
   const rawMeta = optional(m, 'meta');
   const meta = rawMeta === undefined ? undefined : obj(rawMeta, 'meta');
   if (meta) checkPlainData(meta, 'meta', 0);
@@ -325,6 +340,7 @@ export function modelToWire(m: Model): Obj {
       ...(o.labels ? { labels: [...o.labels] } : {}),
       // `!== undefined`, not truthiness: an invalid horizon (0, NaN) must reach the validator, not vanish.
       ...(o.horizon !== undefined ? { horizon: o.horizon } : {}),
+      ...(o.residual !== undefined ? { residual: o.residual } : {}),
     },
     layers: m.layers.map(layerToWire),
     ...(m.meta ? { meta: m.meta } : {}),
