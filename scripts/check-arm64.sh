@@ -165,7 +165,7 @@ else
   BROKER_PID=$!
   INSTANCE=arm64-check-$$
   (cd "$APP" && exec "${ARM_NODE[@]}" edge-rnn.mjs run --broker "mqtt://127.0.0.1:$PORT" --model model.msgpack \
-    --instance "$INSTANCE" --health-interval 0 --log-level warn) >"$WORK/run.log" 2>&1 &
+    --instance "$INSTANCE" --health-interval 1s --log-level info) >"$WORK/run.log" 2>&1 &
   RUN_PID=$!
   # Publish the first 60 CSV rows as readings (seq per device) once the runtime is online,
   # and print the predictions in row order as predict --json lines ({"row","device","y"}).
@@ -204,7 +204,10 @@ else
   [ "$RUN_CODE" -eq 0 ] || { cat "$WORK/run.log" >&2; fail "run exited with $RUN_CODE after SIGTERM"; }
   head -n 60 "$WORK/predict.x86" >"$WORK/run.x86"
   cmp -s "$WORK/run.arm" "$WORK/run.x86" || { diff "$WORK/run.x86" "$WORK/run.arm" | head -5; fail "run predictions differ from x86 predict"; }
-  lap "run via Mosquitto (60 readings): identical to predict"
+  # pino's JSON log lines (start, health, shutdown) must parse.
+  LOG_LINES=$(node -e 'const ls = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n"); ls.forEach((l) => JSON.parse(l)); console.log(ls.length)' "$WORK/run.log") ||
+    { cat "$WORK/run.log" >&2; fail "run: log lines are not JSON"; }
+  lap "run via Mosquitto (60 readings, $LOG_LINES log lines): identical to predict"
 fi
 
 if [ -z "$QUICK" ]; then
