@@ -14,6 +14,7 @@ import {
   ceilTo, layoutF32, layoutQ8, layoutRows, paddedUnits, superpanels, type GateShape,
 } from '../kernels/wasm/layout.js';
 import { GATES, outputSize, type DenseLayer, type Model, type RecurrentLayer, type Tensor } from '../model/types.js';
+import { addResidual, residualInputs } from './residual.js';
 import type { Session, StreamState } from './session.js';
 
 /** Streams stepped together by one batched kernel pass; larger batches go in chunks. */
@@ -69,6 +70,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const std = model.inputs.std.data;
   const outMean = model.outputs.mean?.data;
   const outStd = model.outputs.std?.data;
+  const residualFrom = residualInputs(model);
   const C = WASM_CHUNK;
 
   // ---- memory plan
@@ -220,9 +222,11 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
     return cur;
   }
 
-  function writeOutput(y: Float32Array, out: Float32Array, offset: number): void {
+  // x: the raw reading this step read (at xOff), for residual outputs.
+  function writeOutput(y: Float32Array, out: Float32Array, offset: number, x: ArrayLike<number>, xOff: number): void {
     if (outMean && outStd) for (let o = 0; o < O; o++) out[offset + o] = y[o] * outStd[o] + outMean[o];
     else for (let o = 0; o < O; o++) out[offset + o] = y[o];
+    if (residualFrom) addResidual(out, offset, x, xOff, residualFrom);
   }
 
   function stepOne(state: StreamState, x: ArrayLike<number>, xOff: number, out: Float32Array, oOff: number): void {
@@ -238,7 +242,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
       const c = state.c[l];
       if (c) c.set(cIn[l]);
     }
-    writeOutput(head(state), out, oOff);
+    writeOutput(head(state), out, oOff, x, xOff);
   }
 
   function step(state: StreamState, x: ArrayLike<number>, out: Float32Array = ownOut): Float32Array {
@@ -287,7 +291,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
         }
       }
     }
-    for (let s = 0; s < m; s++) writeOutput(head(states[s0 + s]), ys, (s0 + s) * O);
+    for (let s = 0; s < m; s++) writeOutput(head(states[s0 + s]), ys, (s0 + s) * O, xs, (s0 + s) * I);
   }
 
   function stepBatch(states: readonly StreamState[], xs: Float32Array, ys: Float32Array): void {

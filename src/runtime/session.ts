@@ -5,6 +5,7 @@ import { lstmStep, gruStep, rnnStep } from '../kernels/cells.js';
 import { denseForward } from '../kernels/dense.js';
 import { wasmSimdSupported } from '../kernels/wasm/kernels.js';
 import { outputSize, type DenseLayer, type Model, type RecurrentLayer } from '../model/types.js';
+import { addResidual, residualInputs } from './residual.js';
 import { createWasmSession } from './session-wasm.js';
 
 /** One stream's recurrent state: h (and c for LSTM) of every recurrent layer. */
@@ -28,7 +29,8 @@ export interface Session {
   reset(state: StreamState): void;
   /**
    * Advance `state` by one reading x [I] (raw, un-normalised values in the model's input
-   * order) and return y [O] (de-normalised). Writes y into `out` when given, else into a
+   * order) and return y [O] (de-normalised; residual outputs plus the reading of the input
+   * of the same name). Writes y into `out` when given, else into a
    * buffer the session owns and overwrites on the next call.
    */
   step(state: StreamState, x: ArrayLike<number>, out?: Float32Array): Float32Array;
@@ -78,6 +80,7 @@ export function createJsSession(model: Model): Session {
   const std = model.inputs.std.data;
   const outMean = model.outputs.mean?.data;
   const outStd = model.outputs.std?.data;
+  const residualFrom = residualInputs(model);
 
   let stateSize = 0;
   let maxGates = 0;
@@ -125,14 +128,16 @@ export function createJsSession(model: Model): Session {
     return cur;
   }
 
-  function writeOutput(y: Float32Array, out: Float32Array, offset: number): void {
+  // x: the raw reading this step read (at xOff), for residual outputs.
+  function writeOutput(y: Float32Array, out: Float32Array, offset: number, x: ArrayLike<number>, xOff: number): void {
     if (outMean && outStd) for (let o = 0; o < O; o++) out[offset + o] = y[o] * outStd[o] + outMean[o];
     else for (let o = 0; o < O; o++) out[offset + o] = y[o];
+    if (residualFrom) addResidual(out, offset, x, xOff, residualFrom);
   }
 
   function step(state: StreamState, x: ArrayLike<number>, out: Float32Array = ownOut): Float32Array {
     for (let i = 0; i < I; i++) xn[i] = (x[i] - mean[i]) / std[i];
-    writeOutput(forward(state), out, 0);
+    writeOutput(forward(state), out, 0, x, 0);
     return out;
   }
 
@@ -144,7 +149,7 @@ export function createJsSession(model: Model): Session {
     for (let s = 0; s < n; s++) {
       const base = s * I;
       for (let i = 0; i < I; i++) xn[i] = (xs[base + i] - mean[i]) / std[i];
-      writeOutput(forward(states[s]), ys, s * O);
+      writeOutput(forward(states[s]), ys, s * O, xs, base);
     }
   }
 
