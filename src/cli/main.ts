@@ -12,6 +12,7 @@ import { registerKeygen } from './commands/keygen.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerTrain } from './commands/train.js';
 import { registerSim } from './commands/sim.js';
+import { registerDemo } from './commands/demo.js';
 
 export const VERSION = '0.1.0';
 
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerInspect, registerPredict, registerKeygen, registerRun, registerTrain, registerQuantize, registerSim]) register(program);
+  for (const register of [registerInspect, registerPredict, registerKeygen, registerRun, registerTrain, registerQuantize, registerSim, registerDemo]) register(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -1,0 +1,168 @@
+// `edge-rnn demo`: the whole loop on one machine with nothing installed. An embedded
+// MQTT broker (aedes) on a free port (or --broker), the firmware simulator replaying the
+// real mote data set, the runtime of `edge-rnn run` with a shipped trained model, and a
+// live view of what crosses the broker; a summary at the end.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Option, type Command } from 'commander';
+import mqtt from 'mqtt';
+import { addSimOptions, fleetOptionsFromFlags, MoteDataError, planFromFlags, SimOptionError, startFleet, type FleetReport, type SimFlags } from '../../../firmware-sim/src/index.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../io/embedded-broker.js';
+import { ModelFileError, readModelFile } from '../../io/model-file.js';
+import { startRuntime } from '../../io/mqtt-runtime.js';
+import { deviceMatcher } from '../../protocol/topic.js';
+import { CliError } from '../errors.js';
+import { formatSummary, liveView } from '../demo/live-view.js';
+import { Scoreboard, type Summary } from '../demo/scoreboard.js';
+
+const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
+/** The shipped forecaster when present, else the untrained example. */
+export function defaultDemoModel(): string {
+  const trained = `${MODELS}mote-forecaster.msgpack`;
+  return existsSync(trained) ? trained : `${MODELS}example-lstm.msgpack`;
+}
+
+export interface DemoFlags extends Omit<SimFlags, 'broker'> {
+  broker?: string;
+  model?: string;
+  json?: boolean;
+  live: boolean;
+  refresh: number;
+}
+
+export interface DemoResult {
+  readonly summary: Summary;
+  readonly runtime: { readonly received: number; readonly predictions: number; readonly deadLetters: number; readonly duplicates: number };
+  readonly sim: FleetReport;
+  readonly broker: string;
+  readonly model: string;
+}
+
+export interface DemoIo {
+  readonly stdout: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
+  readonly signal?: AbortSignal;
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return true;
+}
+
+export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult> {
+  const modelPath = flags.model ?? defaultDemoModel();
+  const { model } = readModelFile(modelPath);
+  const started = performance.now();
+  let embedded: EmbeddedBroker | null = null;
+  const url = flags.broker ?? (embedded = await startEmbeddedBroker()).url;
+  const version = embedded ? 4 : flags.mqttVersion; // aedes speaks 3.1.1 only
+  const instance = `demo-${process.pid}`;
+  const readingPattern = flags.topic.replace('{device}', '+');
+  const deadTopic = `edge-rnn/${instance}/dead-letter`;
+
+  const board = new Scoreboard(model);
+  const deviceOf = deviceMatcher(readingPattern);
+  // The view's own client: it sees what crosses the broker, like any other subscriber.
+  const monitor = mqtt.connect(url, { clientId: `edge-rnn-demo-view-${process.pid}`, protocolVersion: version, clean: true, reconnectPeriod: 1000 });
+  monitor.on('message', (topic, payload) => {
+    if (topic === deadTopic) board.deadLetter(payload);
+    else if (topic.startsWith('predictions/')) board.prediction(payload);
+    else {
+      const device = deviceOf(topic);
+      if (device) board.reading(device, payload);
+    }
+  });
+  monitor.on('error', () => undefined); // retried by mqtt.js; the runtime logs nothing either (silent)
+  await new Promise<void>((resolve) => monitor.once('connect', () => resolve()));
+  await monitor.subscribeAsync([readingPattern, 'predictions/+', deadTopic], { qos: 1 });
+
+  const runtime = startRuntime(model, {
+    broker: url, mqttVersion: version, instance, clientId: `edge-rnn-demo-${process.pid}`,
+    topics: [readingPattern], healthIntervalMs: 0, resetAfterMs: 0,
+    ...(version === 5 ? { sessionExpiryS: 60 } : {}),
+  });
+  await runtime.ready;
+
+  const config = planFromFlags({ ...flags, broker: url });
+  const fleet = startFleet(config, { ...fleetOptionsFromFlags({ ...flags, broker: url, mqttVersion: version }), clientIdPrefix: `demo-${process.pid}-` });
+  const names = board.scoredNames.length ? board.scoredNames : model.inputs.names;
+  const header =
+    `edge-rnn demo: ${config.nodes.length} simulated nodes -> ${embedded ? `embedded broker ${url}` : url} -> edge-rnn run (${model.name} v${model.modelVersion}${model.outputs.horizon ? `, ${model.outputs.horizon} steps ahead` : ''})\n` +
+    `replaying ${flags.source === 'replay' ? 'the Suthaharan mote data set' : 'synthetic signals'} at ${flags.speed}x; Ctrl-C to stop`;
+  const view = flags.live ? liveView(board, names, io.stdout, header) : null;
+  const timer = setInterval(() => view?.update(), flags.refresh);
+
+  const stop = () => void fleet.stop();
+  io.signal?.addEventListener('abort', stop, { once: true });
+  const deadline = flags.duration !== undefined ? setTimeout(stop, flags.duration) : null;
+  let sim: FleetReport;
+  try {
+    sim = await fleet.done;
+    // Let the last readings reach the runtime and its outputs reach the view.
+    const published = sim.total.published;
+    await waitUntil(() => runtime.counters.received >= published && board.summary().readings >= published, 10_000);
+    await waitUntil(() => {
+      const s = board.summary();
+      return s.predictions + s.deadLetters >= runtime.counters.predictions + runtime.counters.deadLetters;
+    }, 10_000);
+  } finally {
+    clearInterval(timer);
+    if (deadline) clearTimeout(deadline);
+    io.signal?.removeEventListener('abort', stop);
+    view?.update();
+    view?.done();
+    await runtime.stop();
+    await monitor.endAsync();
+    await embedded?.close();
+  }
+  const summary = board.summary();
+  const c = runtime.counters;
+  const result: DemoResult = {
+    summary, sim, broker: url, model: modelPath,
+    runtime: { received: c.received, predictions: c.predictions, deadLetters: c.deadLetters, duplicates: c.duplicates },
+  };
+  const seconds = (performance.now() - started) / 1000;
+  if (flags.json) io.stdout.write(JSON.stringify({ ...result, sim: { ...sim.total, simulatedMs: sim.simulatedMs } }) + '\n');
+  else io.stdout.write('\n' + formatSummary(summary, { seconds, simulatedSeconds: sim.simulatedMs / 1000, model: `${model.name} v${model.modelVersion}`, duplicates: c.duplicates }));
+  return result;
+}
+
+export function registerDemo(program: Command): void {
+  const cmd = program
+    .command('demo')
+    .description('the whole loop on one machine: embedded broker, simulated motes replaying real data, the runtime, a live view')
+    .option('-b, --broker <url>', 'use this broker instead of the embedded one')
+    .addOption(new Option('--mqtt-version <v>', 'MQTT version with --broker (the embedded broker speaks 4)').choices(['4', '5']).default(4).argParser((v) => Number(v) as 4 | 5))
+    .option('-m, --model <file>', 'model to run (default: models/mote-forecaster.msgpack)')
+    .option('--no-live', 'no live view, only the summary')
+    .option('--refresh <ms>', 'live view refresh period in ms', (v) => Math.max(50, Number(v) || 250), 250)
+    .option('--json', 'summary as JSON');
+  addSimOptions(cmd, { withBroker: false });
+  // Demo defaults: readings every 5 s of sensor time played 60x faster, QoS 1 so the
+  // summary's counts are exact.
+  cmd.options.find((o) => o.long === '--speed')!.default(60);
+  cmd.options.find((o) => o.long === '--qos')!.default(1);
+  cmd.addHelpText('after', `
+Example: edge-rnn demo --duration 20            (20 s, then a summary)
+         edge-rnn demo --drop 0.05 --malformed 0.02 --duplicate 0.05
+The simulator's flags (faults, --speed, --seed, --source synthetic, ...) are those of
+'edge-rnn sim'. See docs/simulator.md.`);
+  cmd.action(async (flags: DemoFlags) => {
+    const ac = new AbortController();
+    const onSignal = () => ac.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      await runDemo(flags, { stdout: process.stdout, signal: ac.signal });
+    } catch (e) {
+      if (e instanceof SimOptionError || e instanceof MoteDataError || e instanceof ModelFileError) throw new CliError(e.message);
+      throw e;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+  });
+}
