@@ -52,11 +52,14 @@ export function modelCard(c: CardInput): ModelCard {
     data: {
       file: c.dataFile, ...(c.dataSha256 ? { sha256: c.dataSha256 } : {}), ...(c.license ? { license: c.license } : {}),
       rows: ds.rows, droppedRows: c.droppedRows,
-      inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
+      inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift, ...(ds.residualInputs ? { residual: true } : {}) } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
       ...(c.deviceColumn ? { deviceColumn: c.deviceColumn } : {}),
     },
     split: { kind: 'time-ordered per device: the last part of each device series is validation', valFraction: ds.valFraction, trainSteps: ds.trainSteps, valSteps: ds.valSteps, devices: split },
-    normalisation: { source: 'training split only', inputMean: [...ds.inputMean].map(r4), inputStd: [...ds.inputStd].map(r4), ...(ds.targetMean ? { targetMean: [...ds.targetMean].map(r4), targetStd: [...ds.targetStd!].map(r4) } : {}) },
+    normalisation: {
+      source: 'training split only', inputMean: [...ds.inputMean].map(r4), inputStd: [...ds.inputStd].map(r4),
+      ...(ds.targetMean ? { [ds.residualInputs ? 'targetChangeMean' : 'targetMean']: [...ds.targetMean].map(r4), [ds.residualInputs ? 'targetChangeStd' : 'targetStd']: [...ds.targetStd!].map(r4) } : {}),
+    },
     hyperParameters: hyperParameters(o),
     ...(res.classWeights ? { classWeights: res.classWeights.map(r4) } : {}),
     parameters: res.parameters,
@@ -75,8 +78,11 @@ export function modelCard(c: CardInput): ModelCard {
   if (c.license) md.push(`- **License of the data:** ${c.license}`);
   md.push(`- **Inputs:** ${ds.inputNames.join(', ')}`);
   md.push(ds.task === 'regression' ? `- **Targets:** ${ds.outputNames.join(', ')} at t + ${ds.shift}` : `- **Label:** ${ds.outputNames[0]}; training-split counts ${ds.labels!.map((l, i) => `${l}: ${ds.classCounts![i]}`).join(', ')}`);
+  if (ds.residualInputs) {
+    md.push(`- **Residual outputs:** the network predicts each target's change over ${ds.shift} step(s) from its current reading (\`outputs.residual\`); the runtime adds the reading back, so the model's outputs (and the metrics below) are levels`);
+  }
   md.push(`- **Sequences:** ${c.deviceColumn ? `one per value of \`${c.deviceColumn}\` (state never mixed between devices)` : 'the whole file is one sequence'}`);
-  md.push(`- **Normalisation:** mean/std from the training split only, stored in the model`);
+  md.push(`- **Normalisation:** mean/std from the training split only, stored in the model${ds.residualInputs ? ' (outputs: of the changes)' : ''}`);
   md.push('', '## Split', '');
   md.push(`Time-ordered per device: the last ${pct(ds.valFraction)} of each device's series is validation (no shuffling across time, so no leakage). ${ds.trainSteps} training steps, ${ds.valSteps} validation steps.`, '');
   md.push('| device | rows | train | validation |', '|---|---:|---:|---:|');

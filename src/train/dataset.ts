@@ -11,6 +11,12 @@ export type TaskSpec =
     readonly targets: readonly (ArrayLike<number>)[];
     /** Forecast the targets this many steps ahead (>= 1). */
     readonly horizon: number;
+    /**
+     * Residual forecasting: learn the change target[t + horizon] − input[t] of each target
+     * from the input of the same name (every target must be an input); the model file says
+     * outputs.residual and the runtime adds the current reading back.
+     */
+    readonly residual?: boolean;
   }
   | {
     readonly task: 'classification';
@@ -40,7 +46,12 @@ export interface Series {
   readonly trainEnd: number;
   /** Normalised inputs [n, I], computed exactly as the runtime does: f32((f32(x) - mean) / std). */
   readonly x: Float32Array;
-  /** Regression: normalised target of step t [n, O] (the targets' values at t + horizon). */
+  /** Raw inputs as the runtime receives them, f32(x) [n, I] (residual outputs add these back). */
+  readonly xRaw: Float32Array;
+  /**
+   * Regression: normalised target of step t [n, O]: the targets' values at t + horizon, or
+   * (residual) their change from the current input, target[t + horizon] − f32(input[t]).
+   */
   readonly y: Float32Array;
   /** Regression: raw target columns at step t [n, O] (metrics, persistence baseline). */
   readonly raw: Float64Array;
@@ -59,8 +70,11 @@ export interface Dataset {
   readonly shift: number;
   readonly inputMean: Float32Array;
   readonly inputStd: Float32Array;
+  /** Regression: statistics of the targets (residual: of their changes), training split only. */
   readonly targetMean?: Float32Array;
   readonly targetStd?: Float32Array;
+  /** Residual regression: for each output, the index of the input it is the change of. */
+  readonly residualInputs?: Int32Array;
   /** Classification: training-split count of each class. */
   readonly classCounts?: readonly number[];
   readonly series: readonly Series[];
@@ -161,11 +175,35 @@ export function buildDataset(input: DatasetInput): Dataset {
     return trainEnd;
   });
 
+  let residualInputs: Int32Array | undefined;
+  if (target.task === 'regression' && target.residual) {
+    const missing = target.targetNames.find((n) => !inputNames.includes(n));
+    if (missing !== undefined) {
+      throw new TrainDataError(
+        `--residual: target "${missing}" is not an input (a residual forecaster predicts each target's change from the input of the same name; inputs: ${inputNames.join(', ')})`,
+      );
+    }
+    residualInputs = Int32Array.from(target.targetNames, (n) => inputNames.indexOf(n));
+  }
+  // Residual: the change of target o from step t to t + shift, by the row of step t (NaN
+  // where t + shift is past the device's end; those rows are never read).
+  const deltas = residualInputs && target.task === 'regression'
+    ? target.targets.map((col, o) => {
+      const d = new Float64Array(rows).fill(NaN);
+      const inCol = inputs[residualInputs![o]];
+      for (const g of rowGroups) for (let t = 0; t + shift < g.length; t++) d[g[t]] = col[g[t + shift]] - Math.fround(inCol[g[t]]);
+      return d;
+    })
+    : undefined;
+
   const { mean: inputMean, std: inputStd } = trainStats(inputs, inputNames, rowGroups, trainEnds, 'input');
   let targetMean: Float32Array | undefined, targetStd: Float32Array | undefined;
   let labels: string[] | undefined, classCounts: number[] | undefined;
   if (target.task === 'regression') {
-    ({ mean: targetMean, std: targetStd } = trainStats(target.targets, target.targetNames, rowGroups, trainEnds, 'target'));
+    ({ mean: targetMean, std: targetStd } = deltas
+      // Over the training steps: those whose target also lies in the training part.
+      ? trainStats(deltas, target.targetNames.map((n) => `${n} (change over ${shift} steps)`), rowGroups, trainEnds.map((e) => e - shift), 'target')
+      : trainStats(target.targets, target.targetNames, rowGroups, trainEnds, 'target'));
   } else {
     if (target.labels.length !== rows) throw new TrainDataError(`label column "${target.labelName}" has ${target.labels.length} values, expected ${rows}`);
     labels = sortLabels(target.labels);
@@ -182,9 +220,13 @@ export function buildDataset(input: DatasetInput): Dataset {
   const series: Series[] = rowGroups.map((g, si) => {
     const n = g.length;
     const x = new Float32Array(n * I);
+    const xRaw = new Float32Array(n * I);
     for (let t = 0; t < n; t++) {
       // Readings reach the runtime as float32 (predict, MQTT): round them the same way here.
-      for (let i = 0; i < I; i++) x[t * I + i] = (Math.fround(inputs[i][g[t]]) - inputMean[i]) / inputStd[i];
+      for (let i = 0; i < I; i++) {
+        xRaw[t * I + i] = inputs[i][g[t]];
+        x[t * I + i] = (xRaw[t * I + i] - inputMean[i]) / inputStd[i];
+      }
     }
     const y = new Float32Array(n * O);
     const raw = new Float64Array(n * O);
@@ -193,13 +235,15 @@ export function buildDataset(input: DatasetInput): Dataset {
       for (let t = 0; t < n; t++) {
         for (let o = 0; o < O; o++) {
           raw[t * O + o] = target.targets[o][g[t]];
-          if (t + shift < n) y[t * O + o] = (target.targets[o][g[t + shift]] - targetMean![o]) / targetStd![o];
+          if (t + shift >= n) continue;
+          const v = deltas ? deltas[o][g[t]] : target.targets[o][g[t + shift]];
+          y[t * O + o] = (v - targetMean![o]) / targetStd![o];
         }
       }
     } else {
       for (let t = 0; t < n; t++) cls[t] = labelIndex!.get(target.labels[g[t]])!;
     }
-    const s: Series = { device: devices[si], n, trainEnd: trainEnds[si], x, y, raw, cls };
+    const s: Series = { device: devices[si], n, trainEnd: trainEnds[si], x, xRaw, y, raw, cls };
     for (let t = 0; t < n; t++) {
       if (isTrainStep(s, shift, t)) trainSteps++;
       else if (isValStep(s, shift, t)) valSteps++;
@@ -214,6 +258,7 @@ export function buildDataset(input: DatasetInput): Dataset {
     ...(labels ? { labels, classCounts } : {}),
     shift, inputMean, inputStd,
     ...(targetMean ? { targetMean, targetStd } : {}),
+    ...(residualInputs ? { residualInputs } : {}),
     series, valFraction, rows, trainSteps, valSteps,
   };
 }

@@ -95,7 +95,10 @@ export function exportModel(net: Network, ds: Dataset, base: Model): Model {
     ...base,
     inputs: { names: [...ds.inputNames], mean: tensorF32([I], ds.inputMean), std: tensorF32([I], ds.inputStd) },
     outputs: ds.task === 'regression'
-      ? { names: [...ds.outputNames], mean: tensorF32([O], ds.targetMean!), std: tensorF32([O], ds.targetStd!), horizon: ds.shift }
+      ? {
+        names: [...ds.outputNames], mean: tensorF32([O], ds.targetMean!), std: tensorF32([O], ds.targetStd!), horizon: ds.shift,
+        ...(ds.residualInputs ? { residual: true } : {}),
+      }
       : { names: [...ds.outputNames], labels: [...ds.labels!] },
     layers,
   };
@@ -103,13 +106,16 @@ export function exportModel(net: Network, ds: Dataset, base: Model): Model {
 
 /**
  * Model outputs for every step of series `s` from the zero state, de-normalised exactly as
- * the runtime session does (regression: f32(y' · std + mean); classification: probabilities).
+ * the runtime session does (regression: f32(y' · std + mean), residual: plus the current
+ * reading, f32(f32(x) + that); classification: probabilities).
  */
 export function predictSeries(net: Network, ds: Dataset, s: Series, out: Float32Array): Float32Array {
   net.runSeries(out, s.x, s.n);
   if (ds.task === 'regression') {
     const O = ds.outputNames.length, mean = ds.targetMean!, std = ds.targetStd!;
     for (let t = 0; t < s.n; t++) for (let o = 0; o < O; o++) out[t * O + o] = out[t * O + o] * std[o] + mean[o];
+    const from = ds.residualInputs, I = ds.inputNames.length;
+    if (from) for (let t = 0; t < s.n; t++) for (let o = 0; o < O; o++) out[t * O + o] = s.xRaw[t * I + from[o]] + out[t * O + o];
   }
   return out;
 }

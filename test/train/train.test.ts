@@ -136,6 +136,71 @@ describe('training', () => {
     });
   }
 
+  it('residual: targets are changes from the same-named input; replay through the runtime equals the trainer; metrics on levels', () => {
+    const s = synthetic(120);
+    const k = 3;
+    // Targets hum, temp: the other order than the inputs (temp, hum), so the input index matters.
+    const ds = buildDataset({ ...s.input, target: { task: 'regression', targetNames: ['hum', 'temp'], targets: [s.hum, s.temp], horizon: k, residual: true } });
+    expect(Array.from(ds.residualInputs!)).toEqual([1, 0]);
+    // Independent: the change over k steps of each device's rows, statistics over the steps
+    // whose target is still in the training part (t + k < 90 of 120 rows per device).
+    const rowsOf = (dev: string) => s.devices.flatMap((d, row) => (d === dev ? [row] : []));
+    const changes = (col: number[]) => ['a', 'b'].flatMap((dev) => {
+      const rows = rowsOf(dev);
+      return rows.slice(0, 90 - k).map((r, t) => col[rows[t + k]] - Math.fround(col[r]));
+    });
+    for (const [o, col] of [[0, s.hum], [1, s.temp]] as const) {
+      const d = changes(col);
+      const mean = d.reduce((a, b) => a + b, 0) / d.length;
+      const std = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / d.length);
+      expect(ds.targetMean![o]).toBe(Math.fround(mean));
+      expect(ds.targetStd![o]).toBe(Math.fround(std));
+      const b = ds.series[1], rows = rowsOf('b');
+      expect(b.y[10 * 2 + o]).toBe(Math.fround((col[rows[10 + k]] - Math.fround(col[rows[10]]) - ds.targetMean![o]) / ds.targetStd![o]));
+    }
+    const r = train(ds, { ...opts, cell: 'rnn', rnnActivation: 'relu', layers: 2, epochs: 3 });
+    expect(r.model.outputs).toMatchObject({ names: ['hum', 'temp'], horizon: k, residual: true });
+    const net = createNetwork(r.model, 1);
+    const session = createSession(r.model, { kernels: 'js' });
+    const fast = createSession(r.model, { kernels: 'wasm' });
+    let se = [0, 0], steps = 0;
+    ds.series.forEach((ser) => {
+      const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+      const state = session.createState(), fastState = fast.createState();
+      const rows = rowsOf(ser.device);
+      rows.forEach((row, t) => {
+        const x = [Math.fround(s.temp[row]), Math.fround(s.hum[row])];
+        const y = Array.from(session.step(state, x));
+        expect(y).toEqual(Array.from(trainer.subarray(t * 2, t * 2 + 2)));
+        fast.step(fastState, x).forEach((v, o) => expect(Math.abs(v - y[o])).toBeLessThan(1e-4 * (1 + Math.abs(y[o]))));
+        if (t >= ser.trainEnd && t + k < ser.n) {
+          steps++;
+          se = se.map((e, o) => e + (y[o] - [s.hum, s.temp][o][rows[t + k]]) ** 2);
+        }
+      });
+    });
+    // The card's RMSE is of the levels the runtime outputs against the true future levels.
+    const m = r.metrics;
+    if (m.task !== 'regression') throw new Error('expected regression metrics');
+    expect(m.steps).toBe(steps);
+    m.targets.forEach((t, o) => expect(t.rmse).toBeCloseTo(Math.sqrt(se[o] / steps), 10));
+    // And through `predict`'s stepping, per device.
+    const inputs = Float32Array.from(s.temp.flatMap((t, i) => [t, s.hum[i]]));
+    const byDevice = new Map<string, number[]>();
+    withEnv('EDGE_RNN_KERNELS', 'js', () =>
+      cliPredictSeries(r.model, inputs, s.devices, (p) => byDevice.set(p.device!, [...(byDevice.get(p.device!) ?? []), ...p.y])));
+    ds.series.forEach((ser) => {
+      const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+      expect(byDevice.get(ser.device)!.map(Math.fround)).toEqual(Array.from(trainer));
+    });
+  });
+
+  it('residual: refused when a target is not an input', () => {
+    const s = synthetic(60);
+    expect(() => buildDataset({ ...s.input, inputNames: ['temp'], inputs: [s.temp], target: { task: 'regression', targetNames: ['temp', 'hum'], targets: [s.temp, s.hum], horizon: 2, residual: true } }))
+      .toThrow(/--residual: target "hum" is not an input/);
+  });
+
   it('classification: class weights, softmax head, labels; replay equals the trainer', () => {
     const s = synthetic();
     const ds = buildDataset({ ...s.input, target: { task: 'classification', labelName: 'peak', labels: s.label } });

@@ -21,6 +21,8 @@ export interface TrainCliOptions {
   target?: string[];
   label?: string;
   horizon: number;
+  /** Regression: predict each target's change from the input of the same name. */
+  residual?: boolean;
   deviceColumn?: string;
   cell: RecurrentType;
   rnnActivation: 'tanh' | 'relu';
@@ -142,6 +144,13 @@ export interface TrainRun {
 export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainRun {
   if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
   if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
+  if (o.residual) {
+    if (o.label) throw new CliError('--residual is for regression (--target): a class has no change to predict');
+    const missing = o.target!.find((t) => !o.inputs.includes(t));
+    if (missing !== undefined) {
+      throw new CliError(`--residual: target "${missing}" is not an input (each target's change is predicted from the input of the same name; add it to --inputs)`);
+    }
+  }
   const table = readCsv(o.data);
   const cols = columnsFromCsv(table, o);
   const name = o.name ?? basename(o.data).replace(/\.[^.]*$/, '');
@@ -152,7 +161,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       inputNames: o.inputs, inputs: cols.inputs, ...(cols.devices ? { devices: cols.devices } : {}),
       target: o.label
         ? { task: 'classification', labelName: o.label, labels: cols.labels }
-        : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon },
+        : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(o.residual ? { residual: true } : {}) },
       valFraction: o.val, seqLen: o.seqLen,
     });
   } catch (e) {
@@ -257,6 +266,7 @@ export function registerTrain(program: Command): void {
     .option('--target <cols>', 'regression: columns to forecast, comma-separated', list)
     .option('--label <col>', 'classification: the label column (one class per step)')
     .option('--horizon <k>', 'regression: forecast the targets k steps ahead', int(1), 1)
+    .option('--residual', 'regression: predict each target\'s change from its current value (every target must be an input); the runtime adds the reading back')
     .option('--device-column <col>', 'one sequence per device (state never mixed); default: one sequence')
     .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
     .addOption(new Option('--rnn-activation <act>', 'activation of --cell rnn').choices(['tanh', 'relu']).default('tanh'))
