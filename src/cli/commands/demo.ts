@@ -4,7 +4,7 @@
 // live view of what crosses the broker; a summary at the end.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Option, type Command } from 'commander';
+import { Command, Option } from 'commander';
 import mqtt from 'mqtt';
 import { addSimOptions, fleetOptionsFromFlags, MoteDataError, planFromFlags, SimOptionError, startFleet, type FleetReport, type SimFlags } from '../../../firmware-sim/src/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../io/embedded-broker.js';
@@ -34,6 +34,8 @@ export interface DemoResult {
   readonly summary: Summary;
   readonly runtime: { readonly received: number; readonly predictions: number; readonly deadLetters: number; readonly duplicates: number };
   readonly sim: FleetReport;
+  /** Per device, what the view saw. */
+  readonly devices: Readonly<Record<string, { readonly messages: number; readonly predictions: number; readonly deadLetters: number }>>;
   readonly broker: string;
   readonly model: string;
 }
@@ -41,6 +43,8 @@ export interface DemoResult {
 export interface DemoIo {
   readonly stdout: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
   readonly signal?: AbortSignal;
+  /** Tests: the embedded broker, before any client connects (to count what it carries). */
+  readonly onBroker?: (broker: EmbeddedBroker) => void;
 }
 
 async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -58,6 +62,7 @@ export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult>
   const started = performance.now();
   let embedded: EmbeddedBroker | null = null;
   const url = flags.broker ?? (embedded = await startEmbeddedBroker()).url;
+  if (embedded) io.onBroker?.(embedded);
   const version = embedded ? 4 : flags.mqttVersion; // aedes speaks 3.1.1 only
   const instance = `demo-${process.pid}`;
   const readingPattern = flags.topic.replace('{device}', '+');
@@ -122,6 +127,7 @@ export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult>
   const c = runtime.counters;
   const result: DemoResult = {
     summary, sim, broker: url, model: modelPath,
+    devices: Object.fromEntries([...board.rows].map(([d, r]) => [d, { messages: r.messages, predictions: r.predictions, deadLetters: r.deadLetters }])),
     runtime: { received: c.received, predictions: c.predictions, deadLetters: c.deadLetters, duplicates: c.duplicates },
   };
   const seconds = (performance.now() - started) / 1000;
@@ -130,9 +136,9 @@ export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult>
   return result;
 }
 
-export function registerDemo(program: Command): void {
-  const cmd = program
-    .command('demo')
+/** The demo's flags on `cmd` (shared by the command and tests). */
+export function defineDemoCommand(cmd: Command): Command {
+  cmd
     .description('the whole loop on one machine: embedded broker, simulated motes replaying real data, the runtime, a live view')
     .option('-b, --broker <url>', 'use this broker instead of the embedded one')
     .addOption(new Option('--mqtt-version <v>', 'MQTT version with --broker (the embedded broker speaks 4)').choices(['4', '5']).default(4).argParser((v) => Number(v) as 4 | 5))
@@ -150,6 +156,18 @@ Example: edge-rnn demo --duration 20            (20 s, then a summary)
          edge-rnn demo --drop 0.05 --malformed 0.02 --duplicate 0.05
 The simulator's flags (faults, --speed, --seed, --source synthetic, ...) are those of
 'edge-rnn sim'. See docs/simulator.md.`);
+  return cmd;
+}
+
+/** Parses demo flags (tests). */
+export function parseDemoFlags(argv: readonly string[]): DemoFlags {
+  const cmd = defineDemoCommand(new Command('demo')).exitOverride();
+  cmd.parse([...argv], { from: 'user' });
+  return cmd.opts<DemoFlags>();
+}
+
+export function registerDemo(program: Command): void {
+  const cmd = defineDemoCommand(program.command('demo'));
   cmd.action(async (flags: DemoFlags) => {
     const ac = new AbortController();
     const onSignal = () => ac.abort();

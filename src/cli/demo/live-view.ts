@@ -46,7 +46,9 @@ export interface LiveView {
 
 /** Redraws in place on a TTY; elsewhere prints the rows every `plainEveryMs`. */
 export function liveView(board: Scoreboard, names: readonly string[], out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean }, header: string, plainEveryMs = 2000): LiveView {
-  if ((out as { isTTY?: boolean }).isTTY) {
+  // A terminal of unknown height (rows 0, e.g. some CI ptys) would clip every frame away.
+  const tty = out as { isTTY?: boolean; rows?: number };
+  if (tty.isTTY && (tty.rows ?? 0) > 0) {
     const draw = createLogUpdate(out as NodeJS.WriteStream);
     return {
       update: () => draw([header, '', ...renderRows(board, names)].join('\n')),
