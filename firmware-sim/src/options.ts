@@ -89,9 +89,9 @@ export interface SimFlags {
 
 /**
  * Adds the simulator's flags to `cmd`. `withBroker: false` leaves out the connection
- * flags (the demo has its own broker).
+ * flags (the demo has its own broker); `speed` and `qos` set those flags' defaults.
  */
-export function addSimOptions(cmd: Command, { withBroker = true }: { withBroker?: boolean } = {}): Command {
+export function addSimOptions(cmd: Command, { withBroker = true, speed: speedDefault = 1, qos: qosDefault = 0 }: { withBroker?: boolean; speed?: number; qos?: 0 | 1 } = {}): Command {
   if (withBroker) {
     cmd
       .option('-b, --broker <url>', 'broker URL', 'mqtt://127.0.0.1:1883')
@@ -112,13 +112,13 @@ export function addSimOptions(cmd: Command, { withBroker = true }: { withBroker?
     .option('--steps <p>', 'synthetic: probability per reading of a step event', probability)
     .option('--rate-spread <fraction>', "each node's own rate: period × (1 ± fraction)", nonNegative, 0.02)
     .option('--jitter <fraction>', 'each interval: node period × (1 ± fraction)', nonNegative, 0.05)
-    .option('--speed <x>', 'run simulated time x times faster than real time ("max": no waiting)', speed, 1)
+    .option('--speed <x>', 'run simulated time x times faster than real time ("max": no waiting)', speed, speedDefault)
     .option('--seed <n>', 'seed: the same flags and seed give the same traffic', integer, 1)
     .option('--start <epoch-ms>', 'timestamp of simulated time 0 (default: now)', integer)
     .option('--count <n>', 'readings per node, then stop', integer)
     .option('--sim-time <duration>', 'stop at this much simulated time')
     .option('--duration <duration>', 'stop after this much real time', parseDuration)
-    .addOption(new Option('--qos <q>', 'QoS of readings').choices(['0', '1']).default(0).argParser((v) => Number(v) as 0 | 1))
+    .addOption(new Option('--qos <q>', 'QoS of readings').choices(['0', '1']).default(qosDefault).argParser((v) => Number(v) as 0 | 1))
     .addOption(new Option('--payload <format>', 'payload encoding').choices([...PAYLOAD_FORMATS]).default('json'))
     .option('--topic <template>', 'reading topic template', 'sensors/{device}/reading')
     .option('--status-topic <template>', 'retained node status topic (last will: offline)', 'sensors/{device}/status')

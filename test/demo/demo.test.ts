@@ -84,3 +84,18 @@ describe('edge-rnn demo', () => {
     }
   }, 30_000);
 });
+
+describe('edge-rnn demo flags', () => {
+  it('defaults to 60x and QoS 1 (the sim command defaults stay 1x and QoS 0)', async () => {
+    const f = parseDemoFlags([]);
+    expect(f.speed).toBe(60);
+    expect(f.qos).toBe(1);
+    expect(f.source).toBe('replay');
+    const { Command } = await import('commander');
+    const { defineSimCommand } = await import('../../firmware-sim/src/run-sim.js');
+    const sim = defineSimCommand(new Command('sim')).exitOverride();
+    sim.parse([], { from: 'user' });
+    expect(sim.opts().speed).toBe(1);
+    expect(sim.opts().qos).toBe(0);
+  });
+});

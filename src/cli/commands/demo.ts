@@ -146,11 +146,9 @@ export function defineDemoCommand(cmd: Command): Command {
     .option('--no-live', 'no live view, only the summary')
     .option('--refresh <ms>', 'live view refresh period in ms', (v) => Math.max(50, Number(v) || 250), 250)
     .option('--json', 'summary as JSON');
-  addSimOptions(cmd, { withBroker: false });
   // Demo defaults: readings every 5 s of sensor time played 60x faster, QoS 1 so the
   // summary's counts are exact.
-  cmd.options.find((o) => o.long === '--speed')!.default(60);
-  cmd.options.find((o) => o.long === '--qos')!.default(1);
+  addSimOptions(cmd, { withBroker: false, speed: 60, qos: 1 });
   cmd.addHelpText('after', `
 Example: edge-rnn demo --duration 20            (20 s, then a summary)
          edge-rnn demo --drop 0.05 --malformed 0.02 --duplicate 0.05
