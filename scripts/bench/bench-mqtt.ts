@@ -109,6 +109,11 @@ async function paced(pub: MqttClient, col: Awaited<ReturnType<typeof collector>>
     await new Promise((r) => setTimeout(r, tickMs));
   }
   await waitUntil(() => col.count() >= total, 30_000);
+  if (process.env.BENCH_TRACE) {
+    const l = (col as unknown as { lat: number[] }).lat;
+    const per = Math.ceil(l.length / 20);
+    console.log('paced latency max per 5% slice (arrival order):', Array.from({ length: 20 }, (_, k) => Math.max(...l.slice(k * per, (k + 1) * per)).toFixed(0)).join(' '));
+  }
   const lat = Float64Array.from((col as unknown as { lat: number[] }).lat).sort();
   return { readingsPerS: col.count() / ((col.last() - t0) / 1000), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), received: col.count() };
 }
