@@ -44,6 +44,16 @@ export const LEFT_OUT: Record<string, string> = {
  */
 export const BUILTIN_ALIASES: Record<string, string> = { 'readable-stream': 'node:stream' };
 
+/**
+ * Dependencies that need a newer Node than 18 as soon as they are loaded, kept out of
+ * start-up: each is evaluated on first use only, so every other command runs on Node 18.
+ * log-update 7 (the demo's live view; engines node >= 20) pulls in string-width, whose
+ * module scope builds a RegExp with the `v` flag, a SyntaxError on Node 18.
+ */
+export const LAZY_MODULES: Record<string, string> = {
+  'log-update': "the demo's live view (--live)",
+};
+
 /** Packages that must never be in the bundle (test runner, TS tooling, training-only deps). */
 export const FORBIDDEN = ['vitest', 'vite', 'tsx', 'typescript', 'esbuild', '@tensorflow', 'node-gyp-build', 'node-gyp-build-optional-packages', 'msgpackr-extract', '@msgpackr-extract', ...OPTIONAL_MODULES, ...Object.keys(LEFT_OUT), ...Object.keys(BUILTIN_ALIASES)];
 
@@ -87,6 +97,34 @@ module.exports = new Proxy(function () {}, { get: (_, k) => (typeof k === 'strin
   },
 };
 
+// A stand-in with the module's export names whose values are functions that load the real
+// module on first call (esbuild wraps a require()d ES module in a lazy initialiser).
+const lazyModules: Plugin = {
+  name: 'lazy-modules',
+  setup(b) {
+    b.onResolve({ filter: exactly(Object.keys(LAZY_MODULES)) }, (args) =>
+      args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' });
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, async (args) => {
+      const real = await b.resolve(args.path, { kind: 'import-statement', resolveDir: ROOT });
+      if (real.errors.length) return { errors: real.errors };
+      const probe = await build({ entryPoints: [real.path], bundle: false, write: false, metafile: true, format: 'esm', outdir: '/probe', logLevel: 'silent' });
+      const exports = Object.values(probe.metafile.outputs)[0].exports;
+      const need = `${args.path} needs a newer Node.js than ${'${process.version}'} (${LAZY_MODULES[args.path]})`;
+      const contents = [
+        'let m;',
+        `const load = () => { try { return (m ??= require(${JSON.stringify(args.path)})); } catch (e) { throw e instanceof SyntaxError ? new Error(\`${need}: \${e.message}\`) : e; } };`,
+        'const lazy = (k) => new Proxy(function () {}, {',
+        '  apply: (_, self, a) => Reflect.apply(load()[k], self, a),',
+        '  construct: (_, a) => Reflect.construct(load()[k], a),',
+        "  get: (_, p) => { const t = load()[k]; const v = t[p]; return typeof v === 'function' ? v.bind(t) : v; },",
+        '});',
+        ...exports.map((e) => (e === 'default' ? 'export default lazy("default");' : `export const ${e} = lazy(${JSON.stringify(e)});`)),
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: ROOT };
+    });
+  },
+};
+
 // RxJS's exports map sends the "node" condition to its CommonJS build, which esbuild cannot
 // tree-shake. Point rxjs imports at its ES2015 module build instead.
 const rxjsEsm: Plugin = {
@@ -125,7 +163,7 @@ export function ownerOf(input: string): string {
   const parts = input.split('/');
   const nm = parts.lastIndexOf('node_modules');
   if (nm >= 0) return parts[nm + 1].startsWith('@') ? `${parts[nm + 1]}/${parts[nm + 2]}` : parts[nm + 1];
-  const ns = /^(optional|left-out|builtin-alias):/.exec(input);
+  const ns = /^(optional|left-out|builtin-alias|lazy):/.exec(input);
   if (ns) return `(${ns[1]} stand-ins)`;
   if (parts[0] === 'src') return `src/${parts[1]}`;
   return parts.length > 1 ? parts[0] : '(entry)';
@@ -156,7 +194,7 @@ export async function bundle(outfile = DEFAULT_OUTFILE): Promise<BundleReport> {
     sourcemap: 'linked',
     legalComments: 'linked',
     banner: { js: BANNER },
-    plugins: [stubs, rxjsEsm],
+    plugins: [stubs, lazyModules, rxjsEsm],
     metafile: true,
     logLevel: 'warning',
     absWorkingDir: ROOT,

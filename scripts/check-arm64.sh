@@ -3,7 +3,8 @@
 # Raspberry Pi with a 64-bit OS) under qemu user-mode emulation, and checks that it gives
 # the same answers as the same bundle on this machine's Node.js (x86):
 #   --help, inspect --json, predict --json on the shipped model and sample CSV, and,
-#   when Mosquitto is installed, `run` against a broker (one prediction per reading).
+#   when Mosquitto is installed, `run` against a broker (one prediction per reading), and
+#   `demo --no-live` (embedded aedes broker) when the bundle has it.
 #
 # Usage: scripts/check-arm64.sh        (as root, or with sudo, on Debian/Ubuntu with apt)
 # Env:   CHECK_ARM64_CACHE  where the downloaded .deb files are kept (default ~/.cache/edge-rnn-arm64)
@@ -208,6 +209,19 @@ else
   LOG_LINES=$(node -e 'const ls = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n"); ls.forEach((l) => JSON.parse(l)); console.log(ls.length)' "$WORK/run.log") ||
     { cat "$WORK/run.log" >&2; fail "run: log lines are not JSON"; }
   lap "run via Mosquitto (60 readings, $LOG_LINES log lines): identical to predict"
+fi
+
+# The demo: embedded aedes broker (engines: node >= 20), simulator and runtime in one process.
+FORECASTER=$REPO/models/mote-forecaster.msgpack
+if [ -z "$QUICK" ] && grep -q '^  demo ' "$WORK/help.arm" && [ -f "$FORECASTER" ]; then
+  cp "$FORECASTER" "$APP/forecaster.msgpack"
+  DEMO=(demo --model forecaster.msgpack --source synthetic --nodes 2 --count 30 --speed max --seed 3 --no-live --json)
+  summary() { node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(JSON.stringify(d.summary))'; }
+  DEMO_ARM=$(arm "${DEMO[@]}" | summary) || fail "demo failed on arm64"
+  DEMO_X86=$(x86 "${DEMO[@]}" | summary) || fail "demo failed on x86"
+  [ "$DEMO_ARM" = "$DEMO_X86" ] || fail "demo summaries differ: arm64 $DEMO_ARM, x86 $DEMO_X86"
+  case "$DEMO_ARM" in *'"predictions":60'*) ;; *) fail "demo: expected 60 predictions: $DEMO_ARM" ;; esac
+  lap "demo --no-live (embedded broker, 60 readings): identical"
 fi
 
 if [ -z "$QUICK" ]; then

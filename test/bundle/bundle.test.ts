@@ -129,6 +129,25 @@ describe('one-file bundle', () => {
     expect(existsSync(join(dir, 'LOADED-supports-color'))).toBe(false);
   }, 20_000);
 
+  it('starts without the RegExp v flag (Node 18 has none): modules that need it load only when used', async () => {
+    // Node 20 can switch the flag off, which makes it parse like Node 18 here.
+    const flag = '--no-harmony-regexp-unicode-sets';
+    const probe = await node([flag, '-e', "new RegExp('a', 'v')"], app);
+    expect(probe.code, 'this Node cannot switch the v flag off').not.toBe(0);
+    expect(probe.stderr).toContain('Invalid flags');
+    const help = await node([flag, 'edge-rnn.mjs', '--help'], app);
+    expect(help.code, help.stderr).toBe(0);
+    const p = await node([flag, 'edge-rnn.mjs', 'predict', '--model', 'model.msgpack', '--data', 'readings.csv', '--json'], app);
+    expect(p.code, p.stderr).toBe(0);
+    if (help.stdout.includes('\n  demo ')) {
+      // The embedded broker, simulator and runtime; without the live view (log-update).
+      copyFileSync(join(ROOT, 'models/mote-forecaster.msgpack'), join(app, 'forecaster.msgpack'));
+      const demo = await node([flag, 'edge-rnn.mjs', 'demo', '--model', 'forecaster.msgpack', '--source', 'synthetic', '--nodes', '2', '--count', '10', '--speed', 'max', '--no-live', '--json'], app);
+      expect(demo.code, demo.stderr).toBe(0);
+      expect(JSON.parse(demo.stdout).summary.predictions).toBe(20);
+    }
+  }, 20_000);
+
   describe('run', () => {
     let broker: TestBroker;
     beforeAll(async () => {
