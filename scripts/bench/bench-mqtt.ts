@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const devices = Number(args.devices);
   const rate = Number(args.rate);
   const seconds = Number(args.seconds);
-  const broker = await startBroker();
+  const broker = await startBroker({ autosaveIntervalS: 1800 }); // Mosquitto's default
   process.once('exit', () => void broker.stop());
   const dir = mkdtempSync(join(tmpdir(), 'edge-rnn-bench-'));
   const modelPath = join(dir, 'lstm64.msgpack');
@@ -168,6 +168,9 @@ async function main(): Promise<void> {
     await paced(pub, col, 500, 1, devices, seqBase); // warm-up
     seqBase += 10_000;
     const flood = await throughput(pub, col, total, devices, seqBase);
+    seqBase += 10_000;
+    await new Promise((r) => setTimeout(r, 2000)); // let the flood's garbage and queues settle
+    await paced(pub, col, 500, 1, devices, seqBase); // and warm the paced path
     seqBase += 10_000;
     const p = await paced(pub, col, rate, seconds, devices, seqBase);
     seqBase += 10_000;

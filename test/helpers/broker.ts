@@ -53,7 +53,12 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-async function startMosquitto(bin: string): Promise<TestBroker> {
+export interface BrokerOptions {
+  /** Mosquitto autosave_interval (s): 1 in tests, so a session survives a stop/start. */
+  readonly autosaveIntervalS?: number;
+}
+
+async function startMosquitto(bin: string, options: BrokerOptions): Promise<TestBroker> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'edge-rnn-mosquitto-'));
   // Started as root, mosquitto drops to its own user, which must be able to write here.
@@ -64,7 +69,7 @@ async function startMosquitto(bin: string): Promise<TestBroker> {
     'allow_anonymous true',
     'persistence true',
     `persistence_location ${dir}/`,
-    'autosave_interval 1', // the session survives a stop/start (it is also saved on SIGTERM)
+    `autosave_interval ${options.autosaveIntervalS ?? 1}`, // the session survives a stop/start (it is also saved on SIGTERM)
     'max_queued_messages 0', // unlimited: the default 1000 would drop readings for an offline runtime
     'max_inflight_messages 100',
     'set_tcp_nodelay true',
@@ -140,7 +145,7 @@ async function startAedes(): Promise<TestBroker> {
 }
 
 /** Mosquitto when installed, else aedes. */
-export async function startBroker(): Promise<TestBroker> {
+export async function startBroker(options: BrokerOptions = {}): Promise<TestBroker> {
   const bin = mosquittoPath();
-  return bin ? startMosquitto(bin) : startAedes();
+  return bin ? startMosquitto(bin, options) : startAedes();
 }
