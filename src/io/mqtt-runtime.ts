@@ -127,6 +127,7 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
   const client = mqtt.connect(options.broker, clientOptions);
 
   let stopping = false;
+  let fatal: Error | undefined;
   let stopped: Promise<void> | null = null;
   let resolveReady!: () => void;
   const ready = new Promise<void>((r) => (resolveReady = r));
@@ -206,10 +207,11 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     const code = (err as Error & { code?: unknown }).code;
     // Connack refusals: 4/5 in MQTT 3.1.1 (bad credentials, not authorised), 0x80+ in 5
     // except "server busy/unavailable"-like codes that retrying can fix.
-    const fatal = typeof code === 'number' && (code === 4 || code === 5 || code === 0x84 || code === 0x85 || code === 0x86 || code === 0x87 || code === 0x8c);
-    if (fatal) {
+    const refused = typeof code === 'number' && (code === 4 || code === 5 || code === 0x84 || code === 0x85 || code === 0x86 || code === 0x87 || code === 0x8c);
+    if (refused) {
       log.error({ err: err.message, code }, 'broker refused the connection');
-      void stop().then(() => rejectClosed(new BrokerRefusedError(`broker refused the connection: ${err.message}`)));
+      fatal ??= new BrokerRefusedError(`broker refused the connection: ${err.message}`);
+      void stop();
       return;
     }
     log.warn({ err: err.message, code }, 'mqtt error');
@@ -242,7 +244,8 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
       if (!ended) await client.endAsync(true);
       const h = meter();
       log.info({ health: h, counters: { ...counters, stepLatency: undefined } }, `stopped; ${formatHealth(h)}`);
-      resolveClosed();
+      if (fatal) rejectClosed(fatal);
+      else resolveClosed();
     })();
     return stopped;
   }

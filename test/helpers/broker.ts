@@ -1,11 +1,12 @@
 // A real MQTT broker for tests: Mosquitto from its binary on a free loopback port with a
 // temporary config and data folder, or the embedded aedes broker when the binary is
 // missing (aedes speaks MQTT 3.1.1 only; CI runs Mosquitto).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:tls';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface TestBroker {
   readonly kind: 'mosquitto' | 'aedes';
@@ -56,6 +57,10 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
 export interface BrokerOptions {
   /** Mosquitto autosave_interval (s): 1 in tests, so a session survives a stop/start. */
   readonly autosaveIntervalS?: number;
+  /** Refuse anonymous clients; accept this user. */
+  readonly auth?: { readonly username: string; readonly password: string };
+  /** Listen with TLS (PEM files); clients must then present a certificate signed by `ca`. */
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
 }
 
 async function startMosquitto(bin: string, options: BrokerOptions): Promise<TestBroker> {
@@ -64,9 +69,21 @@ async function startMosquitto(bin: string, options: BrokerOptions): Promise<Test
   // Started as root, mosquitto drops to its own user, which must be able to write here.
   chmodSync(dir, 0o777);
   const conf = join(dir, 'mosquitto.conf');
+  const security: string[] = [];
+  if (options.auth) {
+    const passwd = join(dir, 'passwd');
+    const tool = [join(dirname(bin), 'mosquitto_passwd'), '/usr/bin/mosquitto_passwd', '/usr/local/bin/mosquitto_passwd'].find((p) => existsSync(p)) ?? 'mosquitto_passwd';
+    execFileSync(tool, ['-c', '-b', passwd, options.auth.username, options.auth.password]);
+    chmodSync(passwd, 0o644);
+    security.push('allow_anonymous false', `password_file ${passwd}`);
+  } else security.push('allow_anonymous true');
+  if (options.tls) {
+    for (const k of ['ca', 'cert', 'key'] as const) copyFileSync(options.tls[k], join(dir, `tls-${k}.pem`));
+    security.push(`cafile ${dir}/tls-ca.pem`, `certfile ${dir}/tls-cert.pem`, `keyfile ${dir}/tls-key.pem`, 'require_certificate true');
+  }
   writeFileSync(conf, [
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    ...security,
     'persistence true',
     `persistence_location ${dir}/`,
     `autosave_interval ${options.autosaveIntervalS ?? 1}`, // the session survives a stop/start (it is also saved on SIGTERM)
@@ -99,7 +116,7 @@ async function startMosquitto(bin: string, options: BrokerOptions): Promise<Test
   };
   await start();
   return {
-    kind: 'mosquitto', port, url: `mqtt://127.0.0.1:${port}`, mqttVersion: 5,
+    kind: 'mosquitto', port, url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, mqttVersion: 5,
     start, stop,
     close: async () => {
       await stop();
@@ -108,19 +125,25 @@ async function startMosquitto(bin: string, options: BrokerOptions): Promise<Test
   };
 }
 
-async function startAedes(): Promise<TestBroker> {
+async function startAedes(options: BrokerOptions): Promise<TestBroker> {
   const { Aedes } = await import('aedes');
   // One broker object across stop/start: its in-memory persistence plays the data folder.
-  const broker = await Aedes.createBroker();
+  const { auth, tls } = options;
+  const broker = await Aedes.createBroker(auth ? {
+    authenticate: (_client, username, password, done) => done(null, username === auth.username && password?.toString() === auth.password),
+  } : {});
   const port = await freePort();
   let server: Server | null = null;
   const sockets = new Set<Socket>();
   const start = async () => {
-    server = createServer((s) => {
+    const onSocket = (s: Socket) => {
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
       broker.handle(s);
-    });
+    };
+    server = tls
+      ? createTlsServer({ ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key), requestCert: true, rejectUnauthorized: true }, onSocket)
+      : createServer(onSocket);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(port, '127.0.0.1', () => resolve());
@@ -135,7 +158,7 @@ async function startAedes(): Promise<TestBroker> {
   };
   await start();
   return {
-    kind: 'aedes', port, url: `mqtt://127.0.0.1:${port}`, mqttVersion: 4,
+    kind: 'aedes', port, url: `${tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, mqttVersion: 4,
     start, stop,
     close: async () => {
       await stop();
@@ -147,5 +170,5 @@ async function startAedes(): Promise<TestBroker> {
 /** Mosquitto when installed, else aedes. */
 export async function startBroker(options: BrokerOptions = {}): Promise<TestBroker> {
   const bin = mosquittoPath();
-  return bin ? startMosquitto(bin, options) : startAedes();
+  return bin ? startMosquitto(bin, options) : startAedes(options);
 }
