@@ -20,6 +20,7 @@ import { createCounters, type StreamCounters } from '../stream/counters.js';
 import type { DeviceTable } from '../stream/device-table.js';
 import type { Incoming } from '../stream/events.js';
 import { inferenceLine } from '../stream/inference-line.js';
+import { exponentialBackoff } from './backoff.js';
 import { formatHealth, healthMeter } from './health.js';
 import { silentLogger, type Logger } from './logger.js';
 
@@ -179,9 +180,11 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
       },
     });
 
-  let delay = minDelay;
+  const backoff = exponentialBackoff(minDelay, maxDelay);
+  backoff.next(); // the first retry waits minDelay (the reconnectPeriod above)
   client.on('connect', (connack) => {
-    delay = minDelay;
+    backoff.reset();
+    backoff.next();
     client.options.reconnectPeriod = minDelay;
     log.info({ broker: options.broker, clientId, sessionPresent: connack.sessionPresent, mqttVersion: version }, 'connected');
     client.publish(statusTopic, status('online'), { qos: 1, retain: true });
@@ -197,9 +200,8 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     });
   });
   client.on('reconnect', () => {
-    // Exponential backoff with jitter: mqtt.js reads reconnectPeriod for each attempt.
-    delay = Math.min(maxDelay, delay * 2);
-    client.options.reconnectPeriod = Math.round(delay * (0.75 + Math.random() * 0.5));
+    // mqtt.js reads reconnectPeriod when it schedules each attempt.
+    client.options.reconnectPeriod = backoff.next();
     log.info({ nextRetryMs: client.options.reconnectPeriod }, 'reconnecting');
   });
   client.on('offline', () => log.warn('broker connection lost'));
