@@ -17,22 +17,29 @@ const forecaster: TrainCliOptions = {
   ...common, inputs: [...common.inputs],
   name: 'mote-forecaster', out: 'models/mote-forecaster.msgpack',
   target: ['temperature', 'humidity'], horizon: 12,
-  // A ReLU RNN can pass its input through exactly (x = relu(x) - relu(-x)), which a
-  // forecaster of slow signals needs; tanh/sigmoid cells blur the level it must keep.
-  cell: 'rnn', rnnActivation: 'relu', hidden: 32, seqLen: 20, batch: 4,
-  epochs: 60, lr: 0.003, lrDecay: 0.93, patience: 15, val: 0.1,
+  // Residual: the network predicts the change over the horizon and the runtime adds the
+  // current reading back (outputs.residual), so "no change" is the easy output 0 instead
+  // of a level it would have to reproduce to a few hundredths of a degree.
+  residual: true,
+  // A ReLU RNN passes its input through with little distortion (x = relu(x) - relu(-x));
+  // windows of 100 steps (~8 minutes) let it see a trend before it is asked to extend it.
+  cell: 'rnn', rnnActivation: 'relu', hidden: 32, seqLen: 100, batch: 4,
+  epochs: 60, lr: 0.001, patience: 12, val: 0.1,
   notes: [
     'Horizon: 12 steps = 1 minute at the motes\' ~5 s period. At 1 step (5 s) the readings barely move',
     '(persistence RMSE on the last 20 % of each series: 0.026 °C / 0.047 %RH, the size of the sensors\'',
     'quantisation steps), so there is nothing to forecast; 1 minute is the shortest horizon at which the',
     'signals move by more than their noise, and a delay a thermostat or ventilation controller can act on.',
-    'Validation is the last 10 % of each mote\'s series (the outdoor motes\' evening, partly outside the',
-    'range of the training part).',
-    'RESULT: this model does NOT beat the persistence baseline (negative improvement in the table above).',
-    'Horizons of 12-120 steps, LSTM/GRU/ReLU-RNN cells, validation fractions 0.1 and 0.2 were tried and none',
-    'beat it: the signals are slow and smooth, so "no change" is already within a few hundredths of a degree,',
-    'and the network has to reproduce the absolute level (format v1 has no residual output) to that precision,',
-    'including on validation levels the training part never reached. See docs/training.md.',
+    'Residual outputs: the model predicts the change over the minute and the runtime adds the current',
+    'reading back, so persistence ("no change") is a constant network output and the network only has to',
+    'learn departures from it (a level-predicting model of the same size was 14-19 % worse than persistence).',
+    'Validation is the last 10 % of each mote\'s series (the outdoor motes\' evening).',
+    'RESULT: better than persistence in RMSE on both targets, by 5 % on temperature and by less than 1 %',
+    'on humidity (whose MAE is slightly worse than persistence\'s). Humidity changes over a minute are close',
+    'to unpredictable from these two signals (a linear model of recent changes fitted on the training part',
+    'does no better than persistence either); over training seeds 1-5 the humidity RMSE improvement ranged',
+    'from -0.1 % to +0.7 % and temperature from +0.1 % to +5.4 %: the humidity margin is within that spread.',
+    'See docs/training.md.',
   ].join(' '),
 };
 
