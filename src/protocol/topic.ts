@@ -6,7 +6,9 @@
  * `sensors/mote-1/reading`. Returns null when the topic does not match or the level is empty.
  */
 export function deviceMatcher(pattern: string): (topic: string) => string | null {
+  // MQTT 5 shared subscription: messages arrive on the topic without `$share/<group>/`.
   const levels = pattern.split('/');
+  if (levels[0] === '$share') levels.splice(0, 2);
   const plus = levels.indexOf('+');
   const hash = levels.indexOf('#');
   return (topic) => {

@@ -11,6 +11,7 @@ describe('topics', () => {
     expect(deviceMatcher('site/+/+/data')('site/a/b/data')).toBe('a');
     expect(deviceMatcher('lab/+/#')('lab/m7/x/y')).toBe('m7');
     expect(deviceMatcher('lab/#')('lab/m7')).toBeNull(); // no + level: no device id
+    expect(deviceMatcher('$share/edge/sensors/+/reading')('sensors/m3/reading')).toBe('m3'); // shared subscription
   });
 
   it('tries several patterns in order', () => {
