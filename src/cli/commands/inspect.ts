@@ -31,6 +31,7 @@ export function describeModel(model: Model, fileBytes: number) {
     outputs: [...model.outputs.names],
     ...(model.outputs.labels ? { labels: [...model.outputs.labels] } : {}),
     ...(model.outputs.horizon ? { horizon: model.outputs.horizon } : {}),
+    ...(model.outputs.residual ? { residual: true } : {}),
     outputSize: outputSize(model),
     parameters: parameterCount(model),
     fileBytes,
@@ -65,7 +66,7 @@ export function registerInspect(program: Command): void {
         return;
       }
       const lines = [
-        `${d.name} v${d.modelVersion} (${d.task}${d.horizon ? `, ${d.horizon} steps ahead` : ''})`,
+        `${d.name} v${d.modelVersion} (${d.task}${d.horizon ? `, ${d.horizon} steps ahead` : ''}${d.residual ? ', residual: predicts the change from the current reading' : ''})`,
         `inputs:  ${d.inputs.join(', ')}`,
         `outputs: ${d.labels ? `${d.outputs.join(', ')} ∈ {${d.labels.join(', ')}}` : d.outputs.join(', ')}`,
         `parameters: ${d.parameters}   file: ${d.fileBytes} bytes`,
