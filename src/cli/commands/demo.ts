@@ -70,61 +70,70 @@ export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult>
 
   const board = new Scoreboard(model);
   const deviceOf = deviceMatcher(readingPattern);
-  // The view's own client: it sees what crosses the broker, like any other subscriber.
-  const monitor = mqtt.connect(url, { clientId: `edge-rnn-demo-view-${process.pid}`, protocolVersion: version, clean: true, reconnectPeriod: 1000 });
-  monitor.on('message', (topic, payload) => {
-    if (topic === deadTopic) board.deadLetter(payload);
-    else if (topic.startsWith('predictions/')) board.prediction(payload);
-    else {
-      const device = deviceOf(topic);
-      if (device) board.reading(device, payload);
-    }
-  });
-  monitor.on('error', () => undefined); // retried by mqtt.js; the runtime logs nothing either (silent)
-  await new Promise<void>((resolve) => monitor.once('connect', () => resolve()));
-  await monitor.subscribeAsync([readingPattern, 'predictions/+', deadTopic], { qos: 1 });
-
-  const runtime = startRuntime(model, {
-    broker: url, mqttVersion: version, instance, clientId: `edge-rnn-demo-${process.pid}`,
-    topics: [readingPattern], healthIntervalMs: 0, resetAfterMs: 0,
-    ...(version === 5 ? { sessionExpiryS: 60 } : {}),
-  });
-  await runtime.ready;
-
-  const config = planFromFlags({ ...flags, broker: url });
-  const fleet = startFleet(config, { ...fleetOptionsFromFlags({ ...flags, broker: url, mqttVersion: version }), clientIdPrefix: `demo-${process.pid}-` });
-  const names = board.scoredNames.length ? board.scoredNames : model.inputs.names;
-  const header =
-    `edge-rnn demo: ${config.nodes.length} simulated nodes -> ${embedded ? `embedded broker ${url}` : url} -> edge-rnn run (${model.name} v${model.modelVersion}${model.outputs.horizon ? `, ${model.outputs.horizon} steps ahead` : ''})\n` +
-    `replaying ${flags.source === 'replay' ? 'the Suthaharan mote data set' : 'synthetic signals'} at ${flags.speed}x; Ctrl-C to stop`;
-  const view = flags.live ? liveView(board, names, io.stdout, header) : null;
-  const timer = setInterval(() => view?.update(), flags.refresh);
-
-  const stop = () => void fleet.stop();
-  io.signal?.addEventListener('abort', stop, { once: true });
-  const deadline = flags.duration !== undefined ? setTimeout(stop, flags.duration) : null;
-  let sim: FleetReport;
+  // Everything started from here on is stopped in `finally`, even when a later step fails
+  // (e.g. the live view cannot load on an old Node.js), so the demo never hangs on exit.
+  let monitor: mqtt.MqttClient | null = null;
+  let runtime: ReturnType<typeof startRuntime> | null = null;
+  let fleet: ReturnType<typeof startFleet> | null = null;
+  let view: ReturnType<typeof liveView> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let deadline: NodeJS.Timeout | null = null;
+  const stop = () => void fleet?.stop();
+  let sim: FleetReport | undefined;
   try {
-    sim = await fleet.done;
+    // The view's own client: it sees what crosses the broker, like any other subscriber.
+    const m = (monitor = mqtt.connect(url, { clientId: `edge-rnn-demo-view-${process.pid}`, protocolVersion: version, clean: true, reconnectPeriod: 1000 }));
+    m.on('message', (topic, payload) => {
+      if (topic === deadTopic) board.deadLetter(payload);
+      else if (topic.startsWith('predictions/')) board.prediction(payload);
+      else {
+        const device = deviceOf(topic);
+        if (device) board.reading(device, payload);
+      }
+    });
+    m.on('error', () => undefined); // retried by mqtt.js; the runtime logs nothing either (silent)
+    await new Promise<void>((resolve) => m.once('connect', () => resolve()));
+    await m.subscribeAsync([readingPattern, 'predictions/+', deadTopic], { qos: 1 });
+
+    const rt = (runtime = startRuntime(model, {
+      broker: url, mqttVersion: version, instance, clientId: `edge-rnn-demo-${process.pid}`,
+      topics: [readingPattern], healthIntervalMs: 0, resetAfterMs: 0,
+      ...(version === 5 ? { sessionExpiryS: 60 } : {}),
+    }));
+    await rt.ready;
+
+    const config = planFromFlags({ ...flags, broker: url });
+    const names = board.scoredNames.length ? board.scoredNames : model.inputs.names;
+    const header =
+      `edge-rnn demo: ${config.nodes.length} simulated nodes -> ${embedded ? `embedded broker ${url}` : url} -> edge-rnn run (${model.name} v${model.modelVersion}${model.outputs.horizon ? `, ${model.outputs.horizon} steps ahead` : ''})\n` +
+      `replaying ${flags.source === 'replay' ? 'the Suthaharan mote data set' : 'synthetic signals'} at ${flags.speed}x; Ctrl-C to stop`;
+    view = flags.live ? liveView(board, names, io.stdout, header) : null;
+    const f = (fleet = startFleet(config, { ...fleetOptionsFromFlags({ ...flags, broker: url, mqttVersion: version }), clientIdPrefix: `demo-${process.pid}-` }));
+    timer = setInterval(() => view?.update(), flags.refresh);
+    io.signal?.addEventListener('abort', stop, { once: true });
+    deadline = flags.duration !== undefined ? setTimeout(stop, flags.duration) : null;
+
+    sim = await f.done;
     // Let the last readings reach the runtime and its outputs reach the view.
     const published = sim.total.published;
-    await waitUntil(() => runtime.counters.received >= published && board.summary().readings >= published, 10_000);
+    await waitUntil(() => rt.counters.received >= published && board.summary().readings >= published, 10_000);
     await waitUntil(() => {
       const s = board.summary();
-      return s.predictions + s.deadLetters >= runtime.counters.predictions + runtime.counters.deadLetters;
+      return s.predictions + s.deadLetters >= rt.counters.predictions + rt.counters.deadLetters;
     }, 10_000);
   } finally {
-    clearInterval(timer);
+    if (timer) clearInterval(timer);
     if (deadline) clearTimeout(deadline);
     io.signal?.removeEventListener('abort', stop);
     view?.update();
     view?.done();
-    await runtime.stop();
-    await monitor.endAsync();
+    if (fleet && !sim) await fleet.stop(); // failed before the fleet finished
+    await runtime?.stop();
+    await monitor?.endAsync();
     await embedded?.close();
   }
   const summary = board.summary();
-  const c = runtime.counters;
+  const c = runtime!.counters;
   const result: DemoResult = {
     summary, sim, broker: url, model: modelPath,
     devices: Object.fromEntries([...board.rows].map(([d, r]) => [d, { messages: r.messages, predictions: r.predictions, deadLetters: r.deadLetters }])),
