@@ -49,6 +49,12 @@ export interface StreamCounters {
   devices: number;
   /** The largest number of device states ever held at once. */
   peakDevices: number;
+  /** Pushed models swapped in, refused, and rolled back after failing probation. */
+  swaps: number;
+  modelRejects: number;
+  rollbacks: number;
+  /** Device states reset by a swap (recurrent shapes changed) or a rollback. */
+  swapResets: number;
   /** Calls of session.stepBatch, and readings stepped through it. */
   batches: number;
   batchedReadings: number;
@@ -60,6 +66,7 @@ export function createCounters(): StreamCounters {
   return {
     received: 0, readings: 0, predictions: 0, deadLetters: 0, deadByReason: {},
     duplicates: 0, resets: 0, evictions: 0, devices: 0, peakDevices: 0,
+    swaps: 0, modelRejects: 0, rollbacks: 0, swapResets: 0,
     batches: 0, batchedReadings: 0,
     stepLatency: new LatencyWindow(),
   };

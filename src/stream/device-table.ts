@@ -12,7 +12,8 @@ export interface DeviceTableOptions {
 }
 
 export interface DeviceEntry {
-  readonly state: StreamState;
+  /** Replaced when a model swap changes the recurrent shapes. */
+  state: StreamState;
   /** Highest seq seen, -1 before any. */
   lastSeq: number;
   /** Time (ms) of the last reading, NaN before any. */
@@ -31,7 +32,7 @@ export class DeviceTable {
   readonly resetAfterMs: number;
 
   constructor(
-    private readonly session: Session,
+    private session: Session,
     private readonly counters: StreamCounters,
     options: DeviceTableOptions = {},
   ) {
@@ -84,6 +85,19 @@ export class DeviceTable {
     if (!entry) return;
     this.session.reset(entry.state);
     entry.lastTime = NaN;
+  }
+
+  /**
+   * Serve `session` from now on (a model swap or rollback). `keepStates`: the recurrent
+   * shapes are unchanged and each device carries on from its state; else every device
+   * starts from a zero state of the new shape (its seq history is kept, so redeliveries
+   * are still dropped). Returns the number of states reset.
+   */
+  swapSession(session: Session, keepStates: boolean): number {
+    this.session = session;
+    if (keepStates) return 0;
+    for (const entry of this.entries.values()) entry.state = session.createState();
+    return this.entries.size;
   }
 
   // A zeroed state: the evicted LRU device's buffer when at the cap, so memory stays bounded.

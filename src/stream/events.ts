@@ -1,6 +1,7 @@
 // What flows through the stream. Every incoming message ends as exactly one terminal
 // event (prediction, dead letter or dropped), so the I/O edge can acknowledge each
 // message once its outcome is published.
+import type { Model } from '../model/types.js';
 import type { Reading } from '../protocol/reading.js';
 
 /** Where an event came from: an MQTT message, or a row of recorded data. */
@@ -36,6 +37,8 @@ export interface PredictionEvent {
   readonly y: Float32Array;
   /** True when this reading started a fresh state (first seen, or after a gap). */
   readonly fresh: boolean;
+  /** The model that predicted it (hot swap changes it between two readings). */
+  readonly model: Model;
   readonly origin: Origin;
 }
 
@@ -57,12 +60,60 @@ export interface DroppedEvent {
   readonly origin: Origin;
 }
 
-export type StreamEvent = ReadingEvent | PredictionEvent | DeadLetterEvent | DroppedEvent;
+/** A pushed model that passed (or failed) verification at the I/O edge (signature, hash, decode). */
+export interface ModelCandidate {
+  readonly model: Model;
+  /** sha256 (hex) of the model bytes. */
+  readonly sha256: string;
+  /** Id of the key that signed it. */
+  readonly keyId: string;
+}
+
+export type ModelOfferResult =
+  | ({ readonly ok: true } & ModelCandidate)
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * A pushed model, in the same ordered flow as the readings, so the swap happens between
+ * two readings: those before it are predicted by the old model, those after by the new.
+ */
+export interface ModelOfferEvent {
+  readonly kind: 'model-offer';
+  readonly result: ModelOfferResult;
+  readonly origin: Origin;
+}
+
+export type ModelStatus = 'accepted' | 'rejected' | 'rolled-back' | 'committed' | 'unchanged';
+
+/** The outcome of a model offer, or a rollback / commit at the end of a probation. */
+export interface ModelStatusEvent {
+  readonly kind: 'model-status';
+  readonly status: ModelStatus;
+  /** The model this is about (absent when the offer could not be verified at all). */
+  readonly name?: string;
+  readonly version?: number;
+  readonly sha256?: string;
+  readonly keyId?: string;
+  /** Machine-readable reason for rejected / rolled-back, e.g. `not-newer`, `bad-signature`. */
+  readonly code?: string;
+  readonly reason?: string;
+  /** The model serving after this event. */
+  readonly running: { readonly name: string; readonly version: number };
+  /** Accepted / rolled-back: whether device states were kept (same recurrent shapes) or reset. */
+  readonly statesKept?: boolean;
+  /** Accepted: readings of probation. */
+  readonly probation?: number;
+  readonly origin: Origin;
+}
+
+export type StreamEvent = ReadingEvent | PredictionEvent | DeadLetterEvent | DroppedEvent | ModelOfferEvent | ModelStatusEvent;
 
 /** A message to publish for an event (null topic: nothing to publish, just acknowledge). */
 export interface Outgoing {
   readonly topic: string | null;
   readonly payload: Uint8Array | null;
+  /** Publish retained (model status). */
+  readonly retain?: boolean;
   readonly event: StreamEvent;
 }
 

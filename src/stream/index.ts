@@ -4,5 +4,6 @@ export { DeviceTable, DEFAULT_MAX_DEVICES, type DeviceTableOptions } from './dev
 export { parseReadings, type ParseReadingsOptions } from './parse-readings.js';
 export { inferPerDevice, type InferOptions } from './infer-per-device.js';
 export { batchSameTick } from './batch-same-tick.js';
-export { toPredictions, type ToPredictionsOptions } from './to-predictions.js';
+export { toPredictions, modelStatusDocument, type ToPredictionsOptions } from './to-predictions.js';
+export { ModelSlot, recurrentShape, sameInputs, DEFAULT_PROBATION, type SwapOptions, type OfferVerdict } from './model-slot.js';
 export { inferenceLine, type InferenceLineOptions } from './inference-line.js';

@@ -2,11 +2,17 @@
 // subscription's closure (two subscribers never share state). Accepts single events or
 // arrays of events that arrived together; an array is stepped with session.stepBatch,
 // which gives exactly the numbers of single steps.
+//
+// Hot swap: a model offer in the same flow replaces the model between two readings, so
+// every reading is predicted by exactly one model. After a swap the new model is on
+// probation; a non-finite output or a throw then rolls back to the previous model, and
+// the reading that failed is predicted again by it.
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Session } from '../runtime/session.js';
 import { countDeadLetter, type StreamCounters } from './counters.js';
 import { DeviceTable, type DeviceEntry, type DeviceTableOptions } from './device-table.js';
-import { deadLetter, type PredictionEvent, type ReadingEvent, type StreamEvent } from './events.js';
+import { deadLetter, type ModelOfferEvent, type ModelStatusEvent, type Origin, type PredictionEvent, type ReadingEvent, type StreamEvent } from './events.js';
+import { ModelSlot, type SwapOptions } from './model-slot.js';
 
 export interface InferOptions extends DeviceTableOptions {
   readonly counters: StreamCounters;
@@ -14,6 +20,8 @@ export interface InferOptions extends DeviceTableOptions {
   readonly clock?: () => number;
   /** Hook for tests: the table this subscription created. */
   readonly onTable?: (table: DeviceTable) => void;
+  /** How pushed models (model-offer events) are judged and swapped in. */
+  readonly swap?: SwapOptions;
 }
 
 interface Pending {
@@ -22,17 +30,24 @@ interface Pending {
   readonly fresh: boolean;
 }
 
+function allFinite(y: Float32Array): boolean {
+  for (let o = 0; o < y.length; o++) if (!Number.isFinite(y[o])) return false;
+  return true;
+}
+
 export function inferPerDevice(session: Session, options: InferOptions): OperatorFunction<StreamEvent | readonly StreamEvent[], StreamEvent> {
   const { counters, clock } = options;
-  const I = session.inputSize;
-  const O = session.outputSize;
+  const I = session.inputSize; // a swap never changes the inputs (ModelSlot.judge)
   return (source) =>
     new Observable<StreamEvent>((subscriber) => {
+      const slot = new ModelSlot(session, options.swap);
       const table = new DeviceTable(session, counters, options);
       options.onTable?.(table);
       const x = new Float32Array(I);
       let xs = new Float32Array(0);
       let ys = new Float32Array(0);
+      const running = () => ({ name: slot.model.name, version: slot.model.modelVersion });
+      const emitStatus = (e: Omit<ModelStatusEvent, 'kind' | 'running'>) => subscriber.next({ kind: 'model-status', running: running(), ...e });
 
       // Bookkeeping for one reading: a dead letter / dropped event, or a state to step.
       function admit(event: ReadingEvent): StreamEvent | Pending {
@@ -49,25 +64,86 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
       // A prediction for a stepped reading, or a dead letter if the output is not finite
       // (the state is then reset, else that device would give NaN forever).
       function finish(p: Pending, y: Float32Array): StreamEvent {
-        for (let o = 0; o < O; o++) {
-          if (!Number.isFinite(y[o])) {
-            table.reset(p.event.device);
-            countDeadLetter(counters, 'non-finite-output');
-            return deadLetter(p.event.origin, 'non-finite-output', 'the model output is not finite for this reading; the device state was reset', p.event.device);
-          }
+        if (!allFinite(y)) {
+          table.reset(p.event.device);
+          countDeadLetter(counters, 'non-finite-output');
+          return deadLetter(p.event.origin, 'non-finite-output', 'the model output is not finite for this reading; the device state was reset', p.event.device);
         }
         counters.predictions++;
-        const e: PredictionEvent = { kind: 'prediction', device: p.event.device, reading: p.event.reading, y, fresh: p.fresh, origin: p.event.origin };
+        const e: PredictionEvent = { kind: 'prediction', device: p.event.device, reading: p.event.reading, y, fresh: p.fresh, model: slot.model, origin: p.event.origin };
         return e;
       }
 
-      function stepOne(p: Pending): StreamEvent {
+      function load(p: Pending): void {
         const values = p.event.reading.values;
         for (let i = 0; i < I; i++) x[i] = values[i]; // f32, as `predict` feeds it
+      }
+
+      function stepOne(p: Pending): StreamEvent {
+        load(p);
+        const s = slot.session;
         const t0 = clock?.();
-        const y = session.step(p.entry.state, x, new Float32Array(O));
+        const y = s.step(p.entry.state, x, new Float32Array(s.outputSize));
         if (t0 !== undefined) counters.stepLatency.add(clock!() - t0);
         return finish(p, y);
+      }
+
+      // A model on probation steps one reading at a time, so a failure is caught before
+      // anything is emitted for it: the reading is then predicted by the restored model.
+      function stepOnProbation(p: Pending): void {
+        load(p);
+        const s = slot.session;
+        let why: { code: string; reason: string } | null = null;
+        let y: Float32Array | null = null;
+        try {
+          y = s.step(p.entry.state, x, new Float32Array(s.outputSize));
+          if (!allFinite(y)) why = { code: 'non-finite-output', reason: `output not finite for a reading of device ${p.event.device}` };
+        } catch (err) {
+          why = { code: 'step-error', reason: `step threw for a reading of device ${p.event.device}: ${String((err as Error)?.message ?? err)}` };
+        }
+        if (!why) {
+          subscriber.next(finish(p, y!));
+          if (slot.passed()) emitStatus({ status: 'committed', name: slot.model.name, version: slot.model.modelVersion, origin: { receivedAt: p.event.origin.receivedAt } });
+          return;
+        }
+        rollBack(why, p.event.origin);
+        subscriber.next(stepOne({ ...p, fresh: true }));
+      }
+
+      // The states the failed model left behind are not trusted (they may hold
+      // Infinity): every device starts again from a zero state of the restored model.
+      function rollBack(why: { code: string; reason: string }, at: Origin): void {
+        const { failed } = slot.rollBack();
+        counters.rollbacks++;
+        counters.swapResets += table.swapSession(slot.session, false);
+        emitStatus({ status: 'rolled-back', name: failed.name, version: failed.modelVersion, ...why, statesKept: false, origin: { receivedAt: at.receivedAt } });
+      }
+
+      function offer(e: ModelOfferEvent): void {
+        const r = e.result;
+        if (!r.ok) {
+          counters.modelRejects++;
+          emitStatus({ status: 'rejected', code: r.code, reason: r.message, origin: e.origin });
+          return;
+        }
+        const about = { name: r.model.name, version: r.model.modelVersion, sha256: r.sha256, keyId: r.keyId, origin: e.origin };
+        const verdict = slot.judge(r);
+        if (!verdict.accept) {
+          if (!verdict.unchanged) counters.modelRejects++;
+          emitStatus({ status: verdict.unchanged ? 'unchanged' : 'rejected', code: verdict.code, reason: verdict.message, ...about });
+          return;
+        }
+        let keepStates: boolean;
+        try {
+          ({ keepStates } = slot.accept(r));
+        } catch (err) {
+          counters.modelRejects++;
+          emitStatus({ status: 'rejected', code: 'session-error', reason: `cannot load the pushed model: ${String((err as Error)?.message ?? err)}`, ...about });
+          return;
+        }
+        counters.swaps++;
+        counters.swapResets += table.swapSession(slot.session, keepStates);
+        emitStatus({ status: 'accepted', statesKept: keepStates, probation: slot.probation, ...about });
       }
 
       // Steps a group in which each device appears at most once.
@@ -76,22 +152,24 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
           subscriber.next(stepOne(group[0]));
           return;
         }
+        const s = slot.session;
+        const O = s.outputSize;
         const n = group.length;
         if (xs.length < n * I) xs = new Float32Array(n * I * 2);
         if (ys.length < n * O) ys = new Float32Array(n * O * 2);
-        for (let s = 0; s < n; s++) {
-          const values = group[s].event.reading.values;
-          for (let i = 0; i < I; i++) xs[s * I + i] = values[i];
+        for (let k = 0; k < n; k++) {
+          const values = group[k].event.reading.values;
+          for (let i = 0; i < I; i++) xs[k * I + i] = values[i];
         }
         const t0 = clock?.();
-        session.stepBatch(group.map((p) => p.entry.state), xs, ys);
+        s.stepBatch(group.map((p) => p.entry.state), xs, ys);
         if (t0 !== undefined) {
           const per = (clock!() - t0) / n;
-          for (let s = 0; s < n; s++) counters.stepLatency.add(per);
+          for (let k = 0; k < n; k++) counters.stepLatency.add(per);
         }
         counters.batches++;
         counters.batchedReadings += n;
-        for (let s = 0; s < n; s++) subscriber.next(finish(group[s], ys.slice(s * O, (s + 1) * O)));
+        for (let k = 0; k < n; k++) subscriber.next(finish(group[k], ys.slice(k * O, (k + 1) * O)));
       }
 
       function stepMany(events: readonly StreamEvent[]): void {
@@ -104,8 +182,9 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
         };
         for (const e of events) {
           if (e.kind !== 'reading') {
-            flush(); // keep the output in arrival order
-            subscriber.next(e);
+            flush(); // keep the output in arrival order; a swap lands between two groups
+            if (e.kind === 'model-offer') offer(e);
+            else subscriber.next(e);
             continue;
           }
           // A device's second reading must see the state its first one left; and a group
@@ -117,24 +196,31 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
             subscriber.next(a);
             continue;
           }
+          if (slot.onProbation) {
+            flush();
+            stepOnProbation(a);
+            continue;
+          }
           group.push(a);
           inGroup.add(e.device);
         }
         flush();
       }
 
+      function stepSingle(e: StreamEvent): void {
+        if (e.kind === 'model-offer') return offer(e);
+        if (e.kind !== 'reading') return subscriber.next(e);
+        const a = admit(e);
+        if (!('entry' in a)) subscriber.next(a);
+        else if (slot.onProbation) stepOnProbation(a);
+        else subscriber.next(stepOne(a));
+      }
+
       return source.subscribe({
         next(input) {
           try {
             if (Array.isArray(input)) stepMany(input as readonly StreamEvent[]);
-            else {
-              const e = input as StreamEvent;
-              if (e.kind !== 'reading') subscriber.next(e);
-              else {
-                const a = admit(e);
-                subscriber.next('entry' in a ? stepOne(a) : a);
-              }
-            }
+            else stepSingle(input as StreamEvent);
           } catch (err) {
             // A bug or an unexpected model error must not end the stream; say which message.
             const e = (Array.isArray(input) ? input[0] : input) as StreamEvent | undefined;

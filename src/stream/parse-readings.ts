@@ -1,9 +1,10 @@
 // Incoming messages -> reading events, or dead letters naming why (never an error).
+// Model offers pass through untouched, in their place in the flow.
 import { map, type OperatorFunction } from 'rxjs';
 import { parseReading } from '../protocol/reading.js';
 import { devicesFromTopics } from '../protocol/topic.js';
 import { countDeadLetter, type StreamCounters } from './counters.js';
-import { deadLetter, type Incoming, type StreamEvent } from './events.js';
+import { deadLetter, type Incoming, type ModelOfferEvent, type StreamEvent } from './events.js';
 
 export interface ParseReadingsOptions {
   readonly inputNames: readonly string[];
@@ -13,11 +14,12 @@ export interface ParseReadingsOptions {
   readonly counters: StreamCounters;
 }
 
-export function parseReadings(options: ParseReadingsOptions): OperatorFunction<Incoming, StreamEvent> {
+export function parseReadings(options: ParseReadingsOptions): OperatorFunction<Incoming | ModelOfferEvent, StreamEvent> {
   const deviceOf = devicesFromTopics(options.topics);
   const { counters, inputNames } = options;
   const parseOptions = options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes };
   return map((msg): StreamEvent => {
+    if ('kind' in msg) return msg;
     counters.received++;
     const device = deviceOf(msg.topic);
     if (device === null) {

@@ -1,10 +1,11 @@
 // Terminal events -> messages to publish: predictions on their device's topic, dead
-// letters with the reason and the original topic, nothing for dropped duplicates.
+// letters with the reason and the original topic, nothing for dropped duplicates, model
+// status (accepted / rejected / rolled back / committed) retained on the model topic.
 import { map, type OperatorFunction } from 'rxjs';
 import type { Model } from '../model/types.js';
 import { encodePrediction } from '../protocol/prediction.js';
 import { fillTopic } from '../protocol/topic.js';
-import type { Outgoing, StreamEvent } from './events.js';
+import type { ModelStatusEvent, Outgoing, StreamEvent } from './events.js';
 
 export interface ToPredictionsOptions {
   /** e.g. `predictions/{device}` */
@@ -14,18 +15,31 @@ export interface ToPredictionsOptions {
   readonly instance: string;
   /** Bytes of the original payload copied into a dead letter (base64). */
   readonly deadLetterPayloadBytes?: number;
+  /** e.g. `edge-rnn/{instance}/model`; model status is not published without it. */
+  readonly modelStatusTopic?: string;
 }
 
 const encoder = new TextEncoder();
 
-export function toPredictions(model: Model, options: ToPredictionsOptions): OperatorFunction<StreamEvent, Outgoing> {
+/** The retained model status document: {event, name, version, code, reason, sha256, keyId, running, at}. */
+export function modelStatusDocument(e: ModelStatusEvent): Record<string, unknown> {
+  const { status: event, name, version, code, reason, sha256, keyId, running, statesKept, probation } = e;
+  const doc: Record<string, unknown> = { event, name, version, code, reason, sha256, keyId, running, statesKept, probation };
+  for (const k of Object.keys(doc)) if (doc[k] === undefined) delete doc[k];
+  doc.at = new Date(e.origin.receivedAt).toISOString();
+  return doc;
+}
+
+// `_model`: the model at start, kept for the signature; each prediction names its own.
+export function toPredictions(_model: Model, options: ToPredictionsOptions): OperatorFunction<StreamEvent, Outgoing> {
   const deadTopic = fillTopic(options.deadLetterTopic, { instance: options.instance });
+  const statusTopic = options.modelStatusTopic === undefined ? null : fillTopic(options.modelStatusTopic, { instance: options.instance });
   const keep = options.deadLetterPayloadBytes ?? 1024;
   return map((event): Outgoing => {
     switch (event.kind) {
       case 'prediction': {
         const { device, reading } = event;
-        const payload = encodePrediction(model, { device, seq: reading.seq, ts: reading.ts ?? event.origin.receivedAt }, event.y);
+        const payload = encodePrediction(event.model, { device, seq: reading.seq, ts: reading.ts ?? event.origin.receivedAt }, event.y);
         return { topic: fillTopic(options.predictionTopic, { device, instance: options.instance }), payload, event };
       }
       case 'dead-letter': {
@@ -40,6 +54,10 @@ export function toPredictions(model: Model, options: ToPredictionsOptions): Oper
         };
         return { topic: deadTopic, payload: encoder.encode(JSON.stringify(doc)), event };
       }
+      case 'model-status':
+        // `unchanged` (the running model redelivered) is not news: nothing to publish.
+        if (statusTopic === null || event.status === 'unchanged') return { topic: null, payload: null, event };
+        return { topic: statusTopic, payload: encoder.encode(JSON.stringify(modelStatusDocument(event))), retain: true, event };
       default:
         // A dropped duplicate (already predicted), or a reading that was never stepped.
         return { topic: null, payload: null, event };
