@@ -15,7 +15,8 @@ import {
 } from '../kernels/wasm/layout.js';
 import { GATES, outputSize, type DenseLayer, type Model, type RecurrentLayer, type Tensor } from '../model/types.js';
 import { addResidual, residualInputs } from './residual.js';
-import type { Session, StreamState } from './session.js';
+import type { Session } from './session.js';
+import { createStreamState, stateSizeOf, type StreamState } from './stream-state.js';
 
 /** Streams stepped together by one batched kernel pass; larger batches go in chunks. */
 export const WASM_CHUNK = 64;
@@ -153,27 +154,12 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const hIn = plans.map((p) => new Float32Array(mem, p.h, p.H));
   const cIn = plans.map((p) => new Float32Array(mem, p.c, p.H));
 
-  let stateSize = 0;
-  for (const l of recurrent) stateSize += l.type === 'lstm' ? 2 * l.hiddenSize : l.hiddenSize;
+  const stateSize = stateSizeOf(recurrent);
   const denseOut = dense.map((d) => new Float32Array(d.outputSize));
   const ownOut = new Float32Array(O);
   const k = kernels;
 
-  function createState(): StreamState {
-    const buffer = new Float32Array(stateSize);
-    const h: Float32Array[] = [];
-    const c: (Float32Array | null)[] = [];
-    let off = 0;
-    for (const l of recurrent) {
-      h.push(buffer.subarray(off, off + l.hiddenSize));
-      off += l.hiddenSize;
-      if (l.type === 'lstm') {
-        c.push(buffer.subarray(off, off + l.hiddenSize));
-        off += l.hiddenSize;
-      } else c.push(null);
-    }
-    return { buffer, h, c };
-  }
+  const createState = (): StreamState => createStreamState(recurrent);
 
   /** gx/gh [rows] = W v for one stream (v: `rows` floats at ptr, zero padded). */
   function product(w: Weights, v: number, vRows: number, out: number, sp: number): void {

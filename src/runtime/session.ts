@@ -2,21 +2,14 @@
 // read-only; each stream's recurrent state lives in a StreamState the caller owns; the
 // scratch buffers below are allocated once, so a step allocates nothing.
 import { lstmStep, gruStep, rnnStep } from '../kernels/cells.js';
+import { createStreamState, stateSizeOf, type StreamState } from './stream-state.js';
 import { denseForward } from '../kernels/dense.js';
 import { wasmSimdSupported } from '../kernels/wasm/kernels.js';
 import { outputSize, type DenseLayer, type Model, type RecurrentLayer } from '../model/types.js';
 import { addResidual, residualInputs } from './residual.js';
 import { createWasmSession } from './session-wasm.js';
 
-/** One stream's recurrent state: h (and c for LSTM) of every recurrent layer. */
-export interface StreamState {
-  /** All state floats in one array (h and c of each layer in order), for checkpoints. */
-  readonly buffer: Float32Array;
-  /** h of each recurrent layer: views into `buffer`. */
-  readonly h: readonly Float32Array[];
-  /** c of each recurrent layer (LSTM only, else null): views into `buffer`. */
-  readonly c: readonly (Float32Array | null)[];
-}
+export type { StreamState } from './stream-state.js';
 
 export interface Session {
   readonly model: Model;
@@ -82,10 +75,9 @@ export function createJsSession(model: Model): Session {
   const outStd = model.outputs.std?.data;
   const residualFrom = residualInputs(model);
 
-  let stateSize = 0;
+  const stateSize = stateSizeOf(recurrent);
   let maxGates = 0;
   for (const l of recurrent) {
-    stateSize += l.type === 'lstm' ? 2 * l.hiddenSize : l.hiddenSize;
     maxGates = Math.max(maxGates, (l.type === 'lstm' ? 4 : l.type === 'gru' ? 3 : 1) * l.hiddenSize);
   }
   const xn = new Float32Array(I);
@@ -94,21 +86,7 @@ export function createJsSession(model: Model): Session {
   const denseOut = dense.map((d) => new Float32Array(d.outputSize));
   const ownOut = new Float32Array(O);
 
-  function createState(): StreamState {
-    const buffer = new Float32Array(stateSize);
-    const h: Float32Array[] = [];
-    const c: (Float32Array | null)[] = [];
-    let off = 0;
-    for (const l of recurrent) {
-      h.push(buffer.subarray(off, off + l.hiddenSize));
-      off += l.hiddenSize;
-      if (l.type === 'lstm') {
-        c.push(buffer.subarray(off, off + l.hiddenSize));
-        off += l.hiddenSize;
-      } else c.push(null);
-    }
-    return { buffer, h, c };
-  }
+  const createState = (): StreamState => createStreamState(recurrent);
 
   // Runs the layers on the normalised input in `xn`; returns the last layer's output buffer.
   function forward(state: StreamState): Float32Array {

@@ -5,17 +5,8 @@ import {
   type RnnActivation, type Tensor, type TensorF32, type TensorI8,
 } from '../../src/model/index.js';
 
-/** mulberry32, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../helpers/prng.js';
+import { prng } from '../helpers/prng.js';
 
 // Float32 values that a lossy or careless codec would mangle: signed zero, subnormals, extremes.
 const AWKWARD = [-0, 1.401298464324817e-45, -1.1754942106924411e-38, 3.4028234663852886e38, -3.4028234663852886e38, 1 / 3];

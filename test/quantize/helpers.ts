@@ -2,17 +2,8 @@
 // lean on the code under test to build what they check.
 import type { DenseLayer, Layer, Model, RecurrentLayer, Tensor, TensorF32, TensorI8 } from '../../src/model/types.js';
 
-/** mulberry32, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../helpers/prng.js';
+import { prng } from '../helpers/prng.js';
 
 export function f32(shape: readonly number[], rand: () => number, bound = 0.5): TensorF32 {
   const n = shape.reduce((a, b) => a * b, 1);
