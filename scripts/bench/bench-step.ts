@@ -134,15 +134,17 @@ function allocationCheck(): string {
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`bench:step — ${cpu}, ${cpus().length} cores, Node ${process.version}, ${process.platform}-${process.arch}`);
 console.log(`input ${INPUT}; per call: median and p99 in µs; ${ROUNDS} interleaved rounds\n`);
-console.log('| cell | hidden | batch | edge-rnn median µs | p99 µs | steps/s | plain loop median µs | p99 µs | speed-up | GMAC/s |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('float32. "plain loop": the straightforward JS step; "JS kernels": src/kernels (EDGE_RNN_KERNELS=js);');
+console.log(`"default": the session createSession picks (EDGE_RNN_KERNELS=${process.env.EDGE_RNN_KERNELS || 'auto'}: WebAssembly SIMD where available).\n`);
+console.log('| cell | hidden | batch | plain loop median µs | JS kernels median µs | JS speed-up | default median µs | p99 µs | steps/s | default speed-up | GMAC/s |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 const int8Rows: string[] = [];
 for (const cell of ['lstm', 'gru'] as const) {
   for (const hidden of HIDDENS) {
     for (const batch of BATCHES) {
       const r = benchShape(cell, hidden, batch);
       const stepsPerSec = (batch * 1e6) / r.ours.median;
-      console.log(`| ${cell} | ${hidden} | ${batch} | ${r.ours.median.toFixed(2)} | ${r.ours.p99.toFixed(2)} | ${Math.round(stepsPerSec).toLocaleString('en-US')} | ${r.plain.median.toFixed(2)} | ${r.plain.p99.toFixed(2)} | ${(r.plain.median / r.ours.median).toFixed(2)}x | ${(r.macs / r.ours.median / 1000).toFixed(2)} |`);
+      console.log(`| ${cell} | ${hidden} | ${batch} | ${r.plain.median.toFixed(2)} | ${r.f32.median.toFixed(2)} | ${(r.plain.median / r.f32.median).toFixed(2)}x | ${r.ours.median.toFixed(2)} | ${r.ours.p99.toFixed(2)} | ${Math.round(stepsPerSec).toLocaleString('en-US')} | ${(r.plain.median / r.ours.median).toFixed(2)}x | ${(r.macs / r.ours.median / 1000).toFixed(2)} |`);
       const js = r.f32.median / r.int8.median, dflt = r.ours.median / r.int8Default.median;
       const slower = hidden >= 64 && (js < 1 || dflt < 1) ? 'int8 SLOWER' : '';
       int8Rows.push(`| ${cell} | ${hidden} | ${batch} | ${r.f32.median.toFixed(2)} | ${r.int8.median.toFixed(2)} | ${r.int8.p99.toFixed(2)} | ${js.toFixed(2)}x | ${r.ours.median.toFixed(2)} | ${r.int8Default.median.toFixed(2)} | ${r.int8Default.p99.toFixed(2)} | ${dflt.toFixed(2)}x | ${slower} |`);
