@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerRun } from './commands/run.js';
 import { registerKeygen } from './commands/keygen.js';
+import { registerPush } from './commands/push.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerTrain } from './commands/train.js';
 import { registerSim } from './commands/sim.js';
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerInspect, registerPredict, registerKeygen, registerRun, registerTrain, registerQuantize, registerSim, registerDemo]) register(program);
+  for (const register of [registerInspect, registerPredict, registerKeygen, registerPush, registerRun, registerTrain, registerQuantize, registerSim, registerDemo]) register(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -10,6 +10,11 @@
 // prediction. We do not wait for the prediction's own PUBACK there: mqtt.js processes
 // incoming packets one at a time, so that PUBACK would queue behind the message whose
 // callback waits for it.
+//
+// Pushed models arrive on the model topic through the same handler, so they take their
+// place in the one ordered flow: the envelope is verified here (signature, hash, decode),
+// then the stream decides and swaps between two readings (src/stream/model-slot.ts).
+import type { KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { Subject, type Subscription } from 'rxjs';
@@ -18,13 +23,16 @@ import { fillTopic } from '../protocol/topic.js';
 import { createSession } from '../runtime/session.js';
 import { createCounters, type StreamCounters } from '../stream/counters.js';
 import type { DeviceTable } from '../stream/device-table.js';
-import type { Incoming } from '../stream/events.js';
+import type { Incoming, ModelOfferEvent, ModelOfferResult, ModelStatusEvent } from '../stream/events.js';
 import { inferenceLine } from '../stream/inference-line.js';
 import { exponentialBackoff } from './backoff.js';
 import { formatHealth, healthMeter } from './health.js';
 import { silentLogger, type Logger } from './logger.js';
+import { EnvelopeError, openEnvelope } from './model-envelope.js';
+import type { ModelStore } from './model-store.js';
+import { authOptions, type BrokerAuth } from './mqtt-connect.js';
 
-export interface RuntimeOptions {
+export interface RuntimeOptions extends BrokerAuth {
   /** mqtt://, mqtts://, ws://, wss:// URL. */
   readonly broker: string;
   readonly instance?: string;
@@ -34,14 +42,8 @@ export interface RuntimeOptions {
   readonly predictionTopic?: string;
   readonly deadLetterTopic?: string;
   readonly statusTopic?: string;
-  readonly mqttVersion?: 4 | 5;
   /** MQTT 5: seconds the broker keeps the session after a disconnect. */
   readonly sessionExpiryS?: number;
-  readonly username?: string;
-  readonly password?: string;
-  readonly ca?: Buffer;
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
   readonly maxBytes?: number;
   readonly maxDevices?: number;
   readonly resetAfterMs?: number;
@@ -53,6 +55,20 @@ export interface RuntimeOptions {
   readonly logger?: Logger;
   /** Tests: the device table of the live subscription. */
   readonly onTable?: (table: DeviceTable) => void;
+  /** Topic of pushed model envelopes (no wildcards); none is subscribed without it. */
+  readonly modelTopic?: string;
+  /** Public keys (by key id) a pushed model must be signed with; none: every push is refused. */
+  readonly trusted?: ReadonlyMap<string, KeyObject>;
+  /** Accept pushed versions not newer than the running one (development only). */
+  readonly allowDowngrade?: boolean;
+  /** Readings a swapped-in model must predict cleanly before it is kept for good (0: none). */
+  readonly probation?: number;
+  /** Keeps accepted models across restarts; without it they live in memory only. */
+  readonly modelStore?: ModelStore;
+  /** sha256 (hex) of the starting model's bytes: a redelivery of it is no news. */
+  readonly modelSha256?: string;
+  /** Retained model status (accepted / rejected / rolled-back / committed) topic template. */
+  readonly modelStatusTopic?: string;
 }
 
 export const DEFAULTS = {
@@ -60,6 +76,9 @@ export const DEFAULTS = {
   predictionTopic: 'predictions/{device}',
   deadLetterTopic: 'edge-rnn/{instance}/dead-letter',
   statusTopic: 'edge-rnn/{instance}/status',
+  modelStatusTopic: 'edge-rnn/{instance}/model',
+  modelTopic: 'models/{model}',
+  probation: 100,
   mqttVersion: 5 as 4 | 5,
   sessionExpiryS: 7 * 24 * 3600,
   reconnectMinMs: 500,
@@ -73,6 +92,8 @@ export interface Runtime {
   readonly client: MqttClient;
   readonly clientId: string;
   readonly statusTopic: string;
+  /** The model serving now (changes with pushes and rollbacks). */
+  model(): { readonly name: string; readonly version: number };
   /** Resolves once connected and subscribed the first time. */
   readonly ready: Promise<void>;
   /** Resolves when stopped; rejects when the broker refuses the connection for good. */
@@ -102,12 +123,15 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
   const statusTopic = fillTopic(options.statusTopic ?? DEFAULTS.statusTopic, { instance });
   const minDelay = options.reconnectMinMs ?? DEFAULTS.reconnectMinMs;
   const maxDelay = options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs;
-  const modelInfo = { name: model.name, version: model.modelVersion };
+  let modelInfo = { name: model.name, version: model.modelVersion };
+  const modelTopic = options.modelTopic;
+  if (modelTopic !== undefined && /[+#]/.test(modelTopic)) throw new Error(`model topic "${modelTopic}" must be a plain topic, without + or #`);
+  const trusted = options.trusted ?? new Map<string, KeyObject>();
   const status = (state: 'online' | 'offline') => JSON.stringify({ state, instance, clientId, model: modelInfo, at: new Date().toISOString() });
 
   const session = createSession(model);
   const counters = createCounters();
-  const input = new Subject<Incoming>();
+  const input = new Subject<Incoming | ModelOfferEvent>();
 
   const clientOptions: IClientOptions = {
     clientId,
@@ -119,11 +143,7 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     resubscribe: false, // we subscribe on every connect ourselves
     will: { topic: statusTopic, payload: Buffer.from(status('offline')), qos: 1, retain: true },
     ...(version === 5 ? { properties: { sessionExpiryInterval: options.sessionExpiryS ?? DEFAULTS.sessionExpiryS } } : {}),
-    ...(options.username !== undefined ? { username: options.username } : {}),
-    ...(options.password !== undefined ? { password: options.password } : {}),
-    ...(options.ca ? { ca: options.ca } : {}),
-    ...(options.cert ? { cert: options.cert } : {}),
-    ...(options.key ? { key: options.key } : {}),
+    ...authOptions({ ...options, mqttVersion: version }),
   };
   const client = mqtt.connect(options.broker, clientOptions);
 
@@ -137,7 +157,22 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
   const closed = new Promise<void>((res, rej) => ((resolveClosed = res), (rejectClosed = rej)));
   closed.catch(() => undefined); // the caller may only await stop()
 
-  // Readings enter here; the PUBACK waits for `ack` (see the file comment).
+  let warnedUntrusted = false;
+  function verify(payload: Uint8Array): ModelOfferResult {
+    if (trusted.size === 0 && !warnedUntrusted) {
+      warnedUntrusted = true;
+      log.warn({ modelTopic }, `a model was pushed on ${modelTopic}, but no key is trusted (--trust): every pushed model is refused (said once)`);
+    }
+    try {
+      const v = openEnvelope(payload, trusted);
+      return { ok: true, model: v.model, sha256: v.sha256, keyId: v.keyId };
+    } catch (e) {
+      if (e instanceof EnvelopeError) return { ok: false, code: e.code, message: e.message };
+      return { ok: false, code: 'malformed', message: String((e as Error)?.message ?? e) };
+    }
+  }
+
+  // Readings and pushed models enter here; the PUBACK waits for `ack` (see the file comment).
   client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
     if (stopping) {
       done(new Error('shutting down')); // no PUBACK: the broker redelivers it next session
@@ -145,13 +180,53 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     let acked = false;
-    input.next({
+    const origin = {
       topic: packet.topic, payload, receivedAt: Date.now(),
       ack: () => {
         if (!acked) (acked = true), done();
       },
-    });
+    };
+    if (modelTopic !== undefined && packet.topic === modelTopic) {
+      if (payload.length === 0) return origin.ack(); // a cleared retained message: nothing pushed
+      input.next({ kind: 'model-offer', result: verify(payload), origin });
+    } else input.next(origin);
   };
+
+  // Persist, log and remember what the stream decided about a pushed model.
+  function onModelStatus(e: ModelStatusEvent): void {
+    modelInfo = { ...e.running };
+    if (client.options.will) client.options.will.payload = Buffer.from(status('offline'));
+    const about = { name: e.name, version: e.version, code: e.code, sha256: e.sha256, keyId: e.keyId, running: e.running };
+    switch (e.status) {
+      case 'accepted':
+        log.info({ ...about, statesKept: e.statesKept, probation: e.probation }, `model accepted: ${e.name} v${e.version} now serving (states ${e.statesKept ? 'kept' : 'reset'}, probation ${e.probation} readings)`);
+        if (options.modelStore && e.origin.payload) {
+          try {
+            options.modelStore.save(e.origin.payload);
+          } catch (err) {
+            log.error({ err: (err as Error).message, dir: options.modelStore.dir }, 'could not store the accepted model; a restart will not come back with it');
+          }
+        }
+        break;
+      case 'rolled-back':
+        log.error({ ...about, reason: e.reason }, `model rolled back: ${e.name} v${e.version} failed probation (${e.reason}); ${e.running.name} v${e.running.version} serving again`);
+        try {
+          options.modelStore?.rollBack({ name: e.name!, version: e.version! });
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'could not record the rollback in the model store');
+        }
+        break;
+      case 'rejected':
+        log.warn({ ...about, reason: e.reason, topic: e.origin.topic }, `pushed model rejected (${e.code}): ${e.reason}`);
+        break;
+      case 'committed':
+        log.info(about, `model ${e.name} v${e.version} passed probation`);
+        break;
+      case 'unchanged':
+        log.debug(about, 'pushed model is the one running');
+        break;
+    }
+  }
 
   const sink: Subscription = input
     .pipe(inferenceLine(session, {
@@ -161,12 +236,18 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
       maxBytes: options.maxBytes, maxDevices: options.maxDevices, resetAfterMs: options.resetAfterMs,
       clock: () => performance.now(),
       onTable: options.onTable,
+      modelStatusTopic: options.modelStatusTopic ?? DEFAULTS.modelStatusTopic,
+      swap: {
+        allowDowngrade: options.allowDowngrade, probation: options.probation ?? DEFAULTS.probation,
+        runningSha256: options.modelSha256, rolledBack: options.modelStore?.rolledBack(),
+      },
     }))
     .subscribe({
       next(out) {
+        if (out.event.kind === 'model-status') onModelStatus(out.event);
         if (out.topic !== null && out.payload !== null) {
           const p = out.payload;
-          client.publish(out.topic, Buffer.from(p.buffer, p.byteOffset, p.byteLength), { qos: 1 }, (err) => {
+          client.publish(out.topic, Buffer.from(p.buffer, p.byteOffset, p.byteLength), { qos: 1, retain: out.retain ?? false }, (err) => {
             if (err) log.warn({ err: err.message, topic: out.topic }, 'publish failed; it stays queued in the session');
           });
           if (out.event.kind === 'dead-letter') log.debug({ reason: out.event.code, topic: out.event.origin.topic }, out.event.message);
@@ -188,14 +269,15 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     client.options.reconnectPeriod = minDelay;
     log.info({ broker: options.broker, clientId, sessionPresent: connack.sessionPresent, mqttVersion: version }, 'connected');
     client.publish(statusTopic, status('online'), { qos: 1, retain: true });
-    client.subscribe([...topics], { qos: 1 }, (err, granted) => {
+    const subscriptions = modelTopic !== undefined ? [...topics, modelTopic] : [...topics];
+    client.subscribe(subscriptions, { qos: 1 }, (err, granted) => {
       if (err) {
         log.error({ err: err.message, topics }, 'subscribe failed');
         return;
       }
       const refused = (granted ?? []).filter((g) => g.qos > 2);
       if (refused.length) log.error({ topics: refused.map((g) => g.topic) }, 'broker refused the subscription');
-      else log.info({ topics }, 'subscribed');
+      else log.info({ topics, modelTopic }, 'subscribed');
       resolveReady();
     });
   });
@@ -252,5 +334,5 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     return stopped;
   }
 
-  return { counters, client, clientId, statusTopic, ready, closed, stop };
+  return { counters, client, clientId, statusTopic, model: () => modelInfo, ready, closed, stop };
 }

@@ -3,6 +3,7 @@
 // below names every setting once, so --help, the env names and the file keys agree.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { DEFAULTS } from './mqtt-runtime.js';
 
@@ -10,7 +11,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type Kind = 'string' | 'list' | 'int' | 'duration' | 'version' | 'level';
+type Kind = 'string' | 'list' | 'int' | 'count' | 'bool' | 'duration' | 'version' | 'level';
 
 export interface SettingSpec {
   /** Key in the config file and in RunConfig; the flag is its kebab-case. */
@@ -40,6 +41,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'resetAfter', kind: 'duration', help: "a gap longer than this resets a device's state (0: never)", default: '10m' },
   { key: 'maxBytes', kind: 'int', help: 'readings larger than this many bytes are dead letters', default: '4096' },
   { key: 'healthInterval', kind: 'duration', help: 'period of the health log line (0: off)', default: '60s' },
+  { key: 'modelTopic', kind: 'string', help: 'topic of pushed (signed) models; {model} is the running model\'s name; "none": do not subscribe', default: DEFAULTS.modelTopic },
+  { key: 'trust', kind: 'list', help: 'public key file (PEM, from edge-rnn keygen) a pushed model must be signed with; repeat the flag or comma-separate; without it every push is refused' },
+  { key: 'allowDowngrade', kind: 'bool', help: 'accept pushed models whose version is not newer than the running one (development only: turns off anti-rollback)', default: 'false' },
+  { key: 'probation', kind: 'count', help: 'readings a pushed model must predict (finite, no error) before it is kept; a failure before that rolls back (0: no probation)', default: String(DEFAULTS.probation) },
+  { key: 'modelStore', kind: 'string', help: 'folder where accepted pushed models are kept across restarts ("none": memory only)', default: '<folder of --model>/pushed/<instance>' },
+  { key: 'modelStatusTopic', kind: 'string', help: 'retained topic for model accepted/rejected/rolled-back/committed', default: DEFAULTS.modelStatusTopic },
   { key: 'logLevel', kind: 'level', help: `log level (${LOG_LEVELS.join(', ')})`, default: 'info' },
 ];
 
@@ -66,6 +73,15 @@ export interface RunConfig {
   maxBytes: number;
   /** Milliseconds. */
   healthInterval: number;
+  /** `{model}` not yet filled in; null: no model topic. */
+  modelTopic: string | null;
+  /** Public key files. */
+  trust: string[];
+  allowDowngrade: boolean;
+  probation: number;
+  /** null: accepted models are not kept on disk. */
+  modelStore: string | null;
+  modelStatusTopic: string;
   logLevel: LogLevel;
 }
 
@@ -94,10 +110,22 @@ function convert(spec: SettingSpec, raw: unknown, where: string): unknown {
       return raw;
     case 'list': {
       const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
-      if (!items || !items.every((t) => typeof t === 'string')) throw fail('expected a list of topics');
+      if (!items || !items.every((t) => typeof t === 'string')) throw fail('expected a list');
       const list = (items as string[]).map((t) => t.trim()).filter((t) => t !== '');
-      if (list.length === 0) throw fail('expected at least one topic');
+      if (list.length === 0) throw fail('expected at least one entry');
       return list;
+    }
+    case 'count': {
+      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(v) || v < 0) throw fail(`expected a non-negative integer, got ${JSON.stringify(raw)}`);
+      return v;
+    }
+    case 'bool': {
+      if (raw === true || raw === false) return raw;
+      const v = String(raw).trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      throw fail(`expected true or false, got ${JSON.stringify(raw)}`);
     }
     case 'int': {
       const v = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
@@ -166,6 +194,10 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
   }
   if (out.model === undefined) throw new ConfigError(`no model: give --model, ${envName('model')} or "model" in a config file`);
   const instance = (out.instance as string | undefined) ?? hostname();
+  const none = (v: unknown) => v === 'none';
+  const modelTopic = out.modelTopic === undefined ? DEFAULTS.modelTopic : none(out.modelTopic) ? null : (out.modelTopic as string);
+  if (typeof modelTopic === 'string' && /[+#]/.test(modelTopic)) throw new ConfigError(`model topic "${modelTopic}": a plain topic is needed, without + or #`);
+  const modelStore = out.modelStore === undefined ? join(dirname(out.model as string), 'pushed', instance) : none(out.modelStore) ? null : (out.modelStore as string);
   return {
     broker: 'mqtt://127.0.0.1:1883',
     topics: [...DEFAULTS.topics],
@@ -180,7 +212,13 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
     maxBytes: 4096,
     healthInterval: 60_000,
     logLevel: 'info',
+    trust: [],
+    allowDowngrade: false,
+    probation: DEFAULTS.probation,
+    modelStatusTopic: DEFAULTS.modelStatusTopic,
     ...out,
+    modelTopic,
+    modelStore,
     instance,
-  } as RunConfig;
+  } as unknown as RunConfig;
 }

@@ -1,21 +1,32 @@
 // `edge-rnn run`: the edge runtime. Subscribes to sensor readings, keeps one recurrent
 // state per device and publishes a prediction per reading (src/io/mqtt-runtime.ts).
 // Settings: flags > EDGE_RNN_* env vars > JSON config file (src/io/run-config.ts).
-import { readFileSync } from 'node:fs';
+// Pushed models: verified against --trust keys, swapped in by the stream, kept in
+// --model-store (src/io/model-store.ts) so a restart serves the last accepted one.
+import { createHash, type KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
+import { KeyError, keyId, readPublicKey } from '../../io/keys.js';
 import { createLogger } from '../../io/logger.js';
 import { ModelFileError, readModelFile } from '../../io/model-file.js';
+import { chooseStartModel, ModelStore } from '../../io/model-store.js';
+import { readTlsFiles, TlsFileError } from '../../io/mqtt-connect.js';
 import { BrokerRefusedError, startRuntime } from '../../io/mqtt-runtime.js';
 import { ConfigError, envName, flagName, resolveRunConfig, SETTINGS } from '../../io/run-config.js';
 import { CliError } from '../errors.js';
 
-function readPem(path: string | undefined, what: string): Buffer | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new CliError(`cannot read TLS ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+/** Trusted public keys by key id. */
+export function readTrustedKeys(paths: readonly string[]): Map<string, KeyObject> {
+  const trusted = new Map<string, KeyObject>();
+  for (const p of paths) {
+    try {
+      const key = readPublicKey(p);
+      trusted.set(keyId(key), key);
+    } catch (e) {
+      if (e instanceof KeyError) throw new CliError(`--trust: ${e.message}`);
+      throw e;
+    }
   }
+  return trusted;
 }
 
 export function registerRun(program: Command): void {
@@ -24,9 +35,16 @@ export function registerRun(program: Command): void {
     .description('run the edge runtime: MQTT readings in, one prediction per reading out')
     .option('-c, --config <file>', `JSON config file with any of the settings below (env ${envName('config')})`);
   for (const s of SETTINGS) {
-    const flag = `--${flagName(s.key)} <${s.kind === 'list' ? 'topics' : s.kind === 'duration' ? 'duration' : 'value'}>`;
     const dflt = s.default !== undefined ? `; default ${s.default}` : '';
-    cmd.option(s.key === 'model' ? `-m, ${flag}` : flag, `${s.help} (env ${envName(s.key)}${dflt})`);
+    const help = `${s.help} (env ${envName(s.key)}${dflt})`;
+    if (s.kind === 'bool') {
+      cmd.option(`--${flagName(s.key)}`, help);
+      continue;
+    }
+    const flag = `--${flagName(s.key)} <${s.key === 'topics' ? 'topics' : s.key === 'trust' ? 'file' : s.kind === 'duration' ? 'duration' : 'value'}>`;
+    // A list flag may be repeated: --trust a.pem --trust b.pem.
+    if (s.kind === 'list') cmd.option(flag, help, (v: string, prev: string | undefined) => (prev === undefined ? v : `${prev},${v}`));
+    else cmd.option(s.key === 'model' ? `-m, ${flag}` : flag, help);
   }
   cmd.addHelpText('after', `
 Precedence: flags, then environment variables, then the config file, then defaults.
@@ -34,7 +52,9 @@ Durations: 500ms, 30s, 10m, 2h, 7d (a bare number is seconds).
 Topics: readings on the patterns above, predictions on --prediction-topic, invalid input
 on --dead-letter-topic (with the reason and original topic), retained status on
 --status-topic. SIGINT/SIGTERM: stop intake, finish in-flight steps, publish offline, exit 0.
-See docs/runtime.md.`);
+Pushed models (edge-rnn push) on --model-topic are swapped in between two readings after
+their signature (--trust), hash, inputs and version check out; accept/reject/rollback is
+published retained on --model-status-topic. See docs/runtime.md.`);
   cmd.action(async (opts: Record<string, unknown>) => {
     let config;
     try {
@@ -43,25 +63,43 @@ See docs/runtime.md.`);
       if (e instanceof ConfigError) throw new CliError(e.message, 2);
       throw e;
     }
-    let model;
+    let file;
     try {
-      model = readModelFile(config.model).model;
+      file = readModelFile(config.model);
     } catch (e) {
       if (e instanceof ModelFileError) throw new CliError(e.message);
       throw e;
     }
+    let tls;
+    try {
+      tls = readTlsFiles(config);
+    } catch (e) {
+      if (e instanceof TlsFileError) throw new CliError(e.message);
+      throw e;
+    }
+    const trusted = readTrustedKeys(config.trust);
     const log = createLogger(config.logLevel, { instance: config.instance });
+    const store = config.modelStore === null ? undefined : new ModelStore(config.modelStore);
+    // A damaged store never stops the start: chooseStartModel logs and falls back.
+    const start = chooseStartModel({ model: file.model, sha256: createHash('sha256').update(file.bytes).digest('hex') }, store, trusted, log);
+    const model = start.model;
+    const modelTopic = config.modelTopic === null ? undefined : config.modelTopic.replace(/\{model\}/g, file.model.name);
     const runtime = startRuntime(model, {
       broker: config.broker, instance: config.instance, clientId: config.clientId,
       topics: config.topics, predictionTopic: config.predictionTopic, deadLetterTopic: config.deadLetterTopic,
       statusTopic: config.statusTopic, mqttVersion: config.mqttVersion,
       sessionExpiryS: Math.round(config.sessionExpiry / 1000),
-      username: config.username, password: config.password,
-      ca: readPem(config.ca, 'CA'), cert: readPem(config.cert, 'certificate'), key: readPem(config.key, 'key'),
+      username: config.username, password: config.password, ...tls,
       maxBytes: config.maxBytes, maxDevices: config.maxDevices, resetAfterMs: config.resetAfter,
       healthIntervalMs: config.healthInterval, logger: log,
+      modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: config.probation,
+      modelStore: store, modelSha256: start.sha256, modelStatusTopic: config.modelStatusTopic,
     });
-    log.info({ model: { name: model.name, version: model.modelVersion, file: config.model }, topics: config.topics }, 'edge-rnn run starting');
+    log.info({
+      model: { name: model.name, version: model.modelVersion, from: start.path ?? config.model },
+      topics: config.topics, modelTopic, trustedKeys: [...trusted.keys()], modelStore: config.modelStore,
+    }, 'edge-rnn run starting');
+    if (config.allowDowngrade) log.warn('--allow-downgrade: anti-rollback is off; pushed models of any version are accepted (development only)');
     const onSignal = (signal: string) => {
       log.info({ signal }, 'shutting down');
       void runtime.stop();
