@@ -61,6 +61,8 @@ export interface BrokerOptions {
   readonly auth?: { readonly username: string; readonly password: string };
   /** Listen with TLS (PEM files); clients must then present a certificate signed by `ca`. */
   readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
+  /** Mosquitto max_packet_size: announced to MQTT 5 clients in the CONNACK. */
+  readonly maxPacketSize?: number;
 }
 
 async function startMosquitto(bin: string, options: BrokerOptions): Promise<TestBroker> {
@@ -90,6 +92,7 @@ async function startMosquitto(bin: string, options: BrokerOptions): Promise<Test
     'max_queued_messages 0', // unlimited: the default 1000 would drop readings for an offline runtime
     'max_inflight_messages 100',
     'set_tcp_nodelay true',
+    ...(options.maxPacketSize ? [`max_packet_size ${options.maxPacketSize}`] : []),
     'log_dest stderr',
     'log_type error',
     'log_type warning',
