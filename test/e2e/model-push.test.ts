@@ -99,17 +99,21 @@ describe('model push and hot swap through the broker', () => {
     const { runtime, sink, preds, statuses, modelTopic } = await start(v1, { probation: 50 });
     const pub = await connect(broker.url, broker.mqttVersion);
     const D = 6;
-    const M = 120;
     const value = (d: number, m: number) => [20 + 5 * Math.sin((m + d) / 9), 40 + 3 * Math.cos((m * 2 + d) / 13)];
     let push: Promise<unknown> | null = null;
     const acks: Promise<unknown>[] = [];
-    for (let m = 0; m < M; m++) {
+    // Rounds of one reading per device, 3 ms apart; the push goes out at round 40 on another
+    // connection while the rounds go on, until 40 rounds after the runtime has swapped.
+    let M = 0;
+    let swappedAt = Infinity;
+    for (; M < 120 || M < swappedAt + 40; M++) {
+      if (M > 3000) throw new Error('the push never took effect');
       for (let d = 0; d < D; d++) {
-        const [t, h] = value(d, m);
-        acks.push(pub.publishAsync(`sensors/dev${d}/reading`, reading(m, t, h), { qos: 1 }));
+        const [t, h] = value(d, M);
+        acks.push(pub.publishAsync(`sensors/dev${d}/reading`, reading(M, t, h), { qos: 1 }));
       }
-      // Readings keep flowing while the push goes out on another connection.
-      if (m === M / 3) push = pushEnvelope(sealModel(encodeModel(v2), key.privateKey), { broker: broker.url, topic: modelTopic, mqttVersion: broker.mqttVersion });
+      if (M === 40) push = pushEnvelope(sealModel(encodeModel(v2), key.privateKey), { broker: broker.url, topic: modelTopic, mqttVersion: broker.mqttVersion });
+      if (runtime.counters.swaps > 0 && swappedAt === Infinity) swappedAt = M;
       await sleep(3);
     }
     await Promise.all([...acks, push]);
