@@ -12,10 +12,38 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const WAT_PATH = join(ROOT, 'src/kernels/wasm/kernels.wat');
 export const MODULE_PATH = join(ROOT, 'src/kernels/wasm/kernels-module.ts');
 
+/**
+ * Statement macros, expanded before assembling. V8 (Node 18-22) does not inline wasm calls,
+ * and a call spills every live v128 (all vector registers are caller-saved), so the math in
+ * the hot loops is written once as a macro and pasted where it is used:
+ *   ;;@def NAME {a} {b}        ... body, with {a} {b} replaced by the use's arguments ...
+ *   ;;@end
+ *   ;;@NAME $x $y               (a use: one line, arguments separated by spaces)
+ * Uses may appear inside macro bodies (expanded until none are left).
+ */
+export function expandMacros(src: string): string {
+  const defs = new Map<string, { params: string[]; body: string }>();
+  let out = src.replace(/^[ \t]*;;@def (\w+)([^\n]*)\n([\s\S]*?)^[ \t]*;;@end[^\n]*\n/gm, (_m, name: string, params: string, body: string) => {
+    defs.set(name, { params: params.trim().split(/\s+/).filter(Boolean), body });
+    return '';
+  });
+  for (let depth = 0; /^[ \t]*;;@\w/m.test(out); depth++) {
+    if (depth > 8) throw new Error('kernels.wat: macros nested too deep (or a use of an undefined macro)');
+    out = out.replace(/^[ \t]*;;@(\w+)([^\n]*)$/gm, (_m, name: string, args: string) => {
+      const d = defs.get(name);
+      if (!d) throw new Error(`kernels.wat: no macro ${name}`);
+      const a = args.trim().split(/\s+/).filter(Boolean);
+      if (a.length !== d.params.length) throw new Error(`kernels.wat: ${name} takes ${d.params.length} arguments, got ${a.length}`);
+      return d.params.reduce((b, p, i) => b.split(p).join(a[i]), d.body).replace(/\n$/, '');
+    });
+  }
+  return out;
+}
+
 /** The .wat assembled to wasm bytes (SIMD and multi-value on; relaxed SIMD stays off). */
 export async function assembleKernels(): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat('kernels.wat', readFileSync(WAT_PATH, 'utf8'), { simd: true, multi_value: true });
+  const mod = wabt.parseWat('kernels.wat', expandMacros(readFileSync(WAT_PATH, 'utf8')), { simd: true, multi_value: true });
   try {
     mod.validate();
     return mod.toBinary({ log: false, write_debug_names: false }).buffer;

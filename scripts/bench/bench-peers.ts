@@ -350,6 +350,8 @@ function writeReport(rows: Row[], peak: number, versions: { ort: string; tf: str
   }
   if (notes.length) lines.push('', ...notes.map((n) => `- ${n}`));
   lines.push('', '- onnxruntime has no dynamically quantized GRU op; its int8 row is LSTM only (com.microsoft DynamicQuantizeLSTM, per-column weight scales, the same int8 weights as ours).', '');
+  // BENCH_REPORT=0 prints only (for kernel work that must not touch BENCHMARKS.md).
+  if (process.env.BENCH_REPORT === '0') return;
   const path = join(ROOT, 'BENCHMARKS.md');
   const section = lines.join('\n');
   let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\n';

@@ -1,8 +1,9 @@
 // createWasmSession(model): the Session contract of session.ts, stepped through the
 // WebAssembly SIMD kernels (src/kernels/wasm). Weights are laid out once, here, into the
 // instance's memory (gates interleaved, rows padded to 16); per step the stream's state is
-// copied in, the layers run in wasm, and the state is copied back, so StreamState stays a
-// plain Float32Array the caller owns and checkpoints. Dense heads run in JS on the copied-back h.
+// copied in (one memcpy per stream; wasm transposes a batch's states), the layers run in wasm,
+// and the state is copied back, so StreamState stays a plain Float32Array the caller owns and
+// checkpoints. Dense heads run in JS on the copied-back h.
 //
 // Numerics: f32 weights accumulate in f32 (the JS kernels use float64), within 1e-5 of the
 // JS session; int8 weights run int8 x int8 dot products on activations quantized per call
@@ -25,7 +26,7 @@ export const WASM_BATCH_MIN = 4;
 
 /** A bump allocator over byte offsets, 16-byte aligned. */
 class Arena {
-  size = 16; // keep 0 free
+  constructor(public size: number) {} // starts at the kernels' heap_base
   alloc(bytes: number): number {
     const at = this.size;
     this.size = ceilTo(at + bytes, 16);
@@ -75,7 +76,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const C = WASM_CHUNK;
 
   // ---- memory plan
-  const arena = new Arena();
+  const arena = new Arena(kernels.heap_base.value);
   let maxRows = 16, maxX = 8;
   const pending: { layer: RecurrentLayer; shape: GateShape; inRows: number; Hp: number; sp: number }[] = [];
   let inRows = ceilTo(I, 8); // the first layer reads the normalised input, zero padded to 8
@@ -98,6 +99,16 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const ghT = arena.alloc(f32Bytes(maxRows * C));
   const xqT = arena.alloc(maxX * 2 * C);
   const sxT = arena.alloc(f32Bytes(C));
+  const stateSize = stateSizeOf(recurrent);
+  const staging = arena.alloc(f32Bytes(C * stateSize)); // a chunk's states, [C][stateSize]
+  // Offsets of each layer's h and c (-1: none) in a StreamState buffer (see stream-state.ts).
+  const hOff: number[] = [], cOff: number[] = [];
+  for (let l = 0, off = 0; l < recurrent.length; l++) {
+    hOff.push(off);
+    off += recurrent[l].hiddenSize;
+    cOff.push(recurrent[l].type === 'lstm' ? off : -1);
+    if (recurrent[l].type === 'lstm') off += recurrent[l].hiddenSize;
+  }
 
   const weightJobs: (() => void)[] = [];
   function placeWeights(t: Tensor, shape: GateShape, cols: number, colsOut: number, sp: number): Weights {
@@ -154,7 +165,6 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const hIn = plans.map((p) => new Float32Array(mem, p.h, p.H));
   const cIn = plans.map((p) => new Float32Array(mem, p.c, p.H));
 
-  const stateSize = stateSizeOf(recurrent);
   const denseOut = dense.map((d) => new Float32Array(d.outputSize));
   const ownOut = new Float32Array(O);
   const k = kernels;
@@ -211,7 +221,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   // x: the raw reading this step read (at xOff), for residual outputs.
   function writeOutput(y: Float32Array, out: Float32Array, offset: number, x: ArrayLike<number>, xOff: number): void {
     if (outMean && outStd) for (let o = 0; o < O; o++) out[offset + o] = y[o] * outStd[o] + outMean[o];
-    else for (let o = 0; o < O; o++) out[offset + o] = y[o];
+    else out.set(y.length === O ? y : y.subarray(0, O), offset);
     if (residualFrom) addResidual(out, offset, x, xOff, residualFrom);
   }
 
@@ -236,7 +246,8 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
     return out;
   }
 
-  // Transposed copies: stream s of a chunk is lane s of every row ([rows][n], n = padded count).
+  // A chunk's states: one memcpy per stream into the staging area [C][stateSize], then wasm
+  // moves each h and c to and from the streams-in-lanes layout ([rows][n], n = padded count).
   function stepChunk(states: readonly StreamState[], s0: number, m: number, xs: Float32Array, ys: Float32Array): void {
     const n = ceilTo(m, 8);
     const xRows = ceilTo(I, 8);
@@ -246,36 +257,22 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
       for (let i = 0; i < I; i++, o += n) f32[o] = (xs[xb + i] - mean[i]) / std[i];
       for (let i = I; i < xRows; i++, o += n) f32[o] = 0;
     }
+    const st0 = staging >> 2;
+    for (let s = 0; s < m; s++) f32.set(states[s0 + s].buffer, st0 + s * stateSize);
     for (let l = 0; l < plans.length; l++) {
       const p = plans[l];
-      for (let s = 0; s < m; s++) {
-        const st = states[s0 + s];
-        const h = st.h[l];
-        let o = (p.hT >> 2) + s;
-        for (let j = 0; j < p.H; j++, o += n) f32[o] = h[j];
-        for (let j = p.H; j < p.Hp; j++, o += n) f32[o] = 0;
-        const c = st.c[l];
-        if (c) {
-          o = (p.cT >> 2) + s;
-          for (let j = 0; j < p.H; j++, o += n) f32[o] = c[j];
-          for (let j = p.H; j < p.Hp; j++, o += n) f32[o] = 0;
-        }
-      }
+      k.gather_t(staging + hOff[l] * 4, stateSize, p.hT, p.H, p.Hp, m, n);
+      if (cOff[l] >= 0) k.gather_t(staging + cOff[l] * 4, stateSize, p.cT, p.H, p.Hp, m, n);
     }
     runBatch(n);
     for (let l = 0; l < plans.length; l++) {
       const p = plans[l];
-      for (let s = 0; s < m; s++) {
-        const st = states[s0 + s];
-        const h = st.h[l];
-        let o = (p.hT >> 2) + s;
-        for (let j = 0; j < p.H; j++, o += n) h[j] = f32[o];
-        const c = st.c[l];
-        if (c) {
-          o = (p.cT >> 2) + s;
-          for (let j = 0; j < p.H; j++, o += n) c[j] = f32[o];
-        }
-      }
+      k.scatter_t(p.hT, staging + hOff[l] * 4, stateSize, p.H, m, n);
+      if (cOff[l] >= 0) k.scatter_t(p.cT, staging + cOff[l] * 4, stateSize, p.H, m, n);
+    }
+    for (let s = 0; s < m; s++) {
+      const b = st0 + s * stateSize;
+      states[s0 + s].buffer.set(f32.subarray(b, b + stateSize));
     }
     for (let s = 0; s < m; s++) writeOutput(head(states[s0 + s]), ys, (s0 + s) * O, xs, (s0 + s) * I);
   }

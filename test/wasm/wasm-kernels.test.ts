@@ -19,7 +19,7 @@ const int8s = (n: number) => Int8Array.from({ length: n }, () => Math.round((ran
 function harness(bytes = 1 << 22): { k: WasmKernels; alloc: (n: number) => number; f32: () => Float32Array } {
   const k = instantiateKernels();
   k.memory.grow(Math.ceil(bytes / 65536));
-  let top = 64;
+  let top = k.heap_base.value;
   return {
     k,
     alloc: (n) => { const at = top; top = Math.ceil((top + n) / 16) * 16; return at; },

@@ -17,6 +17,8 @@ const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly
 /** The kernels' exports; every pointer is a byte offset into `memory`. See kernels.wat. */
 export interface WasmKernels {
   readonly memory: WasmMemory;
+  /** First byte free for the caller: below it, the kernels' constant table. */
+  readonly heap_base: { readonly value: number };
   exp_v(x: number, y: number, n: number): void;
   sigmoid_v(x: number, y: number, n: number): void;
   tanh_v(x: number, y: number, n: number): void;
@@ -32,6 +34,8 @@ export interface WasmKernels {
   lstm_gates_t(gx: number, gh: number, bi: number, bh: number, c: number, h: number, groups: number, n: number): void;
   gru_gates_t(gx: number, gh: number, bi: number, bh: number, h: number, groups: number, n: number): void;
   rnn_gates_t(gx: number, gh: number, bi: number, bh: number, h: number, units: number, n: number, relu: number): void;
+  gather_t(src: number, stride: number, dT: number, rows: number, rowsP: number, m: number, n: number): void;
+  scatter_t(sT: number, dst: number, stride: number, rows: number, m: number, n: number): void;
   peak_f32(iters: number): number;
 }
 

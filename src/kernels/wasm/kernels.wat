@@ -17,122 +17,172 @@
 (module
   (memory (export "memory") 1)
 
-  ;; ------------------------------------------------------------------ math
-  ;; exp(x), Cephes expf: x = k ln2 + r, |r| <= ln2/2, degree-7 polynomial, 2^k via the exponent.
-  (func $exp (param $x v128) (result v128)
-    (local $k v128) (local $r v128) (local $p v128)
-    (local.set $x (f32x4.max
-      (f32x4.min (local.get $x) (v128.const f32x4 88.0 88.0 88.0 88.0))
-      (v128.const f32x4 -87.0 -87.0 -87.0 -87.0)))
-    (local.set $k (f32x4.nearest (f32x4.mul (local.get $x)
-      (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
-    (local.set $r (f32x4.sub
-      (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
-      (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
-    (local.set $p (f32x4.add (f32x4.mul (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $r))
-      (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
-      (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
-      (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
-      (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
-      (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+  ;; ------------------------------------------------------------------ math (macros, see scripts/build-wasm.ts)
+  ;; The math is pasted into the loops that use it: V8 does not inline wasm calls, and a call
+  ;; spills every live vector. A function using the macros declares MATH_LOCALS (the
+  ;; temporaries; constants come from the table below). EXP uses $_k $_r $_p $_t;
+  ;; TANH also $_a $_z $_s $_l. {d} may be the same local as {x}.
+  ;;@def MATH_LOCALS
+    (local $_k v128) (local $_r v128) (local $_p v128) (local $_t v128)
+    (local $_a v128) (local $_z v128) (local $_s v128) (local $_l v128)
+  ;;@end
+  ;; The math constants, stored once at instantiation at bytes [16, 368) (heap_base: the first free
+  ;; byte). V8 rebuilds a v128.const from immediates at every use, inside loops (3 instructions,
+  ;; one on the shuffle port); a load from this table is one. The macros read them with
+  ;; (v128.load offset=ADDR (i32.const 0)).
+  (global (export "heap_base") i32 (i32.const 384))
+  (func $init_constants
+    ;; magic = 1.5 * 2^23: v + magic rounds v to an integer, ties to even, for |v| < 2^22 (as
+    ;; f32.nearest); the sum's bits are then 0x4b400000 + round(v). bias = 127 - 0x4b400000.
+    (v128.store offset=16 (i32.const 0) (v128.const f32x4 88.0 88.0 88.0 88.0))
+    (v128.store offset=32 (i32.const 0) (v128.const f32x4 -87.0 -87.0 -87.0 -87.0))
+    (v128.store offset=48 (i32.const 0) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))
+    (v128.store offset=64 (i32.const 0) (v128.const f32x4 12582912.0 12582912.0 12582912.0 12582912.0))
+    (v128.store offset=80 (i32.const 0) (v128.const i32x4 -1262485377 -1262485377 -1262485377 -1262485377))
+    (v128.store offset=96 (i32.const 0) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
+    (v128.store offset=112 (i32.const 0) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))
+    (v128.store offset=128 (i32.const 0) (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (v128.store offset=144 (i32.const 0) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3))
+    (v128.store offset=160 (i32.const 0) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3))
+    (v128.store offset=176 (i32.const 0) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2))
+    (v128.store offset=192 (i32.const 0) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1))
+    (v128.store offset=208 (i32.const 0) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
+    (v128.store offset=224 (i32.const 0) (v128.const f32x4 1.0 1.0 1.0 1.0))
+    (v128.store offset=240 (i32.const 0) (v128.const f32x4 2.0 2.0 2.0 2.0))
+    (v128.store offset=256 (i32.const 0) (v128.const f32x4 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3))
+    (v128.store offset=272 (i32.const 0) (v128.const f32x4 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2))
+    (v128.store offset=288 (i32.const 0) (v128.const f32x4 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2))
+    (v128.store offset=304 (i32.const 0) (v128.const f32x4 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1))
+    (v128.store offset=320 (i32.const 0) (v128.const f32x4 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1))
+    (v128.store offset=336 (i32.const 0) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+    (v128.store offset=352 (i32.const 0) (v128.const f32x4 0.625 0.625 0.625 0.625)))
+  (start $init_constants)
+
+  ;; {d} = exp({x}), Cephes expf: x = k ln2 + r, |r| <= ln2/2, degree-7 polynomial, 2^k via the exponent.
+  ;; The clamp uses pmin/pmax (one instruction each; min/max are ~7 for NaN and -0 rules): x is the
+  ;; first operand, so a NaN x stays NaN as with min/max, and the clamp bounds are not -0.
+  ;;@def EXP {d} {x}
+    (local.set {d} (f32x4.pmax (f32x4.pmin (local.get {x}) (v128.load offset=16 (i32.const 0))) (v128.load offset=32 (i32.const 0))))
+    (local.set $_t (f32x4.add (f32x4.mul (local.get {d}) (v128.load offset=48 (i32.const 0))) (v128.load offset=64 (i32.const 0))))
+    (local.set $_k (f32x4.sub (local.get $_t) (v128.load offset=64 (i32.const 0))))
+    (local.set $_r (f32x4.sub
+      (f32x4.sub (local.get {d}) (f32x4.mul (local.get $_k) (v128.load offset=96 (i32.const 0))))
+      (f32x4.mul (local.get $_k) (v128.load offset=112 (i32.const 0)))))
+    (local.set $_p (f32x4.add (f32x4.mul (v128.load offset=128 (i32.const 0)) (local.get $_r)) (v128.load offset=144 (i32.const 0))))
+    (local.set $_p (f32x4.add (f32x4.mul (local.get $_p) (local.get $_r)) (v128.load offset=160 (i32.const 0))))
+    (local.set $_p (f32x4.add (f32x4.mul (local.get $_p) (local.get $_r)) (v128.load offset=176 (i32.const 0))))
+    (local.set $_p (f32x4.add (f32x4.mul (local.get $_p) (local.get $_r)) (v128.load offset=192 (i32.const 0))))
+    (local.set $_p (f32x4.add (f32x4.mul (local.get $_p) (local.get $_r)) (v128.load offset=208 (i32.const 0))))
     ;; p = p r^2 + r + 1
-    (local.set $p (f32x4.add
-      (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
-      (v128.const f32x4 1.0 1.0 1.0 1.0)))
-    (f32x4.mul (local.get $p)
-      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+    (local.set $_p (f32x4.add
+      (f32x4.add (f32x4.mul (local.get $_p) (f32x4.mul (local.get $_r) (local.get $_r))) (local.get $_r))
+      (v128.load offset=224 (i32.const 0))))
+    ;; 2^k = (k + 127) << 23, k from the magic sum's bits
+    (local.set {d} (f32x4.mul (local.get $_p)
+      (i32x4.shl (i32x4.add (local.get $_t) (v128.load offset=80 (i32.const 0))) (i32.const 23))))
+  ;;@end
 
-  ;; sigmoid(x) = 1 / (1 + exp(-x))
-  (func $sigmoid (param $x v128) (result v128)
-    (f32x4.div (v128.const f32x4 1.0 1.0 1.0 1.0)
-      (f32x4.add (v128.const f32x4 1.0 1.0 1.0 1.0) (call $exp (f32x4.neg (local.get $x))))))
+  ;; {d} = sigmoid({x}) = 1 / (1 + exp(-x))
+  ;;@def SIGMOID {d} {x}
+    (local.set {d} (f32x4.neg (local.get {x})))
+    ;;@EXP {d} {d}
+    (local.set {d} (f32x4.div (v128.load offset=224 (i32.const 0)) (f32x4.add (v128.load offset=224 (i32.const 0)) (local.get {d}))))
+  ;;@end
 
-  ;; tanh(x), Cephes tanhf: odd polynomial for |x| < 0.625, else sign(x) (1 - 2 / (exp(2|x|) + 1)).
-  (func $tanh (param $x v128) (result v128)
-    (local $a v128) (local $z v128) (local $small v128) (local $large v128)
-    (local.set $a (f32x4.abs (local.get $x)))
-    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
-    (local.set $small (f32x4.add (f32x4.mul (v128.const f32x4 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3) (local.get $z))
-      (v128.const f32x4 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2)))
-    (local.set $small (f32x4.add (f32x4.mul (local.get $small) (local.get $z))
-      (v128.const f32x4 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2)))
-    (local.set $small (f32x4.add (f32x4.mul (local.get $small) (local.get $z))
-      (v128.const f32x4 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1)))
-    (local.set $small (f32x4.add (f32x4.mul (local.get $small) (local.get $z))
-      (v128.const f32x4 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1)))
+  ;; {d} = tanh({x}), Cephes tanhf: odd polynomial for |x| < 0.625, else sign(x) (1 - 2 / (exp(2|x|) + 1)).
+  ;;@def TANH {d} {x}
+    (local.set $_a (f32x4.abs (local.get {x})))
+    (local.set $_z (f32x4.mul (local.get {x}) (local.get {x})))
+    (local.set $_s (f32x4.add (f32x4.mul (v128.load offset=256 (i32.const 0)) (local.get $_z)) (v128.load offset=272 (i32.const 0))))
+    (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=288 (i32.const 0))))
+    (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=304 (i32.const 0))))
+    (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=320 (i32.const 0))))
     ;; small = small z x + x
-    (local.set $small (f32x4.add (f32x4.mul (f32x4.mul (local.get $small) (local.get $z)) (local.get $x)) (local.get $x)))
-    (local.set $large (f32x4.sub (v128.const f32x4 1.0 1.0 1.0 1.0)
-      (f32x4.div (v128.const f32x4 2.0 2.0 2.0 2.0)
-        (f32x4.add (call $exp (f32x4.add (local.get $a) (local.get $a))) (v128.const f32x4 1.0 1.0 1.0 1.0)))))
-    (local.set $large (v128.or (local.get $large)
-      (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
-    (v128.bitselect (local.get $small) (local.get $large)
-      (f32x4.lt (local.get $a) (v128.const f32x4 0.625 0.625 0.625 0.625))))
+    (local.set $_s (f32x4.add (f32x4.mul (f32x4.mul (local.get $_s) (local.get $_z)) (local.get {x})) (local.get {x})))
+    (local.set $_l (f32x4.add (local.get $_a) (local.get $_a)))
+    ;;@EXP $_l $_l
+    (local.set $_l (f32x4.sub (v128.load offset=224 (i32.const 0))
+      (f32x4.div (v128.load offset=240 (i32.const 0)) (f32x4.add (local.get $_l) (v128.load offset=224 (i32.const 0))))))
+    (local.set $_l (v128.or (local.get $_l) (v128.and (local.get {x}) (v128.load offset=336 (i32.const 0)))))
+    (local.set {d} (v128.bitselect (local.get $_s) (local.get $_l) (f32x4.lt (local.get $_a) (v128.load offset=352 (i32.const 0)))))
+  ;;@end
 
-  ;; Exported for the tests, which hold them to their TypeScript mirrors: y[0..n) = f(x[0..n)), n % 4 == 0.
+  ;; Exported for the tests, which hold the macros to their TypeScript mirrors: y[0..n) = f(x[0..n)), n % 4 == 0.
   (func (export "exp_v") (param $x i32) (param $y i32) (param $n i32)
+    (local $v v128)
+    ;;@MATH_LOCALS
     (block $done (loop $l
       (br_if $done (i32.le_s (local.get $n) (i32.const 0)))
-      (v128.store (local.get $y) (call $exp (v128.load (local.get $x))))
+      (local.set $v (v128.load (local.get $x)))
+      ;;@EXP $v $v
+      (v128.store (local.get $y) (local.get $v))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $y (i32.add (local.get $y) (i32.const 16)))
       (local.set $n (i32.sub (local.get $n) (i32.const 4)))
       (br $l))))
   (func (export "sigmoid_v") (param $x i32) (param $y i32) (param $n i32)
+    (local $v v128)
+    ;;@MATH_LOCALS
     (block $done (loop $l
       (br_if $done (i32.le_s (local.get $n) (i32.const 0)))
-      (v128.store (local.get $y) (call $sigmoid (v128.load (local.get $x))))
+      (local.set $v (v128.load (local.get $x)))
+      ;;@SIGMOID $v $v
+      (v128.store (local.get $y) (local.get $v))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $y (i32.add (local.get $y) (i32.const 16)))
       (local.set $n (i32.sub (local.get $n) (i32.const 4)))
       (br $l))))
   (func (export "tanh_v") (param $x i32) (param $y i32) (param $n i32)
+    (local $v v128)
+    ;;@MATH_LOCALS
     (block $done (loop $l
       (br_if $done (i32.le_s (local.get $n) (i32.const 0)))
-      (v128.store (local.get $y) (call $tanh (v128.load (local.get $x))))
+      (local.set $v (v128.load (local.get $x)))
+      ;;@TANH $v $v
+      (v128.store (local.get $y) (local.get $v))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $y (i32.add (local.get $y) (i32.const 16)))
       (local.set $n (i32.sub (local.get $n) (i32.const 4)))
       (br $l))))
 
-  ;; ------------------------------------------------------------------ cells (4 lanes)
+  ;; ------------------------------------------------------------------ cells (4 lanes, macros)
   ;; Gate pre-activations come in with both biases added: p = (Wx + bI) + (Uh + bH).
-  ;; LSTM: c' = σ(f) c + σ(i) tanh(g);  h' = σ(o) tanh(c')
-  (func $lstm_cell (param $pi v128) (param $pf v128) (param $pg v128) (param $po v128) (param $c v128)
-    (result v128 v128)
-    (local $cn v128)
+  ;; Cell temporaries: $si $sf $tg $so $cn $tc (plus the math temporaries).
+
+  ;; LSTM: c' = σ(f) c + σ(i) tanh(g);  h' = σ(o) tanh(c').  Stores c' at {cp}, h' at {hp}.
+  ;;@def LSTM_CELL {pi} {pf} {pg} {po} {cp} {hp}
+    ;;@SIGMOID $si {pi}
+    ;;@SIGMOID $sf {pf}
+    ;;@TANH $tg {pg}
+    ;;@SIGMOID $so {po}
     (local.set $cn (f32x4.add
-      (f32x4.mul (call $sigmoid (local.get $pf)) (local.get $c))
-      (f32x4.mul (call $sigmoid (local.get $pi)) (call $tanh (local.get $pg)))))
-    (local.get $cn)
-    (f32x4.mul (call $sigmoid (local.get $po)) (call $tanh (local.get $cn))))
+      (f32x4.mul (local.get $sf) (v128.load (local.get {cp})))
+      (f32x4.mul (local.get $si) (local.get $tg))))
+    (v128.store (local.get {cp}) (local.get $cn))
+    ;;@TANH $tc $cn
+    (v128.store (local.get {hp}) (f32x4.mul (local.get $so) (local.get $tc)))
+  ;;@end
 
-  ;; GRU: r = σ(pr), z = σ(pz), n = tanh(xn + r hn), h' = (1 - z) n + z h
-  (func $gru_cell (param $pr v128) (param $pz v128) (param $xn v128) (param $hn v128) (param $h v128)
-    (result v128)
-    (local $z v128) (local $n v128)
-    (local.set $z (call $sigmoid (local.get $pz)))
-    (local.set $n (call $tanh (f32x4.add (local.get $xn) (f32x4.mul (call $sigmoid (local.get $pr)) (local.get $hn)))))
-    (f32x4.add
-      (f32x4.mul (f32x4.sub (v128.const f32x4 1.0 1.0 1.0 1.0) (local.get $z)) (local.get $n))
-      (f32x4.mul (local.get $z) (local.get $h))))
+  ;; GRU: r = σ(pr), z = σ(pz), n = tanh(xn + r hn), h' = (1 - z) n + z h.  Updates h at {hp}.
+  ;;@def GRU_CELL {pr} {pz} {xn} {hn} {hp}
+    ;;@SIGMOID $si {pr}
+    ;;@SIGMOID $sf {pz}
+    (local.set $cn (f32x4.add (local.get {xn}) (f32x4.mul (local.get $si) (local.get {hn}))))
+    ;;@TANH $tc $cn
+    (v128.store (local.get {hp}) (f32x4.add
+      (f32x4.mul (f32x4.sub (v128.const f32x4 1.0 1.0 1.0 1.0) (local.get $sf)) (local.get $tc))
+      (f32x4.mul (local.get $sf) (v128.load (local.get {hp})))))
+  ;;@end
 
-  ;; RNN: tanh (relu = 0) or relu (relu = 1)
-  (func $rnn_cell (param $p v128) (param $relu i32) (result v128)
-    (if (result v128) (local.get $relu)
-      (then (f32x4.max (local.get $p) (v128.const f32x4 0.0 0.0 0.0 0.0)))
-      (else (call $tanh (local.get $p)))))
-
-  ;; (gx + bi) + (gh + bh) at byte offset o of four [rows] vectors
-  (func $pre (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32) (result v128)
-    (f32x4.add
-      (f32x4.add (v128.load (local.get $gx)) (v128.load (local.get $bi)))
-      (f32x4.add (v128.load (local.get $gh)) (v128.load (local.get $bh)))))
+  ;; RNN: tanh ({relu} = 0) or relu ({relu} = 1).  Stores at {hp}.
+  ;;@def RNN_CELL {p} {relu} {hp}
+    (if (local.get {relu})
+      (then (local.set $tc (f32x4.max (local.get {p}) (v128.const f32x4 0.0 0.0 0.0 0.0))))
+      (else
+        ;;@TANH $tc {p}
+      ))
+    (v128.store (local.get {hp}) (local.get $tc))
+  ;;@end
 
   ;; ------------------------------------------------------------------ single stream
   ;; y [sp*16] = W x.  W [sp][cols][16] f32, x [cols] -> y.  16 rows per pass.
@@ -241,24 +291,24 @@
       (br $panel))))
 
   ;; Gates, single stream. gx, gh, bi, bh [rows] in panel order; c, h [Hp]; groups = Hp / 4.
+  ;; (gx + bi) + (gh + bh) of the 4 rows at byte offset {o}
+  ;;@def PRE1 {d} {o}
+    (local.set {d} (f32x4.add
+      (f32x4.add (v128.load offset={o} (local.get $gx)) (v128.load offset={o} (local.get $bi)))
+      (f32x4.add (v128.load offset={o} (local.get $gh)) (v128.load offset={o} (local.get $bh)))))
+  ;;@end
   (func (export "lstm_gates") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $c i32) (param $h i32) (param $groups i32)
-    (local $cn v128) (local $hn v128)
+    (local $pi v128) (local $pf v128) (local $pg v128) (local $po v128)
+    (local $si v128) (local $sf v128) (local $tg v128) (local $so v128) (local $cn v128) (local $tc v128)
+    ;;@MATH_LOCALS
     (block $done (loop $u
       (br_if $done (i32.eqz (local.get $groups)))
-      (call $lstm_cell
-        (call $pre (local.get $gx) (local.get $gh) (local.get $bi) (local.get $bh))
-        (call $pre (i32.add (local.get $gx) (i32.const 16)) (i32.add (local.get $gh) (i32.const 16))
-                   (i32.add (local.get $bi) (i32.const 16)) (i32.add (local.get $bh) (i32.const 16)))
-        (call $pre (i32.add (local.get $gx) (i32.const 32)) (i32.add (local.get $gh) (i32.const 32))
-                   (i32.add (local.get $bi) (i32.const 32)) (i32.add (local.get $bh) (i32.const 32)))
-        (call $pre (i32.add (local.get $gx) (i32.const 48)) (i32.add (local.get $gh) (i32.const 48))
-                   (i32.add (local.get $bi) (i32.const 48)) (i32.add (local.get $bh) (i32.const 48)))
-        (v128.load (local.get $c)))
-      (local.set $hn)
-      (local.set $cn)
-      (v128.store (local.get $c) (local.get $cn))
-      (v128.store (local.get $h) (local.get $hn))
+      ;;@PRE1 $pi 0
+      ;;@PRE1 $pf 16
+      ;;@PRE1 $pg 32
+      ;;@PRE1 $po 48
+      ;;@LSTM_CELL $pi $pf $pg $po $c $h
       (local.set $gx (i32.add (local.get $gx) (i32.const 64)))
       (local.set $gh (i32.add (local.get $gh) (i32.const 64)))
       (local.set $bi (i32.add (local.get $bi) (i32.const 64)))
@@ -270,15 +320,16 @@
 
   (func (export "gru_gates") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $h i32) (param $groups i32)
+    (local $pr v128) (local $pz v128) (local $xn v128) (local $hn v128)
+    (local $si v128) (local $sf v128) (local $cn v128) (local $tc v128)
+    ;;@MATH_LOCALS
     (block $done (loop $u
       (br_if $done (i32.eqz (local.get $groups)))
-      (v128.store (local.get $h) (call $gru_cell
-        (call $pre (local.get $gx) (local.get $gh) (local.get $bi) (local.get $bh))
-        (call $pre (i32.add (local.get $gx) (i32.const 16)) (i32.add (local.get $gh) (i32.const 16))
-                   (i32.add (local.get $bi) (i32.const 16)) (i32.add (local.get $bh) (i32.const 16)))
-        (f32x4.add (v128.load offset=32 (local.get $gx)) (v128.load offset=32 (local.get $bi)))
-        (f32x4.add (v128.load offset=32 (local.get $gh)) (v128.load offset=32 (local.get $bh)))
-        (v128.load (local.get $h))))
+      ;;@PRE1 $pr 0
+      ;;@PRE1 $pz 16
+      (local.set $xn (f32x4.add (v128.load offset=32 (local.get $gx)) (v128.load offset=32 (local.get $bi))))
+      (local.set $hn (f32x4.add (v128.load offset=32 (local.get $gh)) (v128.load offset=32 (local.get $bh))))
+      ;;@GRU_CELL $pr $pz $xn $hn $h
       (local.set $gx (i32.add (local.get $gx) (i32.const 48)))
       (local.set $gh (i32.add (local.get $gh) (i32.const 48)))
       (local.set $bi (i32.add (local.get $bi) (i32.const 48)))
@@ -289,10 +340,12 @@
 
   (func (export "rnn_gates") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $h i32) (param $groups i32) (param $relu i32)
+    (local $p v128) (local $tc v128)
+    ;;@MATH_LOCALS
     (block $done (loop $u
       (br_if $done (i32.eqz (local.get $groups)))
-      (v128.store (local.get $h) (call $rnn_cell
-        (call $pre (local.get $gx) (local.get $gh) (local.get $bi) (local.get $bh)) (local.get $relu)))
+      ;;@PRE1 $p 0
+      ;;@RNN_CELL $p $relu $h
       (local.set $gx (i32.add (local.get $gx) (i32.const 16)))
       (local.set $gh (i32.add (local.get $gh) (i32.const 16)))
       (local.set $bi (i32.add (local.get $bi) (i32.const 16)))
@@ -479,47 +532,53 @@
       (br $panel))))
 
   ;; Gates, batched: gxT, ghT [rows][n]; bi, bh [rows]; cT, hT [Hp][n]. Row of gate g of unit 4u+k:
-  ;; u*4G + 4g + k. Same lane arithmetic as the single-stream gates.
+  ;; u*4G + 4g + k. Same lane arithmetic as the single-stream gates. Per group and unit k the
+  ;; G rows' biases are splat once; the streams loop runs over byte offsets o in [k ns, (k+1) ns),
+  ;; gate g's row at o + 4g ns (ns = 4n bytes per row).
+  ;; (gx + bi) + (gh + bh) of gate row at byte offset {o} from $o, with splat biases {b} {c}
+  ;;@def PRET {d} {off} {bi} {bh}
+    (local.set {d} (f32x4.add
+      (f32x4.add (v128.load (i32.add (local.get $gx) (local.get {off}))) (local.get {bi}))
+      (f32x4.add (v128.load (i32.add (local.get $gh) (local.get {off}))) (local.get {bh}))))
+  ;;@end
   (func (export "lstm_gates_t") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $c i32) (param $h i32) (param $groups i32) (param $n i32)
-    (local $ns i32) (local $k i32) (local $s i32) (local $o i32) (local $r i32) (local $cn v128) (local $hn v128)
+    (local $ns i32) (local $k i32) (local $o i32) (local $oe i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
+    (local $co i32) (local $ho i32)
     (local $bi0 v128) (local $bi1 v128) (local $bi2 v128) (local $bi3 v128)
     (local $bh0 v128) (local $bh1 v128) (local $bh2 v128) (local $bh3 v128)
+    (local $pi v128) (local $pf v128) (local $pg v128) (local $po v128)
+    (local $si v128) (local $sf v128) (local $tg v128) (local $so v128) (local $cn v128) (local $tc v128)
+    ;;@MATH_LOCALS
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
     (block $done (loop $u
       (br_if $done (i32.eqz (local.get $groups)))
       (local.set $k (i32.const 0))
       (loop $unit
-        ;; r: byte offset of row (4k-th lane within the group) in the bias vectors
-        (local.set $r (i32.shl (local.get $k) (i32.const 2)))
-        (local.set $bi0 (v128.load32_splat offset=0 (i32.add (local.get $bi) (local.get $r))))
-        (local.set $bi1 (v128.load32_splat offset=16 (i32.add (local.get $bi) (local.get $r))))
-        (local.set $bi2 (v128.load32_splat offset=32 (i32.add (local.get $bi) (local.get $r))))
-        (local.set $bi3 (v128.load32_splat offset=48 (i32.add (local.get $bi) (local.get $r))))
-        (local.set $bh0 (v128.load32_splat offset=0 (i32.add (local.get $bh) (local.get $r))))
-        (local.set $bh1 (v128.load32_splat offset=16 (i32.add (local.get $bh) (local.get $r))))
-        (local.set $bh2 (v128.load32_splat offset=32 (i32.add (local.get $bh) (local.get $r))))
-        (local.set $bh3 (v128.load32_splat offset=48 (i32.add (local.get $bh) (local.get $r))))
-        (local.set $s (i32.const 0))
+        (local.set $o (i32.shl (local.get $k) (i32.const 2)))
+        (local.set $bi0 (v128.load32_splat offset=0 (i32.add (local.get $bi) (local.get $o))))
+        (local.set $bi1 (v128.load32_splat offset=16 (i32.add (local.get $bi) (local.get $o))))
+        (local.set $bi2 (v128.load32_splat offset=32 (i32.add (local.get $bi) (local.get $o))))
+        (local.set $bi3 (v128.load32_splat offset=48 (i32.add (local.get $bi) (local.get $o))))
+        (local.set $bh0 (v128.load32_splat offset=0 (i32.add (local.get $bh) (local.get $o))))
+        (local.set $bh1 (v128.load32_splat offset=16 (i32.add (local.get $bh) (local.get $o))))
+        (local.set $bh2 (v128.load32_splat offset=32 (i32.add (local.get $bh) (local.get $o))))
+        (local.set $bh3 (v128.load32_splat offset=48 (i32.add (local.get $bh) (local.get $o))))
+        (local.set $o (i32.mul (local.get $k) (local.get $ns)))
+        (local.set $oe (i32.add (local.get $o) (local.get $ns)))
         (loop $streams
-          ;; o: byte offset of (row k of gate i, stream s) in gxT; gate g adds 4g rows
-          (local.set $o (i32.add (i32.mul (local.get $k) (local.get $ns)) (i32.shl (local.get $s) (i32.const 2))))
-          (call $lstm_cell
-            (f32x4.add (f32x4.add (v128.load (i32.add (local.get $gx) (local.get $o))) (local.get $bi0))
-                       (f32x4.add (v128.load (i32.add (local.get $gh) (local.get $o))) (local.get $bh0)))
-            (f32x4.add (f32x4.add (v128.load (i32.add (i32.add (local.get $gx) (local.get $o)) (i32.shl (local.get $ns) (i32.const 2)))) (local.get $bi1))
-                       (f32x4.add (v128.load (i32.add (i32.add (local.get $gh) (local.get $o)) (i32.shl (local.get $ns) (i32.const 2)))) (local.get $bh1)))
-            (f32x4.add (f32x4.add (v128.load (i32.add (i32.add (local.get $gx) (local.get $o)) (i32.shl (local.get $ns) (i32.const 3)))) (local.get $bi2))
-                       (f32x4.add (v128.load (i32.add (i32.add (local.get $gh) (local.get $o)) (i32.shl (local.get $ns) (i32.const 3)))) (local.get $bh2)))
-            (f32x4.add (f32x4.add (v128.load (i32.add (i32.add (local.get $gx) (local.get $o)) (i32.mul (local.get $ns) (i32.const 12)))) (local.get $bi3))
-                       (f32x4.add (v128.load (i32.add (i32.add (local.get $gh) (local.get $o)) (i32.mul (local.get $ns) (i32.const 12)))) (local.get $bh3)))
-            (v128.load (i32.add (local.get $c) (local.get $o))))
-          (local.set $hn)
-          (local.set $cn)
-          (v128.store (i32.add (local.get $c) (local.get $o)) (local.get $cn))
-          (v128.store (i32.add (local.get $h) (local.get $o)) (local.get $hn))
-          (local.set $s (i32.add (local.get $s) (i32.const 4)))
-          (br_if $streams (i32.lt_u (local.get $s) (local.get $n))))
+          (local.set $o1 (i32.add (local.get $o) (i32.shl (local.get $ns) (i32.const 2))))
+          (local.set $o2 (i32.add (local.get $o1) (i32.shl (local.get $ns) (i32.const 2))))
+          (local.set $o3 (i32.add (local.get $o2) (i32.shl (local.get $ns) (i32.const 2))))
+          ;;@PRET $pi $o $bi0 $bh0
+          ;;@PRET $pf $o1 $bi1 $bh1
+          ;;@PRET $pg $o2 $bi2 $bh2
+          ;;@PRET $po $o3 $bi3 $bh3
+          (local.set $co (i32.add (local.get $c) (local.get $o)))
+          (local.set $ho (i32.add (local.get $h) (local.get $o)))
+          ;;@LSTM_CELL $pi $pf $pg $po $co $ho
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br_if $streams (i32.lt_u (local.get $o) (local.get $oe))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br_if $unit (i32.lt_u (local.get $k) (i32.const 4))))
       (local.set $gx (i32.add (local.get $gx) (i32.shl (local.get $ns) (i32.const 4))))
@@ -533,33 +592,36 @@
 
   (func (export "gru_gates_t") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $h i32) (param $groups i32) (param $n i32)
-    (local $ns i32) (local $k i32) (local $s i32) (local $o i32) (local $r i32)
+    (local $ns i32) (local $k i32) (local $o i32) (local $oe i32) (local $o1 i32) (local $o2 i32) (local $ho i32)
     (local $bi0 v128) (local $bi1 v128) (local $bi2 v128) (local $bh0 v128) (local $bh1 v128) (local $bh2 v128)
+    (local $pr v128) (local $pz v128) (local $xn v128) (local $hn v128)
+    (local $si v128) (local $sf v128) (local $cn v128) (local $tc v128)
+    ;;@MATH_LOCALS
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
     (block $done (loop $u
       (br_if $done (i32.eqz (local.get $groups)))
       (local.set $k (i32.const 0))
       (loop $unit
-        (local.set $r (i32.shl (local.get $k) (i32.const 2)))
-        (local.set $bi0 (v128.load32_splat offset=0 (i32.add (local.get $bi) (local.get $r))))
-        (local.set $bi1 (v128.load32_splat offset=16 (i32.add (local.get $bi) (local.get $r))))
-        (local.set $bi2 (v128.load32_splat offset=32 (i32.add (local.get $bi) (local.get $r))))
-        (local.set $bh0 (v128.load32_splat offset=0 (i32.add (local.get $bh) (local.get $r))))
-        (local.set $bh1 (v128.load32_splat offset=16 (i32.add (local.get $bh) (local.get $r))))
-        (local.set $bh2 (v128.load32_splat offset=32 (i32.add (local.get $bh) (local.get $r))))
-        (local.set $s (i32.const 0))
+        (local.set $o (i32.shl (local.get $k) (i32.const 2)))
+        (local.set $bi0 (v128.load32_splat offset=0 (i32.add (local.get $bi) (local.get $o))))
+        (local.set $bi1 (v128.load32_splat offset=16 (i32.add (local.get $bi) (local.get $o))))
+        (local.set $bi2 (v128.load32_splat offset=32 (i32.add (local.get $bi) (local.get $o))))
+        (local.set $bh0 (v128.load32_splat offset=0 (i32.add (local.get $bh) (local.get $o))))
+        (local.set $bh1 (v128.load32_splat offset=16 (i32.add (local.get $bh) (local.get $o))))
+        (local.set $bh2 (v128.load32_splat offset=32 (i32.add (local.get $bh) (local.get $o))))
+        (local.set $o (i32.mul (local.get $k) (local.get $ns)))
+        (local.set $oe (i32.add (local.get $o) (local.get $ns)))
         (loop $streams
-          (local.set $o (i32.add (i32.mul (local.get $k) (local.get $ns)) (i32.shl (local.get $s) (i32.const 2))))
-          (v128.store (i32.add (local.get $h) (local.get $o)) (call $gru_cell
-            (f32x4.add (f32x4.add (v128.load (i32.add (local.get $gx) (local.get $o))) (local.get $bi0))
-                       (f32x4.add (v128.load (i32.add (local.get $gh) (local.get $o))) (local.get $bh0)))
-            (f32x4.add (f32x4.add (v128.load (i32.add (i32.add (local.get $gx) (local.get $o)) (i32.shl (local.get $ns) (i32.const 2)))) (local.get $bi1))
-                       (f32x4.add (v128.load (i32.add (i32.add (local.get $gh) (local.get $o)) (i32.shl (local.get $ns) (i32.const 2)))) (local.get $bh1)))
-            (f32x4.add (v128.load (i32.add (i32.add (local.get $gx) (local.get $o)) (i32.shl (local.get $ns) (i32.const 3)))) (local.get $bi2))
-            (f32x4.add (v128.load (i32.add (i32.add (local.get $gh) (local.get $o)) (i32.shl (local.get $ns) (i32.const 3)))) (local.get $bh2))
-            (v128.load (i32.add (local.get $h) (local.get $o)))))
-          (local.set $s (i32.add (local.get $s) (i32.const 4)))
-          (br_if $streams (i32.lt_u (local.get $s) (local.get $n))))
+          (local.set $o1 (i32.add (local.get $o) (i32.shl (local.get $ns) (i32.const 2))))
+          (local.set $o2 (i32.add (local.get $o1) (i32.shl (local.get $ns) (i32.const 2))))
+          ;;@PRET $pr $o $bi0 $bh0
+          ;;@PRET $pz $o1 $bi1 $bh1
+          (local.set $xn (f32x4.add (v128.load (i32.add (local.get $gx) (local.get $o2))) (local.get $bi2)))
+          (local.set $hn (f32x4.add (v128.load (i32.add (local.get $gh) (local.get $o2))) (local.get $bh2)))
+          (local.set $ho (i32.add (local.get $h) (local.get $o)))
+          ;;@GRU_CELL $pr $pz $xn $hn $ho
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br_if $streams (i32.lt_u (local.get $o) (local.get $oe))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br_if $unit (i32.lt_u (local.get $k) (i32.const 4))))
       (local.set $gx (i32.add (local.get $gx) (i32.mul (local.get $ns) (i32.const 12))))
@@ -573,20 +635,20 @@
   ;; RNN batched: row of unit j is j itself (one gate), so gx, gh, h are all [Hp][n].
   (func (export "rnn_gates_t") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $h i32) (param $units i32) (param $n i32) (param $relu i32)
-    (local $s i32) (local $ns i32) (local $biv v128) (local $bhv v128)
+    (local $o i32) (local $ns i32) (local $ho i32) (local $biv v128) (local $bhv v128) (local $p v128) (local $tc v128)
+    ;;@MATH_LOCALS
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
     (block $done (loop $u
       (br_if $done (i32.eqz (local.get $units)))
       (local.set $biv (v128.load32_splat (local.get $bi)))
       (local.set $bhv (v128.load32_splat (local.get $bh)))
-      (local.set $s (i32.const 0))
+      (local.set $o (i32.const 0))
       (loop $streams
-        (v128.store (i32.add (local.get $h) (local.get $s)) (call $rnn_cell
-          (f32x4.add (f32x4.add (v128.load (i32.add (local.get $gx) (local.get $s))) (local.get $biv))
-                     (f32x4.add (v128.load (i32.add (local.get $gh) (local.get $s))) (local.get $bhv)))
-          (local.get $relu)))
-        (local.set $s (i32.add (local.get $s) (i32.const 16)))
-        (br_if $streams (i32.lt_u (local.get $s) (local.get $ns))))
+        ;;@PRET $p $o $biv $bhv
+        (local.set $ho (i32.add (local.get $h) (local.get $o)))
+        ;;@RNN_CELL $p $relu $ho
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $streams (i32.lt_u (local.get $o) (local.get $ns))))
       (local.set $gx (i32.add (local.get $gx) (local.get $ns)))
       (local.set $gh (i32.add (local.get $gh) (local.get $ns)))
       (local.set $h (i32.add (local.get $h) (local.get $ns)))
@@ -594,6 +656,56 @@
       (local.set $bh (i32.add (local.get $bh) (i32.const 4)))
       (local.set $units (i32.sub (local.get $units) (i32.const 1)))
       (br $u))))
+
+
+  ;; ------------------------------------------------------------------ state transposition
+  ;; The session copies each stream's state (one Float32Array) into a staging area with one
+  ;; memcpy, [m][stride] f32; these move one vector of it to and from the streams-in-lanes
+  ;; layout, so JavaScript never touches the state element by element.
+  ;; dT [rowsP][n] <- src [s][stride] rows [0, rows) of streams [0, m); rows [rows, rowsP) <- 0.
+  (func (export "gather_t") (param $src i32) (param $stride i32) (param $dT i32) (param $rows i32) (param $rowsP i32)
+    (param $m i32) (param $n i32)
+    (local $ns i32) (local $j i32) (local $sp i32) (local $dp i32) (local $de i32)
+    (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $j) (local.get $rows)))
+      (local.set $sp (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $dp (local.get $dT))
+      (local.set $de (i32.add (local.get $dT) (i32.shl (local.get $m) (i32.const 2))))
+      (block $sdone (loop $s
+        (br_if $sdone (i32.ge_u (local.get $dp) (local.get $de)))
+        (f32.store (local.get $dp) (f32.load (local.get $sp)))
+        (local.set $sp (i32.add (local.get $sp) (local.get $stride)))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (br $s)))
+      (local.set $dT (i32.add (local.get $dT) (local.get $ns)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $row)))
+    (memory.fill (local.get $dT) (i32.const 0) (i32.mul (i32.sub (local.get $rowsP) (local.get $rows)) (local.get $ns))))
+
+  ;; dst [s][stride] rows [0, rows) of streams [0, m) <- sT [rows][n].
+  (func (export "scatter_t") (param $sT i32) (param $dst i32) (param $stride i32) (param $rows i32)
+    (param $m i32) (param $n i32)
+    (local $ns i32) (local $j i32) (local $sp i32) (local $dp i32) (local $se i32)
+    (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $j) (local.get $rows)))
+      (local.set $dp (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $sp (local.get $sT))
+      (local.set $se (i32.add (local.get $sT) (i32.shl (local.get $m) (i32.const 2))))
+      (block $sdone (loop $s
+        (br_if $sdone (i32.ge_u (local.get $sp) (local.get $se)))
+        (f32.store (local.get $dp) (f32.load (local.get $sp)))
+        (local.set $dp (i32.add (local.get $dp) (local.get $stride)))
+        (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+        (br $s)))
+      (local.set $sT (i32.add (local.get $sT) (local.get $ns)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $row))))
 
   ;; Peak probe for the benchmark: `iters` rounds of 12 independent f32x4 mul+add chains
   ;; (48 multiply-adds a round: 12 chains x 4 lanes; enough chains to cover the mul+add
