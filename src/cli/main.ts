@@ -5,33 +5,43 @@ import { CsvError } from '../io/csv.js';
 import { ModelFileError } from '../io/model-file.js';
 import { ModelFormatError } from '../model/errors.js';
 import { CliError } from './errors.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerPredict } from './commands/predict.js';
-import { registerRun } from './commands/run.js';
-import { registerKeygen } from './commands/keygen.js';
-import { registerPush } from './commands/push.js';
-import { registerQuantize } from './commands/quantize.js';
-import { registerTrain } from './commands/train.js';
-import { registerSim } from './commands/sim.js';
-import { registerDemo } from './commands/demo.js';
+
+type Register = (program: Command) => void;
+
+// Each command's module is loaded only when that command runs (or for the full --help), so
+// `predict` does not pay for loading MQTT, the broker or the trainer. In the bundle,
+// esbuild turns these imports into lazily initialised modules inside the one file.
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  inspect: async () => (await import('./commands/inspect.js')).registerInspect,
+  predict: async () => (await import('./commands/predict.js')).registerPredict,
+  keygen: async () => (await import('./commands/keygen.js')).registerKeygen,
+  push: async () => (await import('./commands/push.js')).registerPush,
+  run: async () => (await import('./commands/run.js')).registerRun,
+  train: async () => (await import('./commands/train.js')).registerTrain,
+  quantize: async () => (await import('./commands/quantize.js')).registerQuantize,
+  sim: async () => (await import('./commands/sim.js')).registerSim,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+};
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(): Command {
+/** The program with every command, or only `only` when given (the one being run). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('edge-rnn')
     .description('Stateful RNN / LSTM / GRU inference for edge devices over MQTT')
     .version(VERSION)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerInspect, registerPredict, registerKeygen, registerPush, registerRun, registerTrain, registerQuantize, registerSim, registerDemo]) register(program);
+  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(names.map((n) => COMMANDS[n]()))) register(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv[0]);
   if (argv.length === 0) {
     program.outputHelp();
     return 0;
