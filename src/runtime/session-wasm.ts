@@ -36,7 +36,7 @@ class Arena {
 
 interface Weights {
   readonly q8: boolean;
-  readonly ptr: number; // [sp][cols][16] f32, or [sp][cp][16][2] int8
+  readonly ptr: number; // [sp][cols][16] f32, or [sp][cp][16][2] int8 values as i16
   readonly scale: number; // int8: [sp*16] f32 row scales
   readonly cols: number; // f32: columns; int8: column pairs
 }
@@ -118,10 +118,10 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
       return { q8: false, ptr, scale: 0, cols: colsOut };
     }
     const cp = Math.ceil(colsOut / 2);
-    const ptr = arena.alloc(sp * cp * 32);
+    const ptr = arena.alloc(sp * cp * 64); // i16
     const scale = arena.alloc(f32Bytes(sp * 16));
     weightJobs.push(() => {
-      layoutQ8(new Int8Array(kernels.memory.buffer, ptr, sp * cp * 32), t.data, shape, cols, cp);
+      layoutQ8(new Int16Array(kernels.memory.buffer, ptr, sp * cp * 32), t.data, shape, cols, cp);
       layoutRows(new Float32Array(kernels.memory.buffer, scale, sp * 16), t.scale, shape);
     });
     return { q8: true, ptr, scale, cols: cp };

@@ -138,9 +138,9 @@ describe('int8 x int8 -> int32 with dynamic activation quantization', () => {
       const scale = Float32Array.from({ length: rows }, () => 1e-3 + rand() * 0.02);
       const n = 8 * (1 + Math.floor(rand() * 2));
       const xs = Array.from({ length: n }, (_, s) => (s === 1 ? new Float32Array(cols) : uniform(cols, 2)));
-      const pw = alloc(sp * cp * 32), ps = alloc(sp * 64), px = alloc(xRows * 4), pq = alloc(xRows * 2), py = alloc(sp * 64);
+      const pw = alloc(sp * cp * 64), ps = alloc(sp * 64), px = alloc(xRows * 4), pq = alloc(xRows * 2), py = alloc(sp * 64);
       const pxT = alloc(2 * cp * n * 4), pqT = alloc(cp * n * 4), psx = alloc(n * 4), pyT = alloc(sp * 16 * n * 4);
-      layoutQ8(new Int8Array(k.memory.buffer, pw, sp * cp * 32), q, shape, cols, cp);
+      layoutQ8(new Int16Array(k.memory.buffer, pw, sp * cp * 32), q, shape, cols, cp);
       layoutRows(new Float32Array(k.memory.buffer, ps, sp * 16), scale, shape);
       const mem = f32();
       mem.fill(0, pxT >> 2, (pxT >> 2) + 2 * cp * n);

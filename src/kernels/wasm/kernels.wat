@@ -9,7 +9,8 @@
 ;;   and the G gates of a unit group follow each other (LSTM: i f g o, GRU: r z n);
 ;;   panels are grouped by four into superpanels of 16 rows;
 ;;   f32:  [superpanel][col][16]            (column j of 16 rows is one 64-byte line)
-;;   int8: [superpanel][colpair][16][2]     (rows' weights for columns 2p, 2p+1 side by side)
+;;   int8: [superpanel][colpair][16][2] i16 (rows' weights for columns 2p, 2p+1 side by side, widened
+;;         to i16 at load: a row's pair loads as one i32 splat, no widening in the loop)
 ;; Single-stream kernels put 4 rows in the lanes of a vector; batched kernels put 4 streams
 ;; in the lanes (activations transposed: xT [cols][n]) and splat one weight per row. Both
 ;; add the columns in order, so a batched step equals the single steps bit for bit.
@@ -253,7 +254,7 @@
         (v128.const i32x4 -127 -127 -127 -127))
       (v128.const i32x4 127 127 127 127)))
 
-  ;; y [sp*16] = (Q xq) * (scale * sx).  Q [sp][cp][16][2] int8, xq [2cp] i16, scale [sp*16] f32.
+  ;; y [sp*16] = (Q xq) * (scale * sx).  Q [sp][cp][16][2] int8 values as i16, xq [2cp] i16, scale [sp*16] f32.
   (func (export "mv_q8") (param $w i32) (param $xq i32) (param $sx f32) (param $scale i32) (param $y i32)
     (param $sp i32) (param $cp i32)
     (local $xp i32) (local $xe i32) (local $xv v128) (local $sxv v128)
@@ -270,11 +271,11 @@
       (block $cdone (loop $col
         (br_if $cdone (i32.ge_u (local.get $xp) (local.get $xe)))
         (local.set $xv (v128.load32_splat (local.get $xp)))
-        (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (v128.load8x8_s offset=0 (local.get $w)) (local.get $xv))))
-        (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (v128.load8x8_s offset=8 (local.get $w)) (local.get $xv))))
-        (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (v128.load8x8_s offset=16 (local.get $w)) (local.get $xv))))
-        (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (v128.load8x8_s offset=24 (local.get $w)) (local.get $xv))))
-        (local.set $w (i32.add (local.get $w) (i32.const 32)))
+        (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (v128.load offset=0 (local.get $w)) (local.get $xv))))
+        (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (v128.load offset=16 (local.get $w)) (local.get $xv))))
+        (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (v128.load offset=32 (local.get $w)) (local.get $xv))))
+        (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (v128.load offset=48 (local.get $w)) (local.get $xv))))
+        (local.set $w (i32.add (local.get $w) (i32.const 64)))
         (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
         (br $col)))
       (v128.store offset=0 (local.get $y) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a0))
@@ -459,7 +460,7 @@
       (local.set $sv (i32.add (local.get $sv) (i32.const 4)))
       (br $streams))))
 
-  ;; yT [sp*16][n] = (Q xqT) * (scale[row] * sx[stream]).  Q [sp][cp][16][2] int8, xqT [cp][n] (i16 pairs),
+  ;; yT [sp*16][n] = (Q xqT) * (scale[row] * sx[stream]).  Q [sp][cp][16][2] int8 values as i16, xqT [cp][n] (i16 pairs),
   ;; sx [n], scale [sp*16].  4 rows x 8 streams per pass.
   (func (export "mm_q8") (param $w i32) (param $x i32) (param $sx i32) (param $scale i32) (param $y i32)
     (param $sp i32) (param $cp i32) (param $n i32)
@@ -479,14 +480,14 @@
           (local.set $a10 (v128.const i32x4 0 0 0 0)) (local.set $a11 (v128.const i32x4 0 0 0 0))
           (local.set $a20 (v128.const i32x4 0 0 0 0)) (local.set $a21 (v128.const i32x4 0 0 0 0))
           (local.set $a30 (v128.const i32x4 0 0 0 0)) (local.set $a31 (v128.const i32x4 0 0 0 0))
-          (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $q) (i32.const 3))))
+          (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $q) (i32.const 4))))
           (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $sb) (i32.const 2))))
           (local.set $j (local.get $cp))
           (loop $col
-            (local.set $w0 (i16x8.extend_low_i8x16_s (v128.load16_splat offset=0 (local.get $wp))))
-            (local.set $w1 (i16x8.extend_low_i8x16_s (v128.load16_splat offset=2 (local.get $wp))))
-            (local.set $w2 (i16x8.extend_low_i8x16_s (v128.load16_splat offset=4 (local.get $wp))))
-            (local.set $w3 (i16x8.extend_low_i8x16_s (v128.load16_splat offset=6 (local.get $wp))))
+            (local.set $w0 (v128.load32_splat offset=0 (local.get $wp)))
+            (local.set $w1 (v128.load32_splat offset=4 (local.get $wp)))
+            (local.set $w2 (v128.load32_splat offset=8 (local.get $wp)))
+            (local.set $w3 (v128.load32_splat offset=12 (local.get $wp)))
             (local.set $x0 (v128.load offset=0 (local.get $xp)))
             (local.set $x1 (v128.load offset=16 (local.get $xp)))
             (local.set $a00 (i32x4.add (local.get $a00) (i32x4.dot_i16x8_s (local.get $w0) (local.get $x0))))
@@ -497,7 +498,7 @@
             (local.set $a21 (i32x4.add (local.get $a21) (i32x4.dot_i16x8_s (local.get $w2) (local.get $x1))))
             (local.set $a30 (i32x4.add (local.get $a30) (i32x4.dot_i16x8_s (local.get $w3) (local.get $x0))))
             (local.set $a31 (i32x4.add (local.get $a31) (i32x4.dot_i16x8_s (local.get $w3) (local.get $x1))))
-            (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
             (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
             (local.set $j (i32.sub (local.get $j) (i32.const 1)))
             (br_if $col (local.get $j)))
@@ -525,7 +526,7 @@
           (br_if $streams (i32.lt_u (local.get $sb) (local.get $n))))
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br_if $quad (i32.lt_u (local.get $q) (i32.const 4))))
-      (local.set $w (i32.add (local.get $w) (i32.shl (local.get $cp) (i32.const 5))))
+      (local.set $w (i32.add (local.get $w) (i32.shl (local.get $cp) (i32.const 6))))
       (local.set $scale (i32.add (local.get $scale) (i32.const 64)))
       (local.set $y (i32.add (local.get $y) (i32.shl (local.get $ns) (i32.const 4))))
       (local.set $sp (i32.sub (local.get $sp) (i32.const 1)))

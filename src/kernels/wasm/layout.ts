@@ -37,8 +37,11 @@ export function layoutF32(dst: Float32Array, src: Float32Array, s: GateShape, co
   }
 }
 
-/** int8 weights [G*H, cols] -> [sp][colPairs][16][2]; columns past `cols` are zero. */
-export function layoutQ8(dst: Int8Array, src: Int8Array, s: GateShape, cols: number, colPairs: number): void {
+/**
+ * int8 weights [G*H, cols] -> [sp][colPairs][16][2], widened to i16 (a row's column pair is
+ * one 32-bit word the kernels splat or load without widening); columns past `cols` are zero.
+ */
+export function layoutQ8(dst: Int16Array, src: Int8Array, s: GateShape, cols: number, colPairs: number): void {
   dst.fill(0);
   const { gates: G, hidden: H } = s;
   for (let g = 0; g < G; g++) {
