@@ -22,16 +22,16 @@
   ;; The math is pasted into the loops that use it: V8 does not inline wasm calls, and a call
   ;; spills every live vector. A function using the macros declares MATH_LOCALS (the
   ;; temporaries; constants come from the table below). EXP uses $_k $_r $_p $_t;
-  ;; TANH also $_a $_z $_s $_l. {d} may be the same local as {x}.
+  ;; TANH $_a $_z $_s $_l. {d} may be the same local as {x}.
   ;;@def MATH_LOCALS
     (local $_k v128) (local $_r v128) (local $_p v128) (local $_t v128)
     (local $_a v128) (local $_z v128) (local $_s v128) (local $_l v128)
   ;;@end
-  ;; The math constants, stored once at instantiation at bytes [16, 368) (heap_base: the first free
+  ;; The math constants, stored once at instantiation at bytes [16, 464) (heap_base: the first free
   ;; byte). V8 rebuilds a v128.const from immediates at every use, inside loops (3 instructions,
   ;; one on the shuffle port); a load from this table is one. The macros read them with
   ;; (v128.load offset=ADDR (i32.const 0)).
-  (global (export "heap_base") i32 (i32.const 384))
+  (global (export "heap_base") i32 (i32.const 512))
   (func $init_constants
     ;; magic = 1.5 * 2^23: v + magic rounds v to an integer, ties to even, for |v| < 2^22 (as
     ;; f32.nearest); the sum's bits are then 0x4b400000 + round(v). bias = 127 - 0x4b400000.
@@ -49,14 +49,21 @@
     (v128.store offset=192 (i32.const 0) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1))
     (v128.store offset=208 (i32.const 0) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
     (v128.store offset=224 (i32.const 0) (v128.const f32x4 1.0 1.0 1.0 1.0))
-    (v128.store offset=240 (i32.const 0) (v128.const f32x4 2.0 2.0 2.0 2.0))
-    (v128.store offset=256 (i32.const 0) (v128.const f32x4 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3))
-    (v128.store offset=272 (i32.const 0) (v128.const f32x4 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2))
-    (v128.store offset=288 (i32.const 0) (v128.const f32x4 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2))
-    (v128.store offset=304 (i32.const 0) (v128.const f32x4 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1))
-    (v128.store offset=320 (i32.const 0) (v128.const f32x4 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1))
-    (v128.store offset=336 (i32.const 0) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
-    (v128.store offset=352 (i32.const 0) (v128.const f32x4 0.625 0.625 0.625 0.625)))
+    ;; tanh: clamp, odd numerator a1..a13, even denominator b0..b6, tiny threshold
+    (v128.store offset=240 (i32.const 0) (v128.const f32x4 9.0 9.0 9.0 9.0))
+    (v128.store offset=256 (i32.const 0) (v128.const f32x4 -9.0 -9.0 -9.0 -9.0))
+    (v128.store offset=272 (i32.const 0) (v128.const f32x4 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03 4.89352455891786e-03))
+    (v128.store offset=288 (i32.const 0) (v128.const f32x4 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04 6.37261928875436e-04))
+    (v128.store offset=304 (i32.const 0) (v128.const f32x4 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05 1.48572235717979e-05))
+    (v128.store offset=320 (i32.const 0) (v128.const f32x4 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08 5.12229709037114e-08))
+    (v128.store offset=336 (i32.const 0) (v128.const f32x4 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11 -8.60467152213735e-11))
+    (v128.store offset=352 (i32.const 0) (v128.const f32x4 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13 2.00018790482477e-13))
+    (v128.store offset=368 (i32.const 0) (v128.const f32x4 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16 -2.76076847742355e-16))
+    (v128.store offset=384 (i32.const 0) (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03))
+    (v128.store offset=400 (i32.const 0) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03))
+    (v128.store offset=416 (i32.const 0) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04))
+    (v128.store offset=432 (i32.const 0) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06))
+    (v128.store offset=448 (i32.const 0) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004)))
   (start $init_constants)
 
   ;; {d} = exp({x}), Cephes expf: x = k ln2 + r, |r| <= ln2/2, degree-7 polynomial, 2^k via the exponent.
@@ -90,22 +97,24 @@
     (local.set {d} (f32x4.div (v128.load offset=224 (i32.const 0)) (f32x4.add (v128.load offset=224 (i32.const 0)) (local.get {d}))))
   ;;@end
 
-  ;; {d} = tanh({x}), Cephes tanhf: odd polynomial for |x| < 0.625, else sign(x) (1 - 2 / (exp(2|x|) + 1)).
+  ;; {d} = tanh({x}): a rational function of x clamped to ±9 (odd degree-13 numerator over even
+  ;; degree-6 denominator; Eigen's float tanh), x itself below |x| 0.0004. Within 4e-7 relative of
+  ;; tanh; no exp and one division, against Cephes' two branches (polynomial and exp).
   ;;@def TANH {d} {x}
-    (local.set $_a (f32x4.abs (local.get {x})))
-    (local.set $_z (f32x4.mul (local.get {x}) (local.get {x})))
-    (local.set $_s (f32x4.add (f32x4.mul (v128.load offset=256 (i32.const 0)) (local.get $_z)) (v128.load offset=272 (i32.const 0))))
-    (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=288 (i32.const 0))))
-    (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=304 (i32.const 0))))
+    (local.set $_a (f32x4.pmax (f32x4.pmin (local.get {x}) (v128.load offset=240 (i32.const 0))) (v128.load offset=256 (i32.const 0))))
+    (local.set $_z (f32x4.mul (local.get $_a) (local.get $_a)))
+    (local.set $_s (f32x4.add (f32x4.mul (v128.load offset=368 (i32.const 0)) (local.get $_z)) (v128.load offset=352 (i32.const 0))))
+    (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=336 (i32.const 0))))
     (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=320 (i32.const 0))))
-    ;; small = small z x + x
-    (local.set $_s (f32x4.add (f32x4.mul (f32x4.mul (local.get $_s) (local.get $_z)) (local.get {x})) (local.get {x})))
-    (local.set $_l (f32x4.add (local.get $_a) (local.get $_a)))
-    ;;@EXP $_l $_l
-    (local.set $_l (f32x4.sub (v128.load offset=224 (i32.const 0))
-      (f32x4.div (v128.load offset=240 (i32.const 0)) (f32x4.add (local.get $_l) (v128.load offset=224 (i32.const 0))))))
-    (local.set $_l (v128.or (local.get $_l) (v128.and (local.get {x}) (v128.load offset=336 (i32.const 0)))))
-    (local.set {d} (v128.bitselect (local.get $_s) (local.get $_l) (f32x4.lt (local.get $_a) (v128.load offset=352 (i32.const 0)))))
+    (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=304 (i32.const 0))))
+    (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=288 (i32.const 0))))
+    (local.set $_s (f32x4.add (f32x4.mul (local.get $_s) (local.get $_z)) (v128.load offset=272 (i32.const 0))))
+    (local.set $_s (f32x4.mul (local.get $_s) (local.get $_a)))
+    (local.set $_l (f32x4.add (f32x4.mul (v128.load offset=432 (i32.const 0)) (local.get $_z)) (v128.load offset=416 (i32.const 0))))
+    (local.set $_l (f32x4.add (f32x4.mul (local.get $_l) (local.get $_z)) (v128.load offset=400 (i32.const 0))))
+    (local.set $_l (f32x4.add (f32x4.mul (local.get $_l) (local.get $_z)) (v128.load offset=384 (i32.const 0))))
+    (local.set {d} (v128.bitselect (local.get {x}) (f32x4.div (local.get $_s) (local.get $_l))
+      (f32x4.lt (f32x4.abs (local.get {x})) (v128.load offset=448 (i32.const 0)))))
   ;;@end
 
   ;; Exported for the tests, which hold the macros to their TypeScript mirrors: y[0..n) = f(x[0..n)), n % 4 == 0.
