@@ -27,7 +27,7 @@
     (local $_k v128) (local $_r v128) (local $_p v128) (local $_t v128)
     (local $_a v128) (local $_z v128) (local $_s v128) (local $_l v128)
   ;;@end
-  ;; The math constants, stored once at instantiation at bytes [16, 464) (heap_base: the first free
+  ;; The math constants, stored once at instantiation at bytes [16, 496) (heap_base: the first free
   ;; byte). V8 rebuilds a v128.const from immediates at every use, inside loops (3 instructions,
   ;; one on the shuffle port); a load from this table is one. The macros read them with
   ;; (v128.load offset=ADDR (i32.const 0)).
@@ -63,7 +63,10 @@
     (v128.store offset=400 (i32.const 0) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03))
     (v128.store offset=416 (i32.const 0) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04))
     (v128.store offset=432 (i32.const 0) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06))
-    (v128.store offset=448 (i32.const 0) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004)))
+    (v128.store offset=448 (i32.const 0) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))
+    ;; int8 activation clamp
+    (v128.store offset=464 (i32.const 0) (v128.const i32x4 127 127 127 127))
+    (v128.store offset=480 (i32.const 0) (v128.const i32x4 -127 -127 -127 -127)))
   (start $init_constants)
 
   ;; {d} = exp({x}), Cephes expf: x = k ln2 + r, |r| <= ln2/2, degree-7 polynomial, 2^k via the exponent.
@@ -229,7 +232,7 @@
   ;;   m = max |x|;  m == 0 -> q = 0, returns 0;  else q = clamp(roundeven(x * (127 / m)), ±127), returns m / 127.
   ;; x [n] f32 -> q [n] i16 (so that pairs of columns load as one i32).  n % 8 == 0.
   (func (export "quant_act") (param $x i32) (param $q i32) (param $n i32) (result f32)
-    (local $i i32) (local $m v128) (local $ms f32) (local $inv v128)
+    (local $i i32) (local $m v128) (local $ms f32) (local $inv v128) (local $va v128) (local $vb v128)
     (local.set $m (v128.const i32x4 0 0 0 0))
     (local.set $i (i32.const 0))
     (block $d1 (loop $l1
@@ -247,21 +250,24 @@
     (local.set $i (i32.const 0))
     (block $d2 (loop $l2
       (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $va (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $vb (v128.load offset=16 (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+      ;;@Q127 $va
+      ;;@Q127 $vb
       (v128.store (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 1)))
-        (i16x8.narrow_i32x4_s
-          (call $q127 (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))) (local.get $inv))
-          (call $q127 (v128.load offset=16 (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))) (local.get $inv))))
+        (i16x8.narrow_i32x4_s (local.get $va) (local.get $vb)))
       (local.set $i (i32.add (local.get $i) (i32.const 8)))
       (br $l2)))
     (f32.div (local.get $ms) (f32.const 127)))
 
-  ;; clamp(roundeven(x * inv), -127, 127) as i32x4
-  (func $q127 (param $x v128) (param $inv v128) (result v128)
-    (i32x4.min_s
+  ;; {v} = clamp(roundeven({v} * $inv), -127, 127) as i32x4
+  ;;@def Q127 {v}
+    (local.set {v} (i32x4.min_s
       (i32x4.max_s
-        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $x) (local.get $inv))))
-        (v128.const i32x4 -127 -127 -127 -127))
-      (v128.const i32x4 127 127 127 127)))
+        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get {v}) (local.get $inv))))
+        (v128.load offset=480 (i32.const 0)))
+      (v128.load offset=464 (i32.const 0))))
+  ;;@end
 
   ;; y [sp*16] = (Q xq) * (scale * sx).  Q [sp][cp][16][2] int8 values as i16, xq [2cp] i16, scale [sp*16] f32.
   (func (export "mv_q8") (param $w i32) (param $xq i32) (param $sx f32) (param $scale i32) (param $y i32)
@@ -432,6 +438,7 @@
   ;; i16: rows 2p and 2p+1 of one stream), sx [n] f32. rows % 2 == 0, n % 4 == 0. Same rule as quant_act.
   (func (export "quant_act_t") (param $x i32) (param $q i32) (param $sx i32) (param $rows i32) (param $n i32)
     (local $ns i32) (local $sv i32) (local $r i32) (local $xp i32) (local $qp i32) (local $m v128) (local $inv v128)
+    (local $va v128) (local $vb v128)
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
     (local.set $sv (i32.const 0))
     (block $done (loop $streams
@@ -456,12 +463,14 @@
       (local.set $r (local.get $rows))
       (block $d2 (loop $l2
         (br_if $d2 (i32.eqz (local.get $r)))
+        (local.set $va (v128.load (local.get $xp)))
+        (local.set $vb (v128.load (i32.add (local.get $xp) (local.get $ns))))
+        ;;@Q127 $va
+        ;;@Q127 $vb
         (v128.store (local.get $qp)
           (i8x16.shuffle 0 1 8 9 2 3 10 11 4 5 12 13 6 7 14 15
-            (i16x8.narrow_i32x4_s
-              (call $q127 (v128.load (local.get $xp)) (local.get $inv))
-              (call $q127 (v128.load (i32.add (local.get $xp) (local.get $ns))) (local.get $inv)))
-            (v128.const i32x4 0 0 0 0)))
+            (i16x8.narrow_i32x4_s (local.get $va) (local.get $vb))
+            (local.get $va)))
         (local.set $xp (i32.add (local.get $xp) (i32.shl (local.get $ns) (i32.const 1))))
         (local.set $qp (i32.add (local.get $qp) (local.get $ns)))
         (local.set $r (i32.sub (local.get $r) (i32.const 2)))
