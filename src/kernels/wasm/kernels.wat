@@ -560,52 +560,71 @@
       (f32x4.add (v128.load (i32.add (local.get $gx) (local.get {off}))) (local.get {bi}))
       (f32x4.add (v128.load (i32.add (local.get $gh) (local.get {off}))) (local.get {bh}))))
   ;;@end
+  ;; Two passes, one activation per loop body: with the four gates' math in one body V8 spills
+  ;; most of the live vectors. Pass 1 turns gxT's rows into activations in place (σ for i, f,
+  ;; o; tanh for g); pass 2 combines them with c per unit. Same arithmetic as LSTM_CELL.
   (func (export "lstm_gates_t") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $c i32) (param $h i32) (param $groups i32) (param $n i32)
-    (local $ns i32) (local $k i32) (local $o i32) (local $oe i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
-    (local $co i32) (local $ho i32)
-    (local $bi0 v128) (local $bi1 v128) (local $bi2 v128) (local $bi3 v128)
-    (local $bh0 v128) (local $bh1 v128) (local $bh2 v128) (local $bh3 v128)
-    (local $pi v128) (local $pf v128) (local $pg v128) (local $po v128)
+    (local $ns i32) (local $r i32) (local $o i32) (local $p i32) (local $pe i32) (local $q i32)
+    (local $biv v128) (local $bhv v128) (local $v v128)
     (local $si v128) (local $sf v128) (local $tg v128) (local $so v128) (local $cn v128) (local $tc v128)
     ;;@MATH_LOCALS
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
+    ;; pass 1: row r of all groups' 16-row blocks; r = 4g + k
+    (local.set $r (i32.const 0))
+    (local.set $pe (i32.add (local.get $gx) (i32.mul (i32.shl (local.get $groups) (i32.const 4)) (local.get $ns))))
+    (local.set $p (local.get $gx))
+    (local.set $q (i32.const 0)) ;; byte offset of the row's bias
+    (block $d1 (loop $rows
+      (br_if $d1 (i32.ge_u (local.get $p) (local.get $pe)))
+      (local.set $biv (v128.load32_splat (i32.add (local.get $bi) (local.get $q))))
+      (local.set $bhv (v128.load32_splat (i32.add (local.get $bh) (local.get $q))))
+      (local.set $o (local.get $p))
+      (local.set $r (i32.add (local.get $p) (local.get $ns)))
+      ;; gate g = (q / 16) % 4; g == 2 is the cell input (tanh)
+      (if (i32.eq (i32.and (local.get $q) (i32.const 48)) (i32.const 32))
+        (then (loop $t
+          (local.set $v (f32x4.add
+            (f32x4.add (v128.load (local.get $o)) (local.get $biv))
+            (f32x4.add (v128.load (i32.add (local.get $o) (i32.sub (local.get $gh) (local.get $gx)))) (local.get $bhv))))
+          ;;@TANH $v $v
+          (v128.store (local.get $o) (local.get $v))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br_if $t (i32.lt_u (local.get $o) (local.get $r)))))
+        (else (loop $s
+          (local.set $v (f32x4.add
+            (f32x4.add (v128.load (local.get $o)) (local.get $biv))
+            (f32x4.add (v128.load (i32.add (local.get $o) (i32.sub (local.get $gh) (local.get $gx)))) (local.get $bhv))))
+          ;;@SIGMOID $v $v
+          (v128.store (local.get $o) (local.get $v))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br_if $s (i32.lt_u (local.get $o) (local.get $r))))))
+      (local.set $p (local.get $r))
+      (local.set $q (i32.add (local.get $q) (i32.const 4)))
+      (br $rows)))
+    ;; pass 2: per group, its 4 units' rows of each gate are 4 ns bytes apart
     (block $done (loop $u
       (br_if $done (i32.eqz (local.get $groups)))
-      (local.set $k (i32.const 0))
-      (loop $unit
-        (local.set $o (i32.shl (local.get $k) (i32.const 2)))
-        (local.set $bi0 (v128.load32_splat offset=0 (i32.add (local.get $bi) (local.get $o))))
-        (local.set $bi1 (v128.load32_splat offset=16 (i32.add (local.get $bi) (local.get $o))))
-        (local.set $bi2 (v128.load32_splat offset=32 (i32.add (local.get $bi) (local.get $o))))
-        (local.set $bi3 (v128.load32_splat offset=48 (i32.add (local.get $bi) (local.get $o))))
-        (local.set $bh0 (v128.load32_splat offset=0 (i32.add (local.get $bh) (local.get $o))))
-        (local.set $bh1 (v128.load32_splat offset=16 (i32.add (local.get $bh) (local.get $o))))
-        (local.set $bh2 (v128.load32_splat offset=32 (i32.add (local.get $bh) (local.get $o))))
-        (local.set $bh3 (v128.load32_splat offset=48 (i32.add (local.get $bh) (local.get $o))))
-        (local.set $o (i32.mul (local.get $k) (local.get $ns)))
-        (local.set $oe (i32.add (local.get $o) (local.get $ns)))
-        (loop $streams
-          (local.set $o1 (i32.add (local.get $o) (i32.shl (local.get $ns) (i32.const 2))))
-          (local.set $o2 (i32.add (local.get $o1) (i32.shl (local.get $ns) (i32.const 2))))
-          (local.set $o3 (i32.add (local.get $o2) (i32.shl (local.get $ns) (i32.const 2))))
-          ;;@PRET $pi $o $bi0 $bh0
-          ;;@PRET $pf $o1 $bi1 $bh1
-          ;;@PRET $pg $o2 $bi2 $bh2
-          ;;@PRET $po $o3 $bi3 $bh3
-          (local.set $co (i32.add (local.get $c) (local.get $o)))
-          (local.set $ho (i32.add (local.get $h) (local.get $o)))
-          ;;@LSTM_CELL $pi $pf $pg $po $co $ho
-          (local.set $o (i32.add (local.get $o) (i32.const 16)))
-          (br_if $streams (i32.lt_u (local.get $o) (local.get $oe))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br_if $unit (i32.lt_u (local.get $k) (i32.const 4))))
+      (local.set $o (i32.const 0))
+      (local.set $r (i32.shl (local.get $ns) (i32.const 2)))
+      (loop $cells
+        (local.set $p (i32.add (local.get $gx) (local.get $o)))
+        (local.set $si (v128.load (local.get $p)))
+        (local.set $sf (v128.load (i32.add (local.get $p) (local.get $r))))
+        (local.set $tg (v128.load (i32.add (local.get $p) (i32.shl (local.get $r) (i32.const 1)))))
+        (local.set $so (v128.load (i32.add (local.get $p) (i32.mul (local.get $r) (i32.const 3)))))
+        (local.set $p (i32.add (local.get $c) (local.get $o)))
+        (local.set $cn (f32x4.add
+          (f32x4.mul (local.get $sf) (v128.load (local.get $p)))
+          (f32x4.mul (local.get $si) (local.get $tg))))
+        (v128.store (local.get $p) (local.get $cn))
+        ;;@TANH $tc $cn
+        (v128.store (i32.add (local.get $h) (local.get $o)) (f32x4.mul (local.get $so) (local.get $tc)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $cells (i32.lt_u (local.get $o) (local.get $r))))
       (local.set $gx (i32.add (local.get $gx) (i32.shl (local.get $ns) (i32.const 4))))
-      (local.set $gh (i32.add (local.get $gh) (i32.shl (local.get $ns) (i32.const 4))))
-      (local.set $bi (i32.add (local.get $bi) (i32.const 64)))
-      (local.set $bh (i32.add (local.get $bh) (i32.const 64)))
-      (local.set $c (i32.add (local.get $c) (i32.shl (local.get $ns) (i32.const 2))))
-      (local.set $h (i32.add (local.get $h) (i32.shl (local.get $ns) (i32.const 2))))
+      (local.set $c (i32.add (local.get $c) (local.get $r)))
+      (local.set $h (i32.add (local.get $h) (local.get $r)))
       (local.set $groups (i32.sub (local.get $groups) (i32.const 1)))
       (br $u))))
 
