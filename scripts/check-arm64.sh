@@ -2,7 +2,8 @@
 # Runs the one-file bundle on a real arm64 Node.js (Debian's nodejs package, as on a
 # Raspberry Pi with a 64-bit OS) under qemu user-mode emulation, and checks that it gives
 # the same answers as the same bundle on this machine's Node.js (x86):
-#   --help, inspect --json, predict --json on the shipped model and sample CSV, and,
+#   --help, inspect --json, predict --json on the shipped model and sample CSV (also with the
+#   WebAssembly SIMD kernels forced, float32 and int8), and,
 #   when Mosquitto is installed, `run` against a broker (one prediction per reading), and
 #   `demo --no-live` (embedded aedes broker) when the bundle has it.
 #
@@ -108,6 +109,7 @@ else
 fi
 cp "$MODEL" "$APP/model.msgpack"
 cp "$CSV" "$APP/readings.csv"
+cp "$REPO/models/mote-forecaster.int8.msgpack" "$APP/int8.msgpack"
 lap "bundle"
 
 echo "== arm64 Node.js"
@@ -126,6 +128,16 @@ x86 --help >"$WORK/help.x86"
 cmp -s "$WORK/help.arm" "$WORK/help.x86" || { diff "$WORK/help.x86" "$WORK/help.arm" || true; fail "--help differs"; }
 grep -q 'predict' "$WORK/help.arm" || fail "--help does not list predict"
 lap "--help: identical"
+
+# The WebAssembly SIMD kernels themselves (EDGE_RNN_KERNELS=wasm fails instead of falling
+# back to JS when SIMD is missing), float32 and int8, against the x86 run of the same bundle.
+for m in model.msgpack int8.msgpack; do
+  WASM_PREDICT=(predict --model "$m" --data readings.csv --device-column mote_id --json)
+  (cd "$APP" && EDGE_RNN_KERNELS=wasm "${ARM_NODE[@]}" edge-rnn.mjs "${WASM_PREDICT[@]}") >"$WORK/wasm-$m.arm" || fail "WebAssembly kernels do not run on arm64 ($m)"
+  (cd "$APP" && EDGE_RNN_KERNELS=wasm node edge-rnn.mjs "${WASM_PREDICT[@]}") >"$WORK/wasm-$m.x86"
+  cmp -s "$WORK/wasm-$m.arm" "$WORK/wasm-$m.x86" || fail "WebAssembly kernels give different outputs on arm64 ($m)"
+done
+lap "predict, WebAssembly SIMD forced, f32 and int8: identical"
 
 QUICK=${CHECK_ARM64_QUICK:-}
 if [ -z "$QUICK" ]; then
