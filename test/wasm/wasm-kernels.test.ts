@@ -164,3 +164,34 @@ describe('int8 x int8 -> int32 with dynamic activation quantization', () => {
     }
   });
 });
+
+describe('state transposition: gather_t and scatter_t', () => {
+  it('move rows [0, rows) of m streams to and from [rowsP][n] exactly, padding rows zeroed, nothing else written', () => {
+    for (const [rows, rowsP, m, stride, off] of [[4, 8, 4, 4, 0], [7, 8, 5, 9, 1], [128, 128, 64, 256, 128], [13, 16, 63, 27, 3], [3, 4, 1, 3, 0], [16, 16, 8, 35, 19]]) {
+      const n = Math.ceil(m / 8) * 8;
+      const { k, alloc, f32 } = harness();
+      const total = m * stride + 8; // slack past the last stream: must stay untouched
+      const src = alloc(total * 4), dT = alloc(rowsP * n * 4 + 64), dst = alloc(total * 4);
+      const S = uniform(total, 3), sentinel = -12345.5;
+      f32().set(S, src >> 2);
+      f32().fill(sentinel, dT >> 2, (dT >> 2) + rowsP * n + 16);
+      k.gather_t(src + off * 4, stride, dT, rows, rowsP, m, n);
+      const T = f32().slice(dT >> 2, (dT >> 2) + rowsP * n + 16);
+      for (let j = 0; j < rowsP; j++) {
+        for (let s = 0; s < n; s++) {
+          const want = j >= rows ? 0 : s < m ? S[s * stride + off + j] : sentinel;
+          if (T[j * n + s] !== want) throw new Error(`gather rows ${rows} m ${m}: [${j}][${s}] ${T[j * n + s]} vs ${want}`);
+        }
+      }
+      expect(Array.from(T.subarray(rowsP * n))).toEqual(new Array(16).fill(sentinel));
+      // scatter into a copy of other data: only rows [0, rows) of each stream change
+      const D = uniform(total, 5);
+      f32().set(D, dst >> 2);
+      k.scatter_t(dT, dst + off * 4, stride, rows, m, n);
+      const got = f32().slice(dst >> 2, (dst >> 2) + total);
+      const want = Float32Array.from(D);
+      for (let s = 0; s < m; s++) for (let j = 0; j < rows; j++) want[s * stride + off + j] = S[s * stride + off + j];
+      expect(got).toEqual(want);
+    }
+  });
+});

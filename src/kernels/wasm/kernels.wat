@@ -700,50 +700,118 @@
   ;; The session copies each stream's state (one Float32Array) into a staging area with one
   ;; memcpy, [m][stride] f32; these move one vector of it to and from the streams-in-lanes
   ;; layout, so JavaScript never touches the state element by element.
+  ;; Full 4x4 blocks move as 4 vector loads, a 4x4 transpose (unpack lo/hi, move lo/hi halves) and
+  ;; 4 vector stores; the rows past a multiple of 4 and the streams past a multiple of 4 go one
+  ;; float at a time (a 4-wide store there would overwrite the next vector of the state).
+  ;; {a} {b} {c} {d} (rows of a 4x4 f32 block) <- their transpose. Uses $t0..$t3.
+  ;;@def TRANSPOSE4 {a} {b} {c} {d}
+    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get {a}) (local.get {b})))
+    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get {a}) (local.get {b})))
+    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get {c}) (local.get {d})))
+    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get {c}) (local.get {d})))
+    (local.set {a} (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+    (local.set {b} (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+    (local.set {c} (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+    (local.set {d} (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+  ;;@end
+  ;; One float at a time: T [rows][n] (ns bytes a row) and S [streams][stride] (stride bytes a
+  ;; stream), rows [j0, j1) of streams [s0, s1); toT = 1: S -> T, 0: T -> S.
+  (func $transpose_s (param $T i32) (param $ns i32) (param $S i32) (param $stride i32)
+    (param $j0 i32) (param $j1 i32) (param $s0 i32) (param $s1 i32) (param $toT i32)
+    (local $j i32) (local $s i32) (local $tp i32) (local $sp i32)
+    (local.set $j (local.get $j0))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $j) (local.get $j1)))
+      (local.set $s (local.get $s0))
+      (block $sdone (loop $str
+        (br_if $sdone (i32.ge_u (local.get $s) (local.get $s1)))
+        (local.set $tp (i32.add (local.get $T) (i32.add (i32.mul (local.get $j) (local.get $ns)) (i32.shl (local.get $s) (i32.const 2)))))
+        (local.set $sp (i32.add (local.get $S) (i32.add (i32.mul (local.get $s) (local.get $stride)) (i32.shl (local.get $j) (i32.const 2)))))
+        (if (local.get $toT)
+          (then (f32.store (local.get $tp) (f32.load (local.get $sp))))
+          (else (f32.store (local.get $sp) (f32.load (local.get $tp)))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $str)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $row))))
+
   ;; dT [rowsP][n] <- src [s][stride] rows [0, rows) of streams [0, m); rows [rows, rowsP) <- 0.
   (func (export "gather_t") (param $src i32) (param $stride i32) (param $dT i32) (param $rows i32) (param $rowsP i32)
     (param $m i32) (param $n i32)
-    (local $ns i32) (local $j i32) (local $sp i32) (local $dp i32) (local $de i32)
+    (local $ns i32) (local $r4 i32) (local $m4 i32) (local $sb i32) (local $j i32) (local $sp i32) (local $dp i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
     (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
-    (local.set $j (i32.const 0))
-    (block $done (loop $row
-      (br_if $done (i32.ge_u (local.get $j) (local.get $rows)))
-      (local.set $sp (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))
-      (local.set $dp (local.get $dT))
-      (local.set $de (i32.add (local.get $dT) (i32.shl (local.get $m) (i32.const 2))))
-      (block $sdone (loop $s
-        (br_if $sdone (i32.ge_u (local.get $dp) (local.get $de)))
-        (f32.store (local.get $dp) (f32.load (local.get $sp)))
-        (local.set $sp (i32.add (local.get $sp) (local.get $stride)))
-        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
-        (br $s)))
-      (local.set $dT (i32.add (local.get $dT) (local.get $ns)))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $row)))
-    (memory.fill (local.get $dT) (i32.const 0) (i32.mul (i32.sub (local.get $rowsP) (local.get $rows)) (local.get $ns))))
+    (local.set $r4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
+    (local.set $sb (i32.const 0))
+    (block $done (loop $sblk
+      (br_if $done (i32.ge_u (local.get $sb) (local.get $m4)))
+      (local.set $sp (i32.add (local.get $src) (i32.mul (local.get $sb) (local.get $stride))))
+      (local.set $dp (i32.add (local.get $dT) (i32.shl (local.get $sb) (i32.const 2))))
+      (local.set $j (i32.const 0))
+      (block $rdone (loop $rblk
+        (br_if $rdone (i32.ge_u (local.get $j) (local.get $r4)))
+        (local.set $a (v128.load (local.get $sp)))
+        (local.set $b (v128.load (i32.add (local.get $sp) (local.get $stride))))
+        (local.set $c (v128.load (i32.add (local.get $sp) (i32.shl (local.get $stride) (i32.const 1)))))
+        (local.set $d (v128.load (i32.add (local.get $sp) (i32.mul (local.get $stride) (i32.const 3)))))
+        ;;@TRANSPOSE4 $a $b $c $d
+        (v128.store (local.get $dp) (local.get $a))
+        (v128.store (i32.add (local.get $dp) (local.get $ns)) (local.get $b))
+        (v128.store (i32.add (local.get $dp) (i32.shl (local.get $ns) (i32.const 1))) (local.get $c))
+        (v128.store (i32.add (local.get $dp) (i32.mul (local.get $ns) (i32.const 3))) (local.get $d))
+        (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+        (local.set $dp (i32.add (local.get $dp) (i32.shl (local.get $ns) (i32.const 2))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $rblk)))
+      (local.set $sb (i32.add (local.get $sb) (i32.const 4)))
+      (br $sblk)))
+    (call $transpose_s (local.get $dT) (local.get $ns) (local.get $src) (local.get $stride)
+      (local.get $r4) (local.get $rows) (i32.const 0) (local.get $m) (i32.const 1))
+    (call $transpose_s (local.get $dT) (local.get $ns) (local.get $src) (local.get $stride)
+      (i32.const 0) (local.get $r4) (local.get $m4) (local.get $m) (i32.const 1))
+    (memory.fill (i32.add (local.get $dT) (i32.mul (local.get $rows) (local.get $ns))) (i32.const 0)
+      (i32.mul (i32.sub (local.get $rowsP) (local.get $rows)) (local.get $ns))))
 
   ;; dst [s][stride] rows [0, rows) of streams [0, m) <- sT [rows][n].
   (func (export "scatter_t") (param $sT i32) (param $dst i32) (param $stride i32) (param $rows i32)
     (param $m i32) (param $n i32)
-    (local $ns i32) (local $j i32) (local $sp i32) (local $dp i32) (local $se i32)
+    (local $ns i32) (local $r4 i32) (local $m4 i32) (local $sb i32) (local $j i32) (local $sp i32) (local $dp i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
     (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
-    (local.set $j (i32.const 0))
-    (block $done (loop $row
-      (br_if $done (i32.ge_u (local.get $j) (local.get $rows)))
-      (local.set $dp (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2))))
-      (local.set $sp (local.get $sT))
-      (local.set $se (i32.add (local.get $sT) (i32.shl (local.get $m) (i32.const 2))))
-      (block $sdone (loop $s
-        (br_if $sdone (i32.ge_u (local.get $sp) (local.get $se)))
-        (f32.store (local.get $dp) (f32.load (local.get $sp)))
-        (local.set $dp (i32.add (local.get $dp) (local.get $stride)))
-        (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
-        (br $s)))
-      (local.set $sT (i32.add (local.get $sT) (local.get $ns)))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $row))))
+    (local.set $r4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
+    (local.set $sb (i32.const 0))
+    (block $done (loop $sblk
+      (br_if $done (i32.ge_u (local.get $sb) (local.get $m4)))
+      (local.set $sp (i32.add (local.get $sT) (i32.shl (local.get $sb) (i32.const 2))))
+      (local.set $dp (i32.add (local.get $dst) (i32.mul (local.get $sb) (local.get $stride))))
+      (local.set $j (i32.const 0))
+      (block $rdone (loop $rblk
+        (br_if $rdone (i32.ge_u (local.get $j) (local.get $r4)))
+        (local.set $a (v128.load (local.get $sp)))
+        (local.set $b (v128.load (i32.add (local.get $sp) (local.get $ns))))
+        (local.set $c (v128.load (i32.add (local.get $sp) (i32.shl (local.get $ns) (i32.const 1)))))
+        (local.set $d (v128.load (i32.add (local.get $sp) (i32.mul (local.get $ns) (i32.const 3)))))
+        ;;@TRANSPOSE4 $a $b $c $d
+        (v128.store (local.get $dp) (local.get $a))
+        (v128.store (i32.add (local.get $dp) (local.get $stride)) (local.get $b))
+        (v128.store (i32.add (local.get $dp) (i32.shl (local.get $stride) (i32.const 1))) (local.get $c))
+        (v128.store (i32.add (local.get $dp) (i32.mul (local.get $stride) (i32.const 3))) (local.get $d))
+        (local.set $sp (i32.add (local.get $sp) (i32.shl (local.get $ns) (i32.const 2))))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $rblk)))
+      (local.set $sb (i32.add (local.get $sb) (i32.const 4)))
+      (br $sblk)))
+    (call $transpose_s (local.get $sT) (local.get $ns) (local.get $dst) (local.get $stride)
+      (local.get $r4) (local.get $rows) (i32.const 0) (local.get $m) (i32.const 0))
+    (call $transpose_s (local.get $sT) (local.get $ns) (local.get $dst) (local.get $stride)
+      (i32.const 0) (local.get $r4) (local.get $m4) (local.get $m) (i32.const 0)))
 
   ;; Peak probe for the benchmark: `iters` rounds of 12 independent f32x4 mul+add chains
   ;; (48 multiply-adds a round: 12 chains x 4 lanes; enough chains to cover the mul+add
