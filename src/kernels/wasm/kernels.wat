@@ -27,7 +27,7 @@
     (local $_k v128) (local $_r v128) (local $_p v128) (local $_t v128)
     (local $_a v128) (local $_z v128) (local $_s v128) (local $_l v128)
   ;;@end
-  ;; The math constants, stored once at instantiation at bytes [16, 496) (heap_base: the first free
+  ;; The math constants, stored once at instantiation at bytes [16, 512) (heap_base: the first free
   ;; byte). V8 rebuilds a v128.const from immediates at every use, inside loops (3 instructions,
   ;; one on the shuffle port); a load from this table is one. The macros read them with
   ;; (v128.load offset=ADDR (i32.const 0)).
@@ -65,8 +65,10 @@
     (v128.store offset=432 (i32.const 0) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06))
     (v128.store offset=448 (i32.const 0) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))
     ;; int8 activation clamp
-    (v128.store offset=464 (i32.const 0) (v128.const i32x4 127 127 127 127))
-    (v128.store offset=480 (i32.const 0) (v128.const i32x4 -127 -127 -127 -127)))
+    (v128.store offset=464 (i32.const 0) (v128.const f32x4 127.0 127.0 127.0 127.0))
+    (v128.store offset=480 (i32.const 0) (v128.const f32x4 -127.0 -127.0 -127.0 -127.0))
+    ;; the bits of magic (1.5 * 2^23): (v + magic) bits - these = round(v), ties to even
+    (v128.store offset=496 (i32.const 0) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
   (start $init_constants)
 
   ;; {d} = exp({x}), Cephes expf: x = k ln2 + r, |r| <= ln2/2, degree-7 polynomial, 2^k via the exponent.
@@ -237,7 +239,8 @@
     (local.set $i (i32.const 0))
     (block $d1 (loop $l1
       (br_if $d1 (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $m (f32x4.max (local.get $m) (f32x4.abs (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))))
+      ;; pmax (one instruction) is the reference's `if (a > m) m = a`: a NaN |x| is skipped
+      (local.set $m (f32x4.pmax (local.get $m) (f32x4.abs (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $l1)))
     (local.set $ms (f32.max
@@ -260,13 +263,20 @@
       (br $l2)))
     (f32.div (local.get $ms) (f32.const 127)))
 
-  ;; {v} = clamp(roundeven({v} * $inv), -127, 127) as i32x4
+  ;; {v} = clamp(roundeven({v} * $inv), -127, 127) as i32x4 (NaN -> 0, as the reference's Int16Array
+  ;; store). Clamping to the integer bounds before rounding gives the same integers, and in
+  ;; [-127, 127] adding magic = 1.5 * 2^23 rounds to an integer, ties to even, whose value is the
+  ;; sum's bits - magic's bits: 7 single instructions, where nearest + trunc_sat + two integer
+  ;; clamps took about twice that (V8's trunc_sat is a NaN- and overflow-fixing sequence).
   ;;@def Q127 {v}
-    (local.set {v} (i32x4.min_s
-      (i32x4.max_s
-        (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get {v}) (local.get $inv))))
-        (v128.load offset=480 (i32.const 0)))
-      (v128.load offset=464 (i32.const 0))))
+    (local.set {v} (f32x4.mul (local.get {v}) (local.get $inv)))
+    (local.set {v} (i32x4.sub
+      (f32x4.add
+        (f32x4.pmax
+          (f32x4.pmin (v128.and (local.get {v}) (f32x4.eq (local.get {v}) (local.get {v}))) (v128.load offset=464 (i32.const 0)))
+          (v128.load offset=480 (i32.const 0)))
+        (v128.load offset=64 (i32.const 0)))
+      (v128.load offset=496 (i32.const 0))))
   ;;@end
 
   ;; y [sp*16] = (Q xq) * (scale * sx).  Q [sp][cp][16][2] int8 values as i16, xq [2cp] i16, scale [sp*16] f32.
@@ -448,7 +458,7 @@
       (local.set $r (local.get $rows))
       (block $d1 (loop $l1
         (br_if $d1 (i32.eqz (local.get $r)))
-        (local.set $m (f32x4.max (local.get $m) (f32x4.abs (v128.load (local.get $xp)))))
+        (local.set $m (f32x4.pmax (local.get $m) (f32x4.abs (v128.load (local.get $xp)))))
         (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
         (local.set $r (i32.sub (local.get $r) (i32.const 1)))
         (br $l1)))
