@@ -164,6 +164,8 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const xInView = new Float32Array(mem, xIn, I);
   const hIn = plans.map((p) => new Float32Array(mem, p.h, p.H));
   const cIn = plans.map((p) => new Float32Array(mem, p.c, p.H));
+  // Each chunk slot's state in the staging area (made once: a subarray per stream per call allocates).
+  const stagingView = Array.from({ length: C }, (_, s) => new Float32Array(mem, staging + s * stateSize * 4, stateSize));
 
   const denseOut = dense.map((d) => new Float32Array(d.outputSize));
   const ownOut = new Float32Array(O);
@@ -257,8 +259,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
       for (let i = 0; i < I; i++, o += n) f32[o] = (xs[xb + i] - mean[i]) / std[i];
       for (let i = I; i < xRows; i++, o += n) f32[o] = 0;
     }
-    const st0 = staging >> 2;
-    for (let s = 0; s < m; s++) f32.set(states[s0 + s].buffer, st0 + s * stateSize);
+    for (let s = 0; s < m; s++) stagingView[s].set(states[s0 + s].buffer);
     for (let l = 0; l < plans.length; l++) {
       const p = plans[l];
       k.gather_t(staging + hOff[l] * 4, stateSize, p.hT, p.H, p.Hp, m, n);
@@ -270,10 +271,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
       k.scatter_t(p.hT, staging + hOff[l] * 4, stateSize, p.H, m, n);
       if (cOff[l] >= 0) k.scatter_t(p.cT, staging + cOff[l] * 4, stateSize, p.H, m, n);
     }
-    for (let s = 0; s < m; s++) {
-      const b = st0 + s * stateSize;
-      states[s0 + s].buffer.set(f32.subarray(b, b + stateSize));
-    }
+    for (let s = 0; s < m; s++) states[s0 + s].buffer.set(stagingView[s]);
     for (let s = 0; s < m; s++) writeOutput(head(states[s0 + s]), ys, (s0 + s) * O, xs, (s0 + s) * I);
   }
 
