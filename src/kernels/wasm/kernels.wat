@@ -638,47 +638,81 @@
       (local.set $groups (i32.sub (local.get $groups) (i32.const 1)))
       (br $u))))
 
+  ;; Two passes like lstm_gates_t (one activation per loop body). Pass 1 turns the r and z rows of
+  ;; gxT into σ in place (rows 0-7 of each group's 12); pass 2 per unit: n = tanh(xn + r hn),
+  ;; h' = (1 - z) n + z h. Same arithmetic as GRU_CELL.
   (func (export "gru_gates_t") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $h i32) (param $groups i32) (param $n i32)
-    (local $ns i32) (local $k i32) (local $o i32) (local $oe i32) (local $o1 i32) (local $o2 i32) (local $ho i32)
-    (local $bi0 v128) (local $bi1 v128) (local $bi2 v128) (local $bh0 v128) (local $bh1 v128) (local $bh2 v128)
-    (local $pr v128) (local $pz v128) (local $xn v128) (local $hn v128)
+    (local $ns i32) (local $u i32) (local $k i32) (local $o i32) (local $oe i32) (local $p i32) (local $q i32)
+    (local $dg i32) (local $rz i32) (local $r4 i32)
+    (local $biv v128) (local $bhv v128) (local $v v128)
     (local $si v128) (local $sf v128) (local $cn v128) (local $tc v128)
     ;;@MATH_LOCALS
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
-    (block $done (loop $u
+    (local.set $dg (i32.sub (local.get $gh) (local.get $gx)))
+    ;; pass 1: per group, its 8 r and z rows
+    (local.set $p (local.get $gx))
+    (local.set $q (i32.const 0)) ;; byte offset of the row's bias
+    (local.set $u (local.get $groups))
+    (block $d1 (loop $grp
+      (br_if $d1 (i32.eqz (local.get $u)))
+      (local.set $rz (i32.const 8))
+      (loop $rows
+        (local.set $biv (v128.load32_splat (i32.add (local.get $bi) (local.get $q))))
+        (local.set $bhv (v128.load32_splat (i32.add (local.get $bh) (local.get $q))))
+        (local.set $o (local.get $p))
+        (local.set $oe (i32.add (local.get $p) (local.get $ns)))
+        (loop $s
+          (local.set $v (f32x4.add
+            (f32x4.add (v128.load (local.get $o)) (local.get $biv))
+            (f32x4.add (v128.load (i32.add (local.get $o) (local.get $dg))) (local.get $bhv))))
+          ;;@SIGMOID $v $v
+          (v128.store (local.get $o) (local.get $v))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br_if $s (i32.lt_u (local.get $o) (local.get $oe))))
+        (local.set $p (local.get $oe))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (local.set $rz (i32.sub (local.get $rz) (i32.const 1)))
+        (br_if $rows (local.get $rz)))
+      ;; skip the 4 n rows
+      (local.set $p (i32.add (local.get $p) (i32.shl (local.get $ns) (i32.const 2))))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (local.set $u (i32.sub (local.get $u) (i32.const 1)))
+      (br $grp)))
+    ;; pass 2: per group and unit k: r at row k, z at row 4 + k, n at row 8 + k (4 ns bytes apart)
+    (local.set $r4 (i32.shl (local.get $ns) (i32.const 2)))
+    (block $done (loop $grp2
       (br_if $done (i32.eqz (local.get $groups)))
       (local.set $k (i32.const 0))
       (loop $unit
-        (local.set $o (i32.shl (local.get $k) (i32.const 2)))
-        (local.set $bi0 (v128.load32_splat offset=0 (i32.add (local.get $bi) (local.get $o))))
-        (local.set $bi1 (v128.load32_splat offset=16 (i32.add (local.get $bi) (local.get $o))))
-        (local.set $bi2 (v128.load32_splat offset=32 (i32.add (local.get $bi) (local.get $o))))
-        (local.set $bh0 (v128.load32_splat offset=0 (i32.add (local.get $bh) (local.get $o))))
-        (local.set $bh1 (v128.load32_splat offset=16 (i32.add (local.get $bh) (local.get $o))))
-        (local.set $bh2 (v128.load32_splat offset=32 (i32.add (local.get $bh) (local.get $o))))
+        (local.set $biv (v128.load32_splat offset=32 (i32.add (local.get $bi) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $bhv (v128.load32_splat offset=32 (i32.add (local.get $bh) (i32.shl (local.get $k) (i32.const 2)))))
         (local.set $o (i32.mul (local.get $k) (local.get $ns)))
         (local.set $oe (i32.add (local.get $o) (local.get $ns)))
-        (loop $streams
-          (local.set $o1 (i32.add (local.get $o) (i32.shl (local.get $ns) (i32.const 2))))
-          (local.set $o2 (i32.add (local.get $o1) (i32.shl (local.get $ns) (i32.const 2))))
-          ;;@PRET $pr $o $bi0 $bh0
-          ;;@PRET $pz $o1 $bi1 $bh1
-          (local.set $xn (f32x4.add (v128.load (i32.add (local.get $gx) (local.get $o2))) (local.get $bi2)))
-          (local.set $hn (f32x4.add (v128.load (i32.add (local.get $gh) (local.get $o2))) (local.get $bh2)))
-          (local.set $ho (i32.add (local.get $h) (local.get $o)))
-          ;;@GRU_CELL $pr $pz $xn $hn $ho
+        (loop $cells
+          (local.set $p (i32.add (local.get $gx) (local.get $o)))
+          (local.set $si (v128.load (local.get $p)))
+          (local.set $sf (v128.load (i32.add (local.get $p) (local.get $r4))))
+          (local.set $p (i32.add (local.get $p) (i32.shl (local.get $r4) (i32.const 1))))
+          ;; n = tanh((Wn x + bIn) + r (Un h + bHn))
+          (local.set $cn (f32x4.add
+            (f32x4.add (v128.load (local.get $p)) (local.get $biv))
+            (f32x4.mul (local.get $si) (f32x4.add (v128.load (i32.add (local.get $p) (local.get $dg))) (local.get $bhv)))))
+          ;;@TANH $tc $cn
+          (local.set $p (i32.add (local.get $h) (local.get $o)))
+          (v128.store (local.get $p) (f32x4.add
+            (f32x4.mul (f32x4.sub (v128.load offset=224 (i32.const 0)) (local.get $sf)) (local.get $tc))
+            (f32x4.mul (local.get $sf) (v128.load (local.get $p)))))
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
-          (br_if $streams (i32.lt_u (local.get $o) (local.get $oe))))
+          (br_if $cells (i32.lt_u (local.get $o) (local.get $oe))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br_if $unit (i32.lt_u (local.get $k) (i32.const 4))))
       (local.set $gx (i32.add (local.get $gx) (i32.mul (local.get $ns) (i32.const 12))))
-      (local.set $gh (i32.add (local.get $gh) (i32.mul (local.get $ns) (i32.const 12))))
       (local.set $bi (i32.add (local.get $bi) (i32.const 48)))
       (local.set $bh (i32.add (local.get $bh) (i32.const 48)))
-      (local.set $h (i32.add (local.get $h) (i32.shl (local.get $ns) (i32.const 2))))
+      (local.set $h (i32.add (local.get $h) (local.get $r4)))
       (local.set $groups (i32.sub (local.get $groups) (i32.const 1)))
-      (br $u))))
+      (br $grp2))))
 
   ;; RNN batched: row of unit j is j itself (one gate), so gx, gh, h are all [Hp][n].
   (func (export "rnn_gates_t") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
