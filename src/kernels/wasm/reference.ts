@@ -15,14 +15,17 @@ const TA = [4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05, 5.
 const TB = [4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06].map(f);
 const TINY = f(0.0004);
 
-/** exp(x) as $exp computes it (Cephes expf: range reduction by ln2, polynomial, 2^k). */
+/** exp(x) as the EXP macro computes it (Cephes expf: range reduction by ln2, polynomial, 2^k). */
 export function expF32(x: number): number {
   x = Math.max(Math.min(f(x), 88), -87);
   const k = roundHalfEven(f(x * LOG2E));
   const r = f(f(x - f(k * LN2_HI)) - f(k * LN2_LO));
-  let p = f(f(P[0] * r) + P[1]);
-  for (let i = 2; i < P.length; i++) p = f(f(p * r) + P[i]);
-  p = f(f(f(p * f(r * r)) + r) + 1);
+  // Estrin's form, as the macro (a shorter dependency chain than Horner's):
+  // p = (P0 r + P1) r^4 + ((P2 r + P3) r^2 + (P4 r + P5))
+  const r2 = f(r * r);
+  const e0 = f(f(P[0] * r) + P[1]), e1 = f(f(P[2] * r) + P[3]), e2 = f(f(P[4] * r) + P[5]);
+  let p = f(f(e0 * f(r2 * r2)) + f(f(e1 * r2) + e2));
+  p = f(f(f(p * r2) + r) + 1);
   return f(p * 2 ** k);
 }
 
@@ -39,12 +42,14 @@ export function tanhF32(x: number): number {
   x = f(x);
   if (Math.abs(x) < TINY) return x;
   const a = Math.max(Math.min(x, 9), -9);
-  const z = f(a * a);
-  let p = f(f(TA[6] * z) + TA[5]);
-  for (let i = 4; i >= 0; i--) p = f(f(p * z) + TA[i]);
+  const z = f(a * a), z2 = f(z * z), z4 = f(z2 * z2);
+  // Estrin's form, as the macro: p = a ((a13 z^2 + (a11 z + a9)) z^4 + ((a7 z + a5) z^2 + (a3 z + a1)))
+  const e0 = f(f(TA[1] * z) + TA[0]), e1 = f(f(TA[3] * z) + TA[2]), e2 = f(f(TA[5] * z) + TA[4]);
+  let p = f(f(TA[6] * z2) + e2);
+  p = f(f(p * z4) + f(f(e1 * z2) + e0));
   p = f(p * a);
-  let q = f(f(TB[3] * z) + TB[2]);
-  for (let i = 1; i >= 0; i--) q = f(f(q * z) + TB[i]);
+  // q = (b6 z + b4) z^2 + (b2 z + b0)
+  const q = f(f(f(f(TB[3] * z) + TB[2]) * z2) + f(f(TB[1] * z) + TB[0]));
   return f(p / q);
 }
 
