@@ -4,6 +4,7 @@
 // under test runs in its own process; this process publishes and collects.
 //
 //   node bin/ts.mjs scripts/bench/bench-mqtt.ts [--readings 100000] [--devices 1000] [--rate 2000]
+//   BENCH_PROF=.tmp/prof npm run bench:mqtt    # CPU profiles of the relay and of `run`
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,7 +121,9 @@ async function paced(pub: MqttClient, col: Awaited<ReturnType<typeof collector>>
 
 function startChild(argv: string[], readyWhen: (line: string) => boolean): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: ROOT });
+    // BENCH_PROF=<dir>: a CPU profile of each system under test (written when it exits).
+    const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, ...argv], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: ROOT });
     let buf = '';
     child.on('message', (m) => m === 'ready' && resolve(child));
     child.stdout!.on('data', (d: Buffer) => {
