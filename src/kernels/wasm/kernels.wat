@@ -336,22 +336,45 @@
       (f32x4.add (v128.load offset={o} (local.get $gx)) (v128.load offset={o} (local.get $bi)))
       (f32x4.add (v128.load offset={o} (local.get $gh)) (v128.load offset={o} (local.get $bh)))))
   ;;@end
+  ;; Single-stream gates in passes, one activation per loop body (with several in one body V8
+  ;; spills most live vectors): ACT_ROWS turns gate rows at byte offset {off} of each group
+  ;; ({stride} bytes a group) into {act}((gx + bi) + (gh + bh)) in place in gx; a last pass
+  ;; combines them per group. Same operations, in the same order, as LSTM_CELL / GRU_CELL.
+  ;;@def ACT_ROWS {off} {stride} {act}
+    (local.set $o (i32.const {off}))
+    (loop $rows
+      (local.set $v (f32x4.add
+        (f32x4.add (v128.load (i32.add (local.get $gx) (local.get $o))) (v128.load (i32.add (local.get $bi) (local.get $o))))
+        (f32x4.add (v128.load (i32.add (local.get $gh) (local.get $o))) (v128.load (i32.add (local.get $bh) (local.get $o))))))
+      ;;@{act} $v $v
+      (v128.store (i32.add (local.get $gx) (local.get $o)) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const {stride})))
+      (br_if $rows (i32.lt_u (local.get $o) (local.get $oe))))
+  ;;@end
   (func (export "lstm_gates") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $c i32) (param $h i32) (param $groups i32)
-    (local $pi v128) (local $pf v128) (local $pg v128) (local $po v128)
+    (local $o i32) (local $oe i32) (local $v v128)
     (local $si v128) (local $sf v128) (local $tg v128) (local $so v128) (local $cn v128) (local $tc v128)
     ;;@MATH_LOCALS
+    (if (i32.eqz (local.get $groups)) (then (return)))
+    (local.set $oe (i32.shl (local.get $groups) (i32.const 6)))
+    ;;@ACT_ROWS 0 64 SIGMOID
+    ;;@ACT_ROWS 16 64 SIGMOID
+    ;;@ACT_ROWS 32 64 TANH
+    ;;@ACT_ROWS 48 64 SIGMOID
     (block $done (loop $u
       (br_if $done (i32.eqz (local.get $groups)))
-      ;;@PRE1 $pi 0
-      ;;@PRE1 $pf 16
-      ;;@PRE1 $pg 32
-      ;;@PRE1 $po 48
-      ;;@LSTM_CELL $pi $pf $pg $po $c $h
+      (local.set $si (v128.load offset=0 (local.get $gx)))
+      (local.set $sf (v128.load offset=16 (local.get $gx)))
+      (local.set $tg (v128.load offset=32 (local.get $gx)))
+      (local.set $so (v128.load offset=48 (local.get $gx)))
+      (local.set $cn (f32x4.add
+        (f32x4.mul (local.get $sf) (v128.load (local.get $c)))
+        (f32x4.mul (local.get $si) (local.get $tg))))
+      (v128.store (local.get $c) (local.get $cn))
+      ;;@TANH $tc $cn
+      (v128.store (local.get $h) (f32x4.mul (local.get $so) (local.get $tc)))
       (local.set $gx (i32.add (local.get $gx) (i32.const 64)))
-      (local.set $gh (i32.add (local.get $gh) (i32.const 64)))
-      (local.set $bi (i32.add (local.get $bi) (i32.const 64)))
-      (local.set $bh (i32.add (local.get $bh) (i32.const 64)))
       (local.set $c (i32.add (local.get $c) (i32.const 16)))
       (local.set $h (i32.add (local.get $h) (i32.const 16)))
       (local.set $groups (i32.sub (local.get $groups) (i32.const 1)))
@@ -359,16 +382,25 @@
 
   (func (export "gru_gates") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $h i32) (param $groups i32)
-    (local $pr v128) (local $pz v128) (local $xn v128) (local $hn v128)
+    (local $o i32) (local $oe i32) (local $v v128)
     (local $si v128) (local $sf v128) (local $cn v128) (local $tc v128)
     ;;@MATH_LOCALS
+    (if (i32.eqz (local.get $groups)) (then (return)))
+    (local.set $oe (i32.mul (local.get $groups) (i32.const 48)))
+    ;;@ACT_ROWS 0 48 SIGMOID
+    ;;@ACT_ROWS 16 48 SIGMOID
     (block $done (loop $u
       (br_if $done (i32.eqz (local.get $groups)))
-      ;;@PRE1 $pr 0
-      ;;@PRE1 $pz 16
-      (local.set $xn (f32x4.add (v128.load offset=32 (local.get $gx)) (v128.load offset=32 (local.get $bi))))
-      (local.set $hn (f32x4.add (v128.load offset=32 (local.get $gh)) (v128.load offset=32 (local.get $bh))))
-      ;;@GRU_CELL $pr $pz $xn $hn $h
+      (local.set $si (v128.load offset=0 (local.get $gx)))
+      (local.set $sf (v128.load offset=16 (local.get $gx)))
+      ;; n = tanh((Wn x + bIn) + r (Un h + bHn))
+      (local.set $cn (f32x4.add
+        (f32x4.add (v128.load offset=32 (local.get $gx)) (v128.load offset=32 (local.get $bi)))
+        (f32x4.mul (local.get $si) (f32x4.add (v128.load offset=32 (local.get $gh)) (v128.load offset=32 (local.get $bh))))))
+      ;;@TANH $tc $cn
+      (v128.store (local.get $h) (f32x4.add
+        (f32x4.mul (f32x4.sub (v128.load offset=224 (i32.const 0)) (local.get $sf)) (local.get $tc))
+        (f32x4.mul (local.get $sf) (v128.load (local.get $h)))))
       (local.set $gx (i32.add (local.get $gx) (i32.const 48)))
       (local.set $gh (i32.add (local.get $gh) (i32.const 48)))
       (local.set $bi (i32.add (local.get $bi) (i32.const 48)))
