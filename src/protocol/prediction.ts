@@ -18,6 +18,26 @@ export function f32Json(v: number): number {
   return Number.isFinite(v) ? Number(Math.fround(v).toPrecision(9)) : v;
 }
 
+/**
+ * JSON.stringify(f32Json(v)) without the round trip through a number: toPrecision(9)
+ * already has the digits, and in fixed notation (which it and String pick for the same
+ * exponents, 1e-6 up to 1e9) the shortest form is those digits without trailing zeros,
+ * since no shorter decimal lies within half an ulp of a 9-digit one. Exponent forms take
+ * the long way. Four times faster, and a prediction has one per output.
+ */
+export function f32JsonText(v: number): string | undefined {
+  const f = Math.fround(v); // beyond float32's range this is ±Infinity: JSON null
+  if (typeof v !== 'number' || !Number.isFinite(f)) return JSON.stringify(f32Json(v));
+  const t = f.toPrecision(9);
+  if (t.includes('e')) return String(Number(t));
+  let end = t.length;
+  if (t.includes('.')) {
+    while (t.charCodeAt(end - 1) === 48 /* 0 */) end--;
+    if (t.charCodeAt(end - 1) === 46 /* . */) end--;
+  }
+  return end === t.length ? t : t.slice(0, end);
+}
+
 /** The index of the largest output, for classification. */
 export function argmax(y: ArrayLike<number>): number {
   let best = 0;
@@ -53,9 +73,73 @@ export function buildPrediction(model: Model, input: PredictionInput, y: ArrayLi
   return { ...base, label: model.outputs.labels[best], p: f32Json(y[best]) };
 }
 
-const encoder = new TextEncoder();
+/** A number as JSON.stringify writes it (undefined: the key is left out). */
+function jsonValue(v: unknown): string | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v);
+}
 
-/** The prediction as UTF-8 JSON bytes. */
+/**
+ * The parts of a model's prediction document that do not change per reading, so that
+ * encoding one is string concatenation rather than building and stringifying nested
+ * objects (the hot path of `run`: one per reading).
+ */
+interface PredictionTemplate {
+  /** `,"model":{"name":…,"version":…},"y":{` */
+  readonly head: string;
+  /** `"key":` per y entry, in the order JSON.stringify writes them. */
+  readonly keyJson: readonly string[];
+  /** The y index each entry takes its value from. */
+  readonly keyIndex: readonly number[];
+  readonly labels: readonly string[] | undefined;
+}
+
+const templates = new WeakMap<Model, PredictionTemplate>();
+
+function templateOf(model: Model): PredictionTemplate {
+  let t = templates.get(model);
+  if (t) return t;
+  // Let the engine decide the key order and which keys survive, as it does for the object
+  // buildPrediction makes: integer-like keys ("0", "12") come first, a repeated key keeps
+  // its first place and its last value.
+  const keys = outputKeys(model);
+  const order: Record<string, number> = {};
+  for (let k = 0; k < keys.length; k++) order[keys[k]] = k;
+  const emitted = Object.keys(order);
+  t = {
+    head: `,"model":${JSON.stringify({ name: model.name, version: model.modelVersion })},"y":{`,
+    keyJson: emitted.map((k) => `${JSON.stringify(k)}:`),
+    keyIndex: emitted.map((k) => order[k]),
+    labels: model.outputs.labels,
+  };
+  templates.set(model, t);
+  return t;
+}
+
+/**
+ * The prediction as UTF-8 JSON bytes: exactly JSON.stringify(buildPrediction(...)),
+ * written from a per-model template (test/protocol/prediction.test.ts checks the two agree).
+ */
 export function encodePrediction(model: Model, input: PredictionInput, y: ArrayLike<number>): Uint8Array {
-  return encoder.encode(JSON.stringify(buildPrediction(model, input, y)));
+  const t = templateOf(model);
+  let s = `{"device":${JSON.stringify(input.device)}`;
+  if (input.seq !== undefined) s += `,"seq":${jsonValue(input.seq)}`;
+  if (input.ts !== undefined) s += `,"ts":${jsonValue(input.ts)}`;
+  s += t.head;
+  let first = true;
+  for (let k = 0; k < t.keyJson.length; k++) {
+    const v = f32JsonText(y[t.keyIndex[k]]);
+    if (v === undefined) continue;
+    s += first ? t.keyJson[k] + v : ',' + t.keyJson[k] + v;
+    first = false;
+  }
+  s += '}';
+  if (t.labels) {
+    const best = argmax(y);
+    const label = JSON.stringify(t.labels[best]);
+    if (label !== undefined) s += `,"label":${label}`;
+    const p = f32JsonText(y[best]);
+    if (p !== undefined) s += `,"p":${p}`;
+  }
+  // Buffer.from takes small strings from Node's pool: cheaper than TextEncoder per message.
+  return Buffer.from(s + '}', 'utf8');
 }

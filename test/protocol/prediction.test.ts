@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { initModel } from '../../src/model/init.js';
-import { buildPrediction, encodePrediction, f32Json } from '../../src/protocol/prediction.js';
+import { buildPrediction, encodePrediction, f32Json, f32JsonText } from '../../src/protocol/prediction.js';
+
+/** Mulberry32: reproducible test values. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 describe('predictions on the wire', () => {
   const regression = initModel({ name: 'reg', modelVersion: 3, inputs: ['a', 'b'], outputs: ['a', 'b'], cell: 'gru', hiddenSizes: [4], dense: [{ size: 2, activation: 'linear' }] }, 1);
@@ -21,6 +32,39 @@ describe('predictions on the wire', () => {
     expect(p.p).toBeCloseTo(0.7, 6);
     expect(Object.keys(p.y)).toEqual(['calm', 'storm', 'fog']);
     expect(p.seq).toBeUndefined();
+  });
+
+  it('encodes exactly the bytes of JSON.stringify(buildPrediction(...)), for every key and value shape', () => {
+    // encodePrediction writes from a per-model template; the reference is the plain object path.
+    const odd = initModel({
+      name: 'we"ird\u00e9', modelVersion: 7, task: 'classification', inputs: ['a'], outputs: ['label'],
+      labels: ['b', '10', 'a"q', '2', 'b', '__proto__', 'ünï', 'toString'],
+      cell: 'lstm', hiddenSizes: [2], dense: [{ size: 8, activation: 'softmax' }],
+    }, 3);
+    const same = (m: typeof regression, input: { device: string; seq?: number; ts?: number }, y: ArrayLike<number>) => {
+      const want = JSON.stringify(buildPrediction(m, input, y));
+      expect(new TextDecoder().decode(encodePrediction(m, input, y))).toBe(want);
+    };
+    const inputs = [
+      { device: 'm1', seq: 4, ts: 1000 }, { device: 'm1' }, { device: 'q"\\/é\n', ts: 1764158400000.123 },
+      { device: 'm', seq: 0, ts: -0 }, { device: '', seq: Number.MAX_SAFE_INTEGER, ts: 1e21 }, { device: 'n', seq: NaN, ts: Infinity },
+    ];
+    const ys2 = [[1.5, -2.25], [0.1, 1e-7], [NaN, Infinity], [-0, 3e38], [1 / 3]];
+    for (const input of inputs) for (const y of ys2) same(regression, input, new Float32Array(y));
+    for (const input of inputs) {
+      same(odd, input, new Float32Array([0.1, 0.2, 0.05, 0.3, 0.15, 0.05, 0.1, 0.05]));
+      same(odd, input, new Float32Array([0.1, 0.2, 0.9, NaN, 0.9, 0.05, 0.1, -Infinity]));
+      same(odd, input, [0.5, 0.25]); // fewer outputs than labels: the missing ones are left out
+      same(classifier, input, new Float32Array([0.2, 0.7, 0.1]));
+      same(classifier, input, new Float32Array([0.2, 0.7, 0.1, 0.9])); // argmax past the labels: no label key
+    }
+  });
+
+  it('f32JsonText writes what JSON.stringify(f32Json(v)) writes', () => {
+    const edges = [0, -0, 1, -1, 0.1, 1e-6, 1e-7, 9.99999e-7, 1.0000001e-6, 999999999, 999999999.5, 1e9, 123456789, 1e21, 3.4e38, 1e39, -1e-45, 1e-46, 100, 1.5, 2 ** 24 + 1, NaN, Infinity, -Infinity];
+    const rnd = seeded(7);
+    const random = Array.from({ length: 20_000 }, (_, i) => (rnd() - 0.5) * 10 ** ((i % 50) - 25));
+    for (const v of [...edges, ...random]) expect(f32JsonText(v)).toBe(JSON.stringify(f32Json(v)));
   });
 
   it('prints float32 values with the digits that read back as the same float32', () => {
