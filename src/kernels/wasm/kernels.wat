@@ -32,11 +32,11 @@
     (local $_a v128) (local $_z v128) (local $_s v128) (local $_l v128)
     (local $_z2 v128) (local $_e0 v128) (local $_e1 v128) (local $_e2 v128)
   ;;@end
-  ;; The math constants, stored once at instantiation at bytes [16, 512) (heap_base: the first free
+  ;; The math constants, stored once at instantiation at bytes [16, 592) (heap_base: the first free
   ;; byte). V8 rebuilds a v128.const from immediates at every use, inside loops (3 instructions,
   ;; one on the shuffle port); a load from this table is one. The macros read them with
   ;; (v128.load offset=ADDR (i32.const 0)).
-  (global (export "heap_base") i32 (i32.const 512))
+  (global (export "heap_base") i32 (i32.const 592))
   (func $init_constants
     ;; magic = 1.5 * 2^23: v + magic rounds v to an integer, ties to even, for |v| < 2^22 (as
     ;; f32.nearest); the sum's bits are then 0x4b400000 + round(v). bias = 127 - 0x4b400000.
@@ -68,12 +68,18 @@
     (v128.store offset=400 (i32.const 0) (v128.const f32x4 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03 2.26843463243900e-03))
     (v128.store offset=416 (i32.const 0) (v128.const f32x4 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04 1.18534705686654e-04))
     (v128.store offset=432 (i32.const 0) (v128.const f32x4 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06 1.19825839466702e-06))
-    (v128.store offset=448 (i32.const 0) (v128.const f32x4 0.0004 0.0004 0.0004 0.0004))
+    ;; sigmoid: x clamped to [-88, 87] (exp(-x)'s clamp), -log2(e), -P0, -P2, -P4 (see SIGMOID)
+    (v128.store offset=448 (i32.const 0) (v128.const f32x4 87.0 87.0 87.0 87.0))
     ;; int8 activation clamp
     (v128.store offset=464 (i32.const 0) (v128.const f32x4 127.0 127.0 127.0 127.0))
     (v128.store offset=480 (i32.const 0) (v128.const f32x4 -127.0 -127.0 -127.0 -127.0))
     ;; the bits of magic (1.5 * 2^23): (v + magic) bits - these = round(v), ties to even
-    (v128.store offset=496 (i32.const 0) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+    (v128.store offset=496 (i32.const 0) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
+    (v128.store offset=512 (i32.const 0) (v128.const f32x4 -88.0 -88.0 -88.0 -88.0))
+    (v128.store offset=528 (i32.const 0) (v128.const f32x4 -1.44269504088896341 -1.44269504088896341 -1.44269504088896341 -1.44269504088896341))
+    (v128.store offset=544 (i32.const 0) (v128.const f32x4 -1.9875691500e-4 -1.9875691500e-4 -1.9875691500e-4 -1.9875691500e-4))
+    (v128.store offset=560 (i32.const 0) (v128.const f32x4 -8.3334519073e-3 -8.3334519073e-3 -8.3334519073e-3 -8.3334519073e-3))
+    (v128.store offset=576 (i32.const 0) (v128.const f32x4 -1.6666665459e-1 -1.6666665459e-1 -1.6666665459e-1 -1.6666665459e-1)))
   (start $init_constants)
 
   ;; {d} = exp({x}), Cephes expf: x = k ln2 + r, |r| <= ln2/2, degree-7 polynomial, 2^k via the exponent.
@@ -103,16 +109,39 @@
       (i32x4.shl (i32x4.add (local.get $_t) (v128.load offset=80 (i32.const 0))) (i32.const 23))))
   ;;@end
 
-  ;; {d} = sigmoid({x}) = 1 / (1 + exp(-x))
+  ;; {d} = sigmoid({x}) = 1 / (1 + exp(-x)): EXP of y = -x with the negation folded into the
+  ;; constants instead of a neg (which V8 builds from a fresh sign mask each time: 3 instructions).
+  ;; Every step is EXP's on y, negated exactly: clamp(-x, -87, 88) = -clamp(x, -88, 87) =: -u;
+  ;; y log2e = u (-log2e); r = (y - k c1) - k c2 = -((u + k c1) + k c2) =: -w; P0 r + P1 =
+  ;; (-P0) w + P1 (likewise P2, P4); r^2 = w^2; p r^2 + r = p r^2 - w. Same bits as EXP(-x).
   ;;@def SIGMOID {d} {x}
-    (local.set {d} (f32x4.neg (local.get {x})))
-    ;;@EXP {d} {d}
+    (local.set $_a (f32x4.pmin (f32x4.pmax (local.get {x}) (v128.load offset=512 (i32.const 0))) (v128.load offset=448 (i32.const 0))))
+    (local.set $_t (f32x4.add (f32x4.mul (local.get $_a) (v128.load offset=528 (i32.const 0))) (v128.load offset=64 (i32.const 0))))
+    (local.set $_k (f32x4.sub (local.get $_t) (v128.load offset=64 (i32.const 0))))
+    (local.set $_r (f32x4.add
+      (f32x4.add (local.get $_a) (f32x4.mul (local.get $_k) (v128.load offset=96 (i32.const 0))))
+      (f32x4.mul (local.get $_k) (v128.load offset=112 (i32.const 0)))))
+    (local.set $_z2 (f32x4.mul (local.get $_r) (local.get $_r)))
+    (local.set $_e0 (f32x4.add (f32x4.mul (v128.load offset=544 (i32.const 0)) (local.get $_r)) (v128.load offset=144 (i32.const 0))))
+    (local.set $_e1 (f32x4.add (f32x4.mul (v128.load offset=560 (i32.const 0)) (local.get $_r)) (v128.load offset=176 (i32.const 0))))
+    (local.set $_e2 (f32x4.add (f32x4.mul (v128.load offset=576 (i32.const 0)) (local.get $_r)) (v128.load offset=208 (i32.const 0))))
+    (local.set $_p (f32x4.add
+      (f32x4.mul (local.get $_e0) (f32x4.mul (local.get $_z2) (local.get $_z2)))
+      (f32x4.add (f32x4.mul (local.get $_e1) (local.get $_z2)) (local.get $_e2))))
+    (local.set $_p (f32x4.add
+      (f32x4.sub (f32x4.mul (local.get $_p) (local.get $_z2)) (local.get $_r))
+      (v128.load offset=224 (i32.const 0))))
+    (local.set {d} (f32x4.mul (local.get $_p)
+      (i32x4.shl (i32x4.add (local.get $_t) (v128.load offset=80 (i32.const 0))) (i32.const 23))))
     (local.set {d} (f32x4.div (v128.load offset=224 (i32.const 0)) (f32x4.add (v128.load offset=224 (i32.const 0)) (local.get {d}))))
   ;;@end
 
   ;; {d} = tanh({x}): a rational function of x clamped to ±9 (odd degree-13 numerator over even
-  ;; degree-6 denominator; Eigen's float tanh), x itself below |x| 0.0004. Within 4e-7 relative of
-  ;; tanh; no exp and one division, against Cephes' two branches (polynomial and exp).
+  ;; degree-6 denominator; Eigen's float tanh). Within 4e-7 relative of tanh; no exp and one
+  ;; division, against Cephes' two branches (polynomial and exp). Eigen returns x itself below
+  ;; |x| 0.0004; the rational form there is x (1 - 1.3e-7), within the same bound down to |x| 1e-36
+  ;; (below, x a1 is subnormal: absolute error < 2e-43), so the select (abs, compare, blend: about 7
+  ;; instructions in V8) is left out.
   ;;@def TANH {d} {x}
     (local.set $_a (f32x4.pmax (f32x4.pmin (local.get {x}) (v128.load offset=240 (i32.const 0))) (v128.load offset=256 (i32.const 0))))
     (local.set $_z (f32x4.mul (local.get $_a) (local.get $_a)))
@@ -131,8 +160,7 @@
     (local.set $_l (f32x4.add
       (f32x4.mul (f32x4.add (f32x4.mul (v128.load offset=432 (i32.const 0)) (local.get $_z)) (v128.load offset=416 (i32.const 0))) (local.get $_z2))
       (f32x4.add (f32x4.mul (v128.load offset=400 (i32.const 0)) (local.get $_z)) (v128.load offset=384 (i32.const 0)))))
-    (local.set {d} (v128.bitselect (local.get {x}) (f32x4.div (local.get $_s) (local.get $_l))
-      (f32x4.lt (f32x4.abs (local.get {x})) (v128.load offset=448 (i32.const 0)))))
+    (local.set {d} (f32x4.div (local.get $_s) (local.get $_l)))
   ;;@end
 
   ;; Exported for the tests, which hold the macros to their TypeScript mirrors: y[0..n) = f(x[0..n)), n % 4 == 0.
