@@ -25,19 +25,61 @@ export function deviceMatcher(pattern: string): (topic: string) => string | null
   };
 }
 
-/** Several patterns: the first that yields a device id wins. */
+/** Topics remembered by devicesFromTopics: a fleet's reading topics, bounded. */
+const TOPIC_CACHE_SIZE = 4096;
+
+/**
+ * Several patterns: the first that yields a device id wins. The answers for recent topics
+ * are remembered (a device sends on the same topic every time, and splitting it per
+ * reading is a cost on the hot path); beyond TOPIC_CACHE_SIZE topics the memory starts over.
+ */
 export function devicesFromTopics(patterns: readonly string[]): (topic: string) => string | null {
   const matchers = patterns.map(deviceMatcher);
+  const cache = new Map<string, string | null>();
   return (topic) => {
+    const known = cache.get(topic);
+    if (known !== undefined) return known;
+    let device: string | null = null;
     for (const m of matchers) {
-      const d = m(topic);
-      if (d !== null) return d;
+      device = m(topic);
+      if (device !== null) break;
     }
-    return null;
+    if (cache.size >= TOPIC_CACHE_SIZE) cache.clear();
+    cache.set(topic, device);
+    return device;
   };
 }
 
 /** Fills `{device}` and `{instance}` in a topic template, e.g. `predictions/{device}`. */
 export function fillTopic(template: string, vars: { readonly device?: string; readonly instance?: string }): string {
   return template.replace(/\{(device|instance)\}/g, (_, k: 'device' | 'instance') => vars[k] ?? '');
+}
+
+/**
+ * fillTopic for a template used once per message: the template is split once, so filling
+ * it is a concatenation. `{instance}` is fixed here, `{device}` given per call; the result
+ * is exactly fillTopic(template, { device, instance }).
+ */
+export function topicFiller(template: string, instance: string | undefined): (device: string) => string {
+  // Literal text and `{device}` slots, alternating: [lit, null, lit, null, lit, ...].
+  const parts: (string | null)[] = [];
+  let lit = '';
+  let last = 0;
+  for (const m of template.matchAll(/\{(device|instance)\}/g)) {
+    lit += template.slice(last, m.index);
+    last = m.index! + m[0].length;
+    if (m[1] === 'instance') lit += instance ?? '';
+    else parts.push(lit, null), (lit = '');
+  }
+  parts.push(lit + template.slice(last));
+  if (parts.length === 1) return () => parts[0]!;
+  if (parts.length === 3) {
+    const [a, , b] = parts as [string, null, string];
+    return (device) => a + device + b;
+  }
+  return (device) => {
+    let s = '';
+    for (const p of parts) s += p ?? device;
+    return s;
+  };
 }

@@ -4,7 +4,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import type { Model } from '../model/types.js';
 import { encodePrediction } from '../protocol/prediction.js';
-import { fillTopic } from '../protocol/topic.js';
+import { fillTopic, topicFiller } from '../protocol/topic.js';
 import type { ModelStatusEvent, Outgoing, StreamEvent } from './events.js';
 
 export interface ToPredictionsOptions {
@@ -35,12 +35,13 @@ export function toPredictions(_model: Model, options: ToPredictionsOptions): Ope
   const deadTopic = fillTopic(options.deadLetterTopic, { instance: options.instance });
   const statusTopic = options.modelStatusTopic === undefined ? null : fillTopic(options.modelStatusTopic, { instance: options.instance });
   const keep = options.deadLetterPayloadBytes ?? 1024;
+  const predictionTopic = topicFiller(options.predictionTopic, options.instance);
   return map((event): Outgoing => {
     switch (event.kind) {
       case 'prediction': {
         const { device, reading } = event;
         const payload = encodePrediction(event.model, { device, seq: reading.seq, ts: reading.ts ?? event.origin.receivedAt }, event.y);
-        return { topic: fillTopic(options.predictionTopic, { device, instance: options.instance }), payload, event };
+        return { topic: predictionTopic(device), payload, event };
       }
       case 'dead-letter': {
         const raw = event.origin.payload;
