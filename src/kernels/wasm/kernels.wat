@@ -566,7 +566,7 @@
       (br $streams))))
 
   ;; yT [sp*16][n] = (Q xqT) * (scale[row] * sx[stream]).  Q [sp][cp][16][2] int8 values as i16, xqT [cp][n] (i16 pairs),
-  ;; sx [n], scale [sp*16].  4 rows x 8 streams per pass.
+  ;; sx [n], scale [sp*16].  4 rows x 8 streams per pass.  cp >= 1.
   (func (export "mm_q8") (param $w i32) (param $x i32) (param $sx i32) (param $scale i32) (param $y i32)
     (param $sp i32) (param $cp i32) (param $n i32)
     (local $ns i32) (local $q i32) (local $sb i32) (local $j i32) (local $wp i32) (local $xp i32) (local $yp i32)
@@ -581,14 +581,27 @@
       (loop $quad
         (local.set $sb (i32.const 0))
         (loop $streams
-          (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a01 (v128.const i32x4 0 0 0 0))
-          (local.set $a10 (v128.const i32x4 0 0 0 0)) (local.set $a11 (v128.const i32x4 0 0 0 0))
-          (local.set $a20 (v128.const i32x4 0 0 0 0)) (local.set $a21 (v128.const i32x4 0 0 0 0))
-          (local.set $a30 (v128.const i32x4 0 0 0 0)) (local.set $a31 (v128.const i32x4 0 0 0 0))
           (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $q) (i32.const 4))))
           (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $sb) (i32.const 2))))
-          (local.set $j (local.get $cp))
-          (loop $col
+          ;; column pair 0 sets the accumulators (integer sums: no zero to add first)
+          (local.set $w0 (v128.load32_splat offset=0 (local.get $wp)))
+          (local.set $w1 (v128.load32_splat offset=4 (local.get $wp)))
+          (local.set $w2 (v128.load32_splat offset=8 (local.get $wp)))
+          (local.set $w3 (v128.load32_splat offset=12 (local.get $wp)))
+          (local.set $x0 (v128.load offset=0 (local.get $xp)))
+          (local.set $x1 (v128.load offset=16 (local.get $xp)))
+          (local.set $a00 (i32x4.dot_i16x8_s (local.get $w0) (local.get $x0)))
+          (local.set $a01 (i32x4.dot_i16x8_s (local.get $w0) (local.get $x1)))
+          (local.set $a10 (i32x4.dot_i16x8_s (local.get $w1) (local.get $x0)))
+          (local.set $a11 (i32x4.dot_i16x8_s (local.get $w1) (local.get $x1)))
+          (local.set $a20 (i32x4.dot_i16x8_s (local.get $w2) (local.get $x0)))
+          (local.set $a21 (i32x4.dot_i16x8_s (local.get $w2) (local.get $x1)))
+          (local.set $a30 (i32x4.dot_i16x8_s (local.get $w3) (local.get $x0)))
+          (local.set $a31 (i32x4.dot_i16x8_s (local.get $w3) (local.get $x1)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
+          (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
+          (local.set $j (i32.sub (local.get $cp) (i32.const 1)))
+          (if (local.get $j) (then (loop $col
             (local.set $w0 (v128.load32_splat offset=0 (local.get $wp)))
             (local.set $w1 (v128.load32_splat offset=4 (local.get $wp)))
             (local.set $w2 (v128.load32_splat offset=8 (local.get $wp)))
@@ -606,7 +619,7 @@
             (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
             (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
             (local.set $j (i32.sub (local.get $j) (i32.const 1)))
-            (br_if $col (local.get $j)))
+            (br_if $col (local.get $j)))))
           (local.set $sp0 (v128.load offset=0 (i32.add (local.get $sx) (i32.shl (local.get $sb) (i32.const 2)))))
           (local.set $sp1 (v128.load offset=16 (i32.add (local.get $sx) (i32.shl (local.get $sb) (i32.const 2)))))
           (local.set $yp (i32.add (local.get $y)
