@@ -176,7 +176,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   /** gx/gh [rows] = W v for one stream (v: `rows` floats at ptr, zero padded). */
   function product(w: Weights, v: number, vRows: number, out: number, sp: number): void {
     if (!w.q8) k.mv_f32(w.ptr, v, out, sp, w.cols);
-    else k.mv_q8(w.ptr, xq, k.quant_act(v, xq, vRows), w.scale, out, sp, w.cols);
+    else k.qmv_q8(w.ptr, v, xq, vRows, w.scale, out, sp, w.cols);
   }
 
   function runSingle(): void {

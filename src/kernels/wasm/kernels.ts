@@ -25,6 +25,8 @@ export interface WasmKernels {
   mv_f32(w: number, x: number, y: number, sp: number, cols: number): void;
   quant_act(x: number, q: number, n: number): number;
   mv_q8(w: number, xq: number, sx: number, scale: number, y: number, sp: number, cp: number): void;
+  /** quant_act(x, xq, n) then mv_q8 with its scale: one call. */
+  qmv_q8(w: number, x: number, xq: number, n: number, scale: number, y: number, sp: number, cp: number): void;
   lstm_gates(gx: number, gh: number, bi: number, bh: number, c: number, h: number, groups: number): void;
   gru_gates(gx: number, gh: number, bi: number, bh: number, h: number, groups: number): void;
   rnn_gates(gx: number, gh: number, bi: number, bh: number, h: number, groups: number, relu: number): void;

@@ -268,7 +268,7 @@
   ;; Dynamic symmetric int8 quantization of an activation vector:
   ;;   m = max |x|;  m == 0 -> q = 0, returns 0;  else q = clamp(roundeven(x * (127 / m)), ±127), returns m / 127.
   ;; x [n] f32 -> q [n] i16 (so that pairs of columns load as one i32).  n % 8 == 0.
-  (func (export "quant_act") (param $x i32) (param $q i32) (param $n i32) (result f32)
+  (func $quant_act (export "quant_act") (param $x i32) (param $q i32) (param $n i32) (result f32)
     (local $i i32) (local $m v128) (local $ms f32) (local $inv v128) (local $va v128) (local $vb v128)
     (local.set $m (v128.const i32x4 0 0 0 0))
     (local.set $i (i32.const 0))
@@ -315,7 +315,7 @@
   ;;@end
 
   ;; y [sp*16] = (Q xq) * (scale * sx).  Q [sp][cp][16][2] int8 values as i16, xq [2cp] i16, scale [sp*16] f32.
-  (func (export "mv_q8") (param $w i32) (param $xq i32) (param $sx f32) (param $scale i32) (param $y i32)
+  (func $mv_q8 (export "mv_q8") (param $w i32) (param $xq i32) (param $sx f32) (param $scale i32) (param $y i32)
     (param $sp i32) (param $cp i32)
     (local $xp i32) (local $xe i32) (local $xv v128) (local $sxv v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
@@ -350,6 +350,13 @@
       (local.set $scale (i32.add (local.get $scale) (i32.const 64)))
       (local.set $sp (i32.sub (local.get $sp) (i32.const 1)))
       (br $panel))))
+
+  ;; quant_act then mv_q8 in one call from JavaScript (the single-stream int8 step makes two of
+  ;; these a layer; a JS-to-wasm call costs about as much as quantizing a short vector).
+  (func (export "qmv_q8") (param $w i32) (param $x i32) (param $xq i32) (param $n i32) (param $scale i32)
+    (param $y i32) (param $sp i32) (param $cp i32)
+    (call $mv_q8 (local.get $w) (local.get $xq) (call $quant_act (local.get $x) (local.get $xq) (local.get $n))
+      (local.get $scale) (local.get $y) (local.get $sp) (local.get $cp)))
 
   ;; Gates, single stream. gx, gh, bi, bh [rows] in panel order; c, h [Hp]; groups = Hp / 4.
   ;; (gx + bi) + (gh + bh) of the 4 rows at byte offset {o}
