@@ -6,7 +6,7 @@
 //   node bin/ts.mjs scripts/bench/bench-mqtt.ts [--readings 100000] [--devices 1000] [--rate 2000]
 //   BENCH_PROF=.tmp/prof npm run bench:mqtt    # CPU profiles of the relay and of `run`
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ async function relay(broker: string): Promise<void> {
   const c = await mqtt.connectAsync(broker, { clientId: 'bench-relay', clean: true, protocolVersion: 5 });
   c.on('message', (topic, payload) => c.publish(`predictions/${topic.split('/')[1]}`, payload, { qos: 1 }));
   await c.subscribeAsync('sensors/+/reading', { qos: 1 });
+  process.once('SIGTERM', () => process.exit(0)); // an orderly exit, so --cpu-prof writes its profile
   process.send?.('ready');
 }
 
@@ -119,6 +120,22 @@ async function paced(pub: MqttClient, col: Awaited<ReturnType<typeof collector>>
   return { readingsPerS: col.count() / ((col.last() - t0) / 1000), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), received: col.count() };
 }
 
+/**
+ * CPU time (ms, user + system) a process has used so far, from /proc (Linux); NaN elsewhere.
+ * The flood's CPU per reading of each system is its cost, whichever process is the
+ * bottleneck: the relay is usually faster than the publisher here, so its readings/s
+ * measure the publisher as much as the relay, and drift with the machine's load.
+ */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ ticks (100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
 function startChild(argv: string[], readyWhen: (line: string) => boolean): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     // BENCH_PROF=<dir>: a CPU profile of each system under test (written when it exits).
@@ -158,7 +175,7 @@ async function main(): Promise<void> {
 
   const pub = await mqtt.connectAsync(broker.url, { clientId: `bench-pub-${process.pid}`, clean: true, protocolVersion: 5 });
   const col = await collector(broker.url);
-  const results: Record<string, { flood: Phase; paced: Phase }> = {};
+  const results: Record<string, { flood: Phase; paced: Phase; floodCpuUs: number }> = {};
   const systems: [string, string[], (l: string) => boolean][] = [
     ['relay (mqtt.js, no inference)', [join(ROOT, 'bin/ts.mjs'), join(ROOT, 'scripts/bench/bench-mqtt.ts'), '--role', 'relay', '--broker', broker.url], () => false],
     ['edge-rnn run (LSTM 64)', [join(ROOT, 'bin/edge-rnn.mjs'), 'run', '--model', modelPath, '--broker', broker.url, '--instance', 'bench',
@@ -170,26 +187,30 @@ async function main(): Promise<void> {
     process.once('exit', () => child.kill('SIGKILL'));
     await paced(pub, col, 500, 1, devices, seqBase); // warm-up
     seqBase += 10_000;
+    const cpu0 = cpuMs(child.pid);
     const flood = await throughput(pub, col, total, devices, seqBase);
+    const floodCpuUs = ((cpuMs(child.pid) - cpu0) * 1000) / flood.received;
     seqBase += 10_000;
     await new Promise((r) => setTimeout(r, 2000)); // let the flood's garbage and queues settle
     await paced(pub, col, 500, 1, devices, seqBase); // and warm the paced path
     seqBase += 10_000;
     const p = await paced(pub, col, rate, seconds, devices, seqBase);
     seqBase += 10_000;
-    results[name] = { flood, paced: p };
+    results[name] = { flood, paced: p, floodCpuUs };
     await stopChild(child);
   }
   const names = Object.keys(results);
   const fmt = (v: number) => v.toFixed(2).padStart(8);
-  console.log('\n| system | flood readings/s | flood p50 ms | flood p99 ms | paced readings/s | paced p50 ms | paced p99 ms |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('\n| system | flood readings/s | flood p50 ms | flood p99 ms | flood CPU µs/reading | paced readings/s | paced p50 ms | paced p99 ms |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of names) {
-    const { flood: f, paced: p } = results[n];
-    console.log(`| ${n} | ${f.readingsPerS.toFixed(0)} | ${fmt(f.p50)} | ${fmt(f.p99)} | ${p.readingsPerS.toFixed(0)} | ${fmt(p.p50)} | ${fmt(p.p99)} |`);
+    const { flood: f, paced: p, floodCpuUs } = results[n];
+    console.log(`| ${n} | ${f.readingsPerS.toFixed(0)} | ${fmt(f.p50)} | ${fmt(f.p99)} | ${floodCpuUs.toFixed(1)} | ${p.readingsPerS.toFixed(0)} | ${fmt(p.p50)} | ${fmt(p.p99)} |`);
   }
   const ratio = results[names[1]].flood.readingsPerS / results[names[0]].flood.readingsPerS;
   console.log(`\nedge-rnn run throughput = ${(ratio * 100).toFixed(0)}% of the relay (target >= 80%)`);
+  const cost = results[names[1]].floodCpuUs / results[names[0]].floodCpuUs;
+  console.log(`edge-rnn run CPU per reading = ${(cost * 100).toFixed(0)}% of the relay's (where both were held by their own CPU, run would reach ${(100 / cost).toFixed(0)}% of the relay's throughput)`);
   await pub.endAsync();
   await col.client.endAsync();
   await broker.close();
