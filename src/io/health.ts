@@ -8,8 +8,12 @@ export interface HealthSnapshot {
   readonly devices: number;
   readonly deadLetters: number;
   readonly duplicates: number;
+  readonly missedReadings: number;
   readonly resets: number;
   readonly evictions: number;
+  readonly swaps: number;
+  readonly modelRejects: number;
+  readonly rollbacks: number;
   /** Step latency in microseconds (NaN before the first step). */
   readonly stepP50Us: number;
   readonly stepP99Us: number;
@@ -29,8 +33,12 @@ export function healthMeter(counters: StreamCounters, now: () => number): () => 
       devices: counters.devices,
       deadLetters: counters.deadLetters,
       duplicates: counters.duplicates,
+      missedReadings: counters.missedReadings,
       resets: counters.resets,
       evictions: counters.evictions,
+      swaps: counters.swaps,
+      modelRejects: counters.modelRejects,
+      rollbacks: counters.rollbacks,
       stepP50Us: counters.stepLatency.percentile(0.5) * 1000,
       stepP99Us: counters.stepLatency.percentile(0.99) * 1000,
     };
@@ -45,6 +53,6 @@ export function formatHealth(h: HealthSnapshot): string {
   const us = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(0)}µs`);
   return (
     `health: ${h.readingsPerS.toFixed(1)} readings/s, ${h.predictionsPerS.toFixed(1)} predictions/s, ` +
-    `${h.devices} devices, ${h.deadLetters} dead letters, step p50 ${us(h.stepP50Us)} p99 ${us(h.stepP99Us)}`
+    `${h.devices} devices, ${h.deadLetters} dead letters, ${h.duplicates} duplicates, ${h.missedReadings} missed, ${h.swaps} model swaps (${h.modelRejects} rejected, ${h.rollbacks} rolled back), step p50 ${us(h.stepP50Us)} p99 ${us(h.stepP99Us)}`
   );
 }

@@ -41,6 +41,8 @@ export interface StreamCounters {
   readonly deadByReason: Record<string, number>;
   /** Duplicate or older `seq`, dropped. */
   duplicates: number;
+  /** Readings a device skipped: its `seq` jumped past the last one + 1 (lost upstream). */
+  missedReadings: number;
   /** States reset because of a gap longer than resetAfter. */
   resets: number;
   /** States evicted because there were more than maxDevices devices. */
@@ -65,7 +67,7 @@ export interface StreamCounters {
 export function createCounters(): StreamCounters {
   return {
     received: 0, readings: 0, predictions: 0, deadLetters: 0, deadByReason: {},
-    duplicates: 0, resets: 0, evictions: 0, devices: 0, peakDevices: 0,
+    duplicates: 0, missedReadings: 0, resets: 0, evictions: 0, devices: 0, peakDevices: 0,
     swaps: 0, modelRejects: 0, rollbacks: 0, swapResets: 0,
     batches: 0, batchedReadings: 0,
     stepLatency: new LatencyWindow(),

@@ -60,6 +60,9 @@ export class DeviceTable {
         this.counters.duplicates++;
         return { kind: 'duplicate' };
       }
+      // A jump in seq means readings were lost before they reached us (dropped by the node
+      // or the network): count them, so a fleet's losses show in the health line.
+      if (seq !== undefined && entry.lastSeq >= 0) this.counters.missedReadings += seq - entry.lastSeq - 1;
       this.entries.delete(device); // re-inserted below: now the most recently seen
       if (this.resetAfterMs > 0 && time - entry.lastTime > this.resetAfterMs) {
         this.session.reset(entry.state);
