@@ -15,7 +15,7 @@ import {
   ceilTo, layoutF32, layoutQ8, layoutRows, paddedUnits, superpanels, type GateShape,
 } from '../kernels/wasm/layout.js';
 import { GATES, outputSize, type DenseLayer, type Model, type RecurrentLayer, type Tensor } from '../model/types.js';
-import { addResidual, residualInputs } from './residual.js';
+import { outputStage } from './output-stage.js';
 import type { Session } from './session.js';
 import { createStreamState, stateSizeOf, type StreamState } from './stream-state.js';
 
@@ -70,9 +70,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const O = outputSize(model);
   const mean = model.inputs.mean.data;
   const std = model.inputs.std.data;
-  const outMean = model.outputs.mean?.data;
-  const outStd = model.outputs.std?.data;
-  const residualFrom = residualInputs(model);
+  const writeOutput = outputStage(model);
   const C = WASM_CHUNK;
 
   // ---- memory plan
@@ -218,13 +216,6 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
       cur = denseOut[d];
     }
     return cur;
-  }
-
-  // x: the raw reading this step read (at xOff), for residual outputs.
-  function writeOutput(y: Float32Array, out: Float32Array, offset: number, x: ArrayLike<number>, xOff: number): void {
-    if (outMean && outStd) for (let o = 0; o < O; o++) out[offset + o] = y[o] * outStd[o] + outMean[o];
-    else out.set(y.length === O ? y : y.subarray(0, O), offset);
-    if (residualFrom) addResidual(out, offset, x, xOff, residualFrom);
   }
 
   function stepOne(state: StreamState, x: ArrayLike<number>, xOff: number, out: Float32Array, oOff: number): void {

@@ -6,7 +6,7 @@ import { createStreamState, stateSizeOf, type StreamState } from './stream-state
 import { denseForward } from '../kernels/dense.js';
 import { wasmSimdSupported } from '../kernels/wasm/kernels.js';
 import { outputSize, type DenseLayer, type Model, type RecurrentLayer } from '../model/types.js';
-import { addResidual, residualInputs } from './residual.js';
+import { outputStage } from './output-stage.js';
 import { createWasmSession } from './session-wasm.js';
 
 export type { StreamState } from './stream-state.js';
@@ -71,9 +71,7 @@ export function createJsSession(model: Model): Session {
   const O = outputSize(model);
   const mean = model.inputs.mean.data;
   const std = model.inputs.std.data;
-  const outMean = model.outputs.mean?.data;
-  const outStd = model.outputs.std?.data;
-  const residualFrom = residualInputs(model);
+  const writeOutput = outputStage(model);
 
   const stateSize = stateSizeOf(recurrent);
   let maxGates = 0;
@@ -104,13 +102,6 @@ export function createJsSession(model: Model): Session {
       cur = denseOut[k];
     }
     return cur;
-  }
-
-  // x: the raw reading this step read (at xOff), for residual outputs.
-  function writeOutput(y: Float32Array, out: Float32Array, offset: number, x: ArrayLike<number>, xOff: number): void {
-    if (outMean && outStd) for (let o = 0; o < O; o++) out[offset + o] = y[o] * outStd[o] + outMean[o];
-    else for (let o = 0; o < O; o++) out[offset + o] = y[o];
-    if (residualFrom) addResidual(out, offset, x, xOff, residualFrom);
   }
 
   function step(state: StreamState, x: ArrayLike<number>, out: Float32Array = ownOut): Float32Array {
