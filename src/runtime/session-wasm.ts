@@ -3,7 +3,10 @@
 // instance's memory (gates interleaved, rows padded to 16); per step the stream's state is
 // copied in (one memcpy per stream; wasm transposes a batch's states), the layers run in wasm,
 // and the state is copied back, so StreamState stays a plain Float32Array the caller owns and
-// checkpoints. Dense heads run in JS on the copied-back h.
+// checkpoints. Dense heads run in JS on the copied-back h. Without one, a batch's outputs are
+// its h, moved in bulk (a JS loop per stream cost about as much as the gates at batch 64):
+// de-normalised in wasm (affine_out: the output stage's float64 arithmetic) and copied out in
+// one set, or, for a model without output normalisation, one set per stream.
 //
 // Numerics: f32 weights accumulate in f32 (the JS kernels use float64), within 1e-5 of the
 // JS session; int8 weights run int8 x int8 dot products on activations quantized per call
@@ -15,7 +18,7 @@ import {
   ceilTo, layoutF32, layoutQ8, layoutRows, paddedUnits, superpanels, type GateShape,
 } from '../kernels/wasm/layout.js';
 import { GATES, outputSize, type DenseLayer, type Model, type RecurrentLayer, type Tensor } from '../model/types.js';
-import { outputStage } from './output-stage.js';
+import { addResidual, outputStage, residualInputs } from './output-stage.js';
 import type { Session } from './session.js';
 import { createStreamState, stateSizeOf, type StreamState } from './stream-state.js';
 
@@ -99,6 +102,13 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const sxT = arena.alloc(f32Bytes(C));
   const stateSize = stateSizeOf(recurrent);
   const staging = arena.alloc(f32Bytes(C * stateSize)); // a chunk's states, [C][stateSize]
+  // Batch outputs in bulk when h is the output: wasm de-normalises them if the model says so.
+  const outMean = model.outputs.mean?.data, outStd = model.outputs.std?.data;
+  const hOut = dense.length === 0 && recurrent.length > 0;
+  const wasmOut = hOut && outMean !== undefined && outStd !== undefined;
+  const outW = wasmOut ? arena.alloc(f32Bytes(C * O)) : 0; // [C][O]
+  const stdW = wasmOut ? arena.alloc(f32Bytes(O)) : 0;
+  const meanW = wasmOut ? arena.alloc(f32Bytes(O)) : 0;
   // Offsets of each layer's h and c (-1: none) in a StreamState buffer (see stream-state.ts).
   const hOff: number[] = [], cOff: number[] = [];
   for (let l = 0, off = 0; l < recurrent.length; l++) {
@@ -156,6 +166,10 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const have = kernels.memory.buffer.byteLength;
   if (arena.size > have) kernels.memory.grow(Math.ceil((arena.size - have) / 65536));
   for (const job of weightJobs) job();
+  if (outMean && outStd && wasmOut) {
+    new Float32Array(kernels.memory.buffer, stdW, O).set(outStd);
+    new Float32Array(kernels.memory.buffer, meanW, O).set(outMean);
+  }
   // The memory never grows again, so these views stay valid.
   const mem = kernels.memory.buffer;
   const f32 = new Float32Array(mem);
@@ -164,6 +178,13 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const cIn = plans.map((p) => new Float32Array(mem, p.c, p.H));
   // Each chunk slot's state in the staging area (made once: a subarray per stream per call allocates).
   const stagingView = Array.from({ length: C }, (_, s) => new Float32Array(mem, staging + s * stateSize * 4, stateSize));
+  // The first m streams' outputs in outW, for m = 0..C (made once, as stagingView).
+  const outView = wasmOut ? Array.from({ length: C + 1 }, (_, m) => new Float32Array(mem, outW, m * O)) : [];
+  // Each chunk slot's last-layer h in the staging area (the output of a model without normalisation).
+  const hStagingView = hOut && !wasmOut
+    ? Array.from({ length: C }, (_, s) => new Float32Array(mem, staging + (s * stateSize + hOff[recurrent.length - 1]) * 4, O))
+    : [];
+  const residualFrom = residualInputs(model);
 
   const denseOut = dense.map((d) => new Float32Array(d.outputSize));
   const ownOut = new Float32Array(O);
@@ -263,7 +284,17 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
       if (cOff[l] >= 0) k.scatter_t(p.cT, staging + cOff[l] * 4, stateSize, p.H, m, n);
     }
     for (let s = 0; s < m; s++) states[s0 + s].buffer.set(stagingView[s]);
-    for (let s = 0; s < m; s++) writeOutput(head(states[s0 + s]), ys, (s0 + s) * O, xs, (s0 + s) * I);
+    if (hOut) {
+      if (wasmOut) {
+        k.affine_out(staging + hOff[plans.length - 1] * 4, stateSize, stdW, meanW, outW, O, m);
+        ys.set(outView[m], s0 * O);
+      } else {
+        for (let s = 0; s < m; s++) ys.set(hStagingView[s], (s0 + s) * O);
+      }
+      if (residualFrom) for (let s = s0; s < s0 + m; s++) addResidual(ys, s * O, xs, s * I, residualFrom);
+    } else {
+      for (let s = 0; s < m; s++) writeOutput(head(states[s0 + s]), ys, (s0 + s) * O, xs, (s0 + s) * I);
+    }
   }
 
   function stepBatch(states: readonly StreamState[], xs: Float32Array, ys: Float32Array): void {

@@ -13,10 +13,10 @@ const INPUTS = ['temperature', 'humidity', 'light'];
 const OUTPUTS = ['humidity', 'temperature'];
 const IDX = OUTPUTS.map((n) => INPUTS.indexOf(n)); // [1, 0]
 
-function twins(cell: 'lstm' | 'gru' | 'rnn', hidden: number[], seed: number): { residual: Model; plain: Model } {
+function twins(cell: 'lstm' | 'gru' | 'rnn', hidden: number[], seed: number, denseHead = true): { residual: Model; plain: Model } {
   const m = initModel({
     name: 'res', cell, inputs: INPUTS, outputs: OUTPUTS, horizon: 12, hiddenSizes: hidden,
-    rnnActivation: 'relu', dense: [{ size: 2, activation: 'linear' }],
+    rnnActivation: 'relu', dense: denseHead ? [{ size: 2, activation: 'linear' }] : [],
   }, seed);
   const f = (a: number[]) => ({ dtype: 'f32' as const, shape: [a.length], data: Float32Array.from(a) });
   const plain: Model = {
@@ -41,6 +41,8 @@ const CASES: [string, { residual: Model; plain: Model }][] = [
   ['lstm 16', twins('lstm', [16], 3)],
   ['gru 8+5', twins('gru', [8, 5], 4)],
   ['relu rnn 32', twins('rnn', [32], 5)],
+  // h is the output (hidden 2 = the two outputs): the wasm session's batched output stage
+  ['gru 2, no dense head', twins('gru', [2], 7, false)],
 ];
 {
   const { residual, plain } = twins('lstm', [12], 6);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { KERNELS_WASM_BASE64 } from '../../src/kernels/wasm/kernels-module.js';
 import { instantiateKernels, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/kernels.js';
 import { layoutF32, layoutQ8, layoutRows, panelRow, superpanels } from '../../src/kernels/wasm/layout.js';
-import { expF32, matvecF32Seq, sigmoidF32, tanhF32 } from '../../src/kernels/wasm/reference.js';
+import { affineOutF32, expF32, matvecF32Seq, sigmoidF32, tanhF32 } from '../../src/kernels/wasm/reference.js';
 import { matvecQ8ActRef, quantizeActRef, roundHalfEven } from '../../src/kernels/matvec-q8-act.js';
 import { matvecBiasF32Ref } from '../../src/kernels/matvec.js';
 import { seededRandom } from '../../src/model/index.js';
@@ -193,5 +193,33 @@ describe('state transposition: gather_t and scatter_t', () => {
       for (let s = 0; s < m; s++) for (let j = 0; j < rows; j++) want[s * stride + off + j] = S[s * stride + off + j];
       expect(got).toEqual(want);
     }
+  });
+});
+
+describe('output stage: affine_out', () => {
+  it('writes std · h + mean in float64, rounded once to f32, bit for bit, for m streams and nothing past them', () => {
+    let f32Differs = 0;
+    for (const [O, m, stride, off] of [[1, 1, 1, 0], [2, 3, 4, 2], [7, 5, 9, 1], [128, 64, 256, 128], [33, 63, 33, 0], [5, 8, 13, 8]]) {
+      const { k, alloc, f32 } = harness();
+      const src = alloc((m * stride + 8) * 4), std = alloc(O * 4), mean = alloc(O * 4), dst = alloc((m * O + 16) * 4);
+      const S = uniform(m * stride + 8, 3), sd = Float32Array.from({ length: O }, () => 0.01 + rand() * 40), mu = uniform(O, 100);
+      f32().set(S, src >> 2);
+      f32().set(sd, std >> 2);
+      f32().set(mu, mean >> 2);
+      const sentinel = -12345.5;
+      f32().fill(sentinel, dst >> 2, (dst >> 2) + m * O + 16);
+      k.affine_out(src + off * 4, stride, std, mean, dst, O, m);
+      const got = f32().slice(dst >> 2, (dst >> 2) + m * O + 16);
+      for (let s = 0; s < m; s++) {
+        for (let o = 0; o < O; o++) {
+          const y = S[s * stride + off + o], want = affineOutF32(y, sd[o], mu[o]);
+          if (got[s * O + o] !== want) throw new Error(`O ${O} m ${m}: [${s}][${o}] ${got[s * O + o]} vs ${want}`);
+          // float32 arithmetic (two roundings) would differ here: the test can tell them apart
+          if (Math.fround(Math.fround(y * sd[o]) + mu[o]) !== want) f32Differs++;
+        }
+      }
+      expect(Array.from(got.subarray(m * O))).toEqual(new Array(16).fill(sentinel));
+    }
+    expect(f32Differs).toBeGreaterThan(0);
   });
 });

@@ -34,6 +34,12 @@ function model(cell: 'rnn' | 'lstm' | 'gru', I: number, hidden: number[], opts: 
   };
 }
 
+/** The model with h itself as the output (no output mean/std). */
+function withoutOutputNorm(m: Model): Model {
+  const { mean: _mean, std: _std, ...outputs } = m.outputs;
+  return { ...m, outputs };
+}
+
 const MODELS: [string, Model][] = [
   ['rnn tanh i3 h5', model('rnn', 3, [5])],
   ['rnn relu i8 h16+7 dense', model('rnn', 8, [16, 7], { relu: true, dense: true })],
@@ -41,6 +47,7 @@ const MODELS: [string, Model][] = [
   ['lstm i8 h64', model('lstm', 8, [64])],
   ['lstm i5 h17+9 dense', model('lstm', 5, [17, 9], { dense: true })],
   ['gru i8 h33', model('gru', 8, [33])],
+  ['lstm i4 h13, no output normalisation', withoutOutputNorm(model('lstm', 4, [13]))],
   ['gru i3 h12+20+4 dense', model('gru', 3, [12, 20, 4], { dense: true })],
 ];
 

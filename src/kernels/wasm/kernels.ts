@@ -38,6 +38,8 @@ export interface WasmKernels {
   rnn_gates_t(gx: number, gh: number, bi: number, bh: number, h: number, units: number, n: number, relu: number): void;
   gather_t(src: number, stride: number, dT: number, rows: number, rowsP: number, m: number, n: number): void;
   scatter_t(sT: number, dst: number, stride: number, rows: number, m: number, n: number): void;
+  /** dst [m][o] = f32(std · src + mean) in float64 (the output stage); src rows `stride` floats apart. */
+  affine_out(src: number, stride: number, std: number, mean: number, dst: number, o: number, m: number): void;
   peak_f32(iters: number): number;
 }
 

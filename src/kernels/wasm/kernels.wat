@@ -948,6 +948,42 @@
     (call $transpose_s (local.get $sT) (local.get $ns) (local.get $dst) (local.get $stride)
       (i32.const 0) (local.get $r4) (local.get $m4) (local.get $m) (i32.const 0)))
 
+  ;; A chunk's network outputs when h is the output (no dense head): dst [m][o] = std * src + mean,
+  ;; src rows `stride` floats apart. The JS output stage's arithmetic exactly (a float64 multiply
+  ;; and add, rounded once to f32), two lanes at a time: in JS this loop cost more than the gates.
+  ;;@def AFFINE64 {d} {p}
+    (local.set {d} (f32x4.demote_f64x2_zero (f64x2.add
+      (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_splat (i32.add (local.get $sp) (local.get {p}))))
+                 (f64x2.promote_low_f32x4 (v128.load64_splat (i32.add (local.get $std) (local.get {p})))))
+      (f64x2.promote_low_f32x4 (v128.load64_splat (i32.add (local.get $mean) (local.get {p})))))))
+  ;;@end
+  (func (export "affine_out") (param $src i32) (param $stride i32) (param $std i32) (param $mean i32)
+    (param $dst i32) (param $o i32) (param $m i32)
+    (local $s i32) (local $j i32) (local $sp i32) (local $o8 i32) (local $ob i32) (local $v v128)
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $ob (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $o8 (i32.and (local.get $ob) (i32.const -8)))
+    (local.set $sp (local.get $src))
+    (local.set $s (local.get $m))
+    (block $done (loop $streams
+      (br_if $done (i32.eqz (local.get $s)))
+      (local.set $j (i32.const 0))
+      (block $pdone (loop $pairs
+        (br_if $pdone (i32.ge_u (local.get $j) (local.get $o8)))
+        ;;@AFFINE64 $v $j
+        (i64.store (i32.add (local.get $dst) (local.get $j)) (i64x2.extract_lane 0 (local.get $v)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $pairs)))
+      (if (i32.lt_u (local.get $j) (local.get $ob)) (then
+        (f32.store (i32.add (local.get $dst) (local.get $j)) (f32.demote_f64 (f64.add
+          (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $sp) (local.get $j))))
+                   (f64.promote_f32 (f32.load (i32.add (local.get $std) (local.get $j)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $mean) (local.get $j)))))))))
+      (local.set $sp (i32.add (local.get $sp) (local.get $stride)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $ob)))
+      (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+      (br $streams))))
+
   ;; Peak probe for the benchmark: `iters` rounds of 12 independent f32x4 mul+add chains
   ;; (48 multiply-adds a round: 12 chains x 4 lanes; enough chains to cover the mul+add
   ;; latency, so the loop is bound by the vector units' throughput; no memory traffic).

@@ -84,3 +84,8 @@ export function gruCellF32(pr: number, pz: number, xn: number, hn: number, h: nu
 export function rnnCellF32(p: number, relu: boolean): number {
   return relu ? (p > 0 ? p : 0) : tanhF32(p);
 }
+
+/** affine_out, one output: std · y + mean in float64, rounded once to f32 (runtime/output-stage.ts's arithmetic). */
+export function affineOutF32(y: number, std: number, mean: number): number {
+  return f(y * std + mean);
+}
