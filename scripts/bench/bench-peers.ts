@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { instantiateKernels } from '../../src/kernels/wasm/kernels.js';
 import { initModel, type Model, type RecurrentLayer, type Tensor } from '../../src/model/index.js';
+import { quantizeModel } from '../../src/model/quantize.js';
 import { createSession, type Session, type StreamState } from '../../src/runtime/session.js';
 import { machine, summarize } from './stats.js';
 
@@ -59,27 +60,6 @@ function transpose(w: Float32Array | Int8Array, rows: number, cols: number): Flo
   const t = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
   return t;
-}
-
-/** Symmetric per-row int8 (round half away from zero, all-zero row -> scale 1). */
-function quantizeTensor(t: Tensor): Tensor {
-  if (t.dtype !== 'f32') return t;
-  const [rows, cols] = t.shape;
-  const data = new Int8Array(rows * cols), scale = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let m = 0;
-    for (let j = 0; j < cols; j++) m = Math.max(m, Math.abs(t.data[r * cols + j]));
-    scale[r] = m > 0 ? m / 127 : 1;
-    for (let j = 0; j < cols; j++) {
-      const v = t.data[r * cols + j] / scale[r];
-      data[r * cols + j] = Math.max(-127, Math.min(127, Math.sign(v) * Math.round(Math.abs(v))));
-    }
-  }
-  return { dtype: 'i8', shape: t.shape, data, scale };
-}
-
-function quantizeModel(m: Model): Model {
-  return { ...m, layers: m.layers.map((l) => (l.type === 'dense' ? l : { ...l, wIh: quantizeTensor(l.wIh), wHh: quantizeTensor(l.wHh) })) };
 }
 
 // ------------------------------------------------------------------ ONNX

@@ -41,13 +41,18 @@ export interface SessionOptions {
   readonly kernels?: KernelChoice;
 }
 
+/** EDGE_RNN_KERNELS where there is a Node-style environment; undefined in other JS runtimes. */
+function kernelsFromEnv(): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.EDGE_RNN_KERNELS;
+}
+
 /**
  * The kernel path a session for `model` uses: forced by the option or EDGE_RNN_KERNELS,
  * else WebAssembly SIMD wherever the engine has it (it is faster at every shape measured,
  * batch 1 and batched; the session itself picks batched kernels by batch size), else JS.
  */
 export function chooseKernels(
-  _model: Model, forced: string | undefined = process.env.EDGE_RNN_KERNELS, simd: boolean = wasmSimdSupported(),
+  _model: Model, forced: string | undefined = kernelsFromEnv(), simd: boolean = wasmSimdSupported(),
 ): KernelChoice {
   if (forced === 'js') return 'js';
   if (forced === 'wasm') {
@@ -59,7 +64,7 @@ export function chooseKernels(
 }
 
 export function createSession(model: Model, options: SessionOptions = {}): Session {
-  if (chooseKernels(model, options.kernels ?? process.env.EDGE_RNN_KERNELS) === 'wasm') return createWasmSession(model);
+  if (chooseKernels(model, options.kernels ?? kernelsFromEnv()) === 'wasm') return createWasmSession(model);
   return createJsSession(model);
 }
 
