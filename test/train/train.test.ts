@@ -6,7 +6,7 @@
 // WebAssembly SIMD session (the default where available) accumulates in float32 and is
 // held to its own tolerance by the runtime's tests; here it must stay within 1e-4.
 import { describe, expect, it } from 'vitest';
-import { encodeModel } from '../../src/model/index.js';
+import { encodeModel, type Model } from '../../src/model/index.js';
 import { createSession } from '../../src/runtime/session.js';
 import { withEnv } from './with-env.js';
 import { predictSeries as cliPredictSeries } from '../../src/cli/commands/predict.js';
@@ -27,6 +27,20 @@ function synthetic(rowsPerDevice = 240): { input: Omit<DatasetInput, 'target'>; 
     }
   }
   return { input: { inputNames: ['temp', 'hum'], inputs: [temp, hum], devices, valFraction: 0.25, seqLen: 12 }, temp, hum, label, devices };
+}
+
+/** `predict`'s stepping (float32 CSV readings, JS kernels) gives exactly the trainer's outputs, per device. */
+function expectPredictEqualsTrainer(
+  model: Model, s: ReturnType<typeof synthetic>, net: Parameters<typeof predictSeries>[0], ds: Parameters<typeof predictSeries>[1],
+): void {
+  const inputs = Float32Array.from(s.temp.flatMap((t, i) => [t, s.hum[i]]));
+  const byDevice = new Map<string, number[]>();
+  withEnv('EDGE_RNN_KERNELS', 'js', () =>
+    cliPredictSeries(model, inputs, s.devices, (p) => byDevice.set(p.device!, [...(byDevice.get(p.device!) ?? []), ...p.y])));
+  ds.series.forEach((ser) => {
+    const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+    expect(byDevice.get(ser.device)!.map(Math.fround)).toEqual(Array.from(trainer));
+  });
 }
 
 const opts: TrainOptions = {
@@ -125,14 +139,7 @@ describe('training', () => {
         servedFast.forEach((v, i) => expect(Math.abs(v - trainer[i])).toBeLessThan(1e-4 * (1 + Math.abs(trainer[i]))));
       });
       // And through `predict`'s stepping (Float32 readings from a CSV), per device.
-      const inputs = Float32Array.from(s.temp.flatMap((t, i) => [t, s.hum[i]]));
-      const byDevice = new Map<string, number[]>();
-      withEnv('EDGE_RNN_KERNELS', 'js', () =>
-        cliPredictSeries(r.model, inputs, s.devices, (p) => byDevice.set(p.device!, [...(byDevice.get(p.device!) ?? []), ...p.y])));
-      ds.series.forEach((ser) => {
-        const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
-        expect(byDevice.get(ser.device)!.map(Math.fround)).toEqual(Array.from(trainer));
-      });
+      expectPredictEqualsTrainer(r.model, s, net, ds);
     });
   }
 
@@ -185,14 +192,7 @@ describe('training', () => {
     expect(m.steps).toBe(steps);
     m.targets.forEach((t, o) => expect(t.rmse).toBeCloseTo(Math.sqrt(se[o] / steps), 10));
     // And through `predict`'s stepping, per device.
-    const inputs = Float32Array.from(s.temp.flatMap((t, i) => [t, s.hum[i]]));
-    const byDevice = new Map<string, number[]>();
-    withEnv('EDGE_RNN_KERNELS', 'js', () =>
-      cliPredictSeries(r.model, inputs, s.devices, (p) => byDevice.set(p.device!, [...(byDevice.get(p.device!) ?? []), ...p.y])));
-    ds.series.forEach((ser) => {
-      const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
-      expect(byDevice.get(ser.device)!.map(Math.fround)).toEqual(Array.from(trainer));
-    });
+    expectPredictEqualsTrainer(r.model, s, net, ds);
   });
 
   it('residual: refused when a target is not an input', () => {
