@@ -14,6 +14,8 @@ export interface HealthSnapshot {
   readonly swaps: number;
   readonly modelRejects: number;
   readonly rollbacks: number;
+  /** Reconnects that found the broker had lost our session (readings queued meanwhile are gone). */
+  readonly sessionLosses: number;
   /** Step latency in microseconds (NaN before the first step). */
   readonly stepP50Us: number;
   readonly stepP99Us: number;
@@ -39,6 +41,7 @@ export function healthMeter(counters: StreamCounters, now: () => number): () => 
       swaps: counters.swaps,
       modelRejects: counters.modelRejects,
       rollbacks: counters.rollbacks,
+      sessionLosses: counters.sessionLosses,
       stepP50Us: counters.stepLatency.percentile(0.5) * 1000,
       stepP99Us: counters.stepLatency.percentile(0.99) * 1000,
     };
@@ -53,6 +56,6 @@ export function formatHealth(h: HealthSnapshot): string {
   const us = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(0)}µs`);
   return (
     `health: ${h.readingsPerS.toFixed(1)} readings/s, ${h.predictionsPerS.toFixed(1)} predictions/s, ` +
-    `${h.devices} devices, ${h.deadLetters} dead letters, ${h.duplicates} duplicates, ${h.missedReadings} missed, ${h.swaps} model swaps (${h.modelRejects} rejected, ${h.rollbacks} rolled back), step p50 ${us(h.stepP50Us)} p99 ${us(h.stepP99Us)}`
+    `${h.devices} devices, ${h.deadLetters} dead letters, ${h.duplicates} duplicates, ${h.missedReadings} missed, ${h.swaps} model swaps (${h.modelRejects} rejected, ${h.rollbacks} rolled back), ${h.sessionLosses} broker session losses, step p50 ${us(h.stepP50Us)} p99 ${us(h.stepP99Us)}`
   );
 }

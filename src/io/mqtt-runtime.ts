@@ -1,36 +1,37 @@
 // The MQTT edge of `edge-rnn run`: readings in, predictions out, through the shared
 // inference line (src/stream). QoS 1 both ways and a persistent session (fixed client
 // id, clean: false, MQTT 5 session expiry) so readings published while the runtime is
-// down arrive when it returns.
+// down arrive when it returns. No reading is lost on a crash: a reading's PUBACK is sent
+// only after its outcome has been handed to the client (src/io/runtime/intake.ts).
 //
-// No reading is lost on a crash: a reading's PUBACK is sent only after its prediction (or
-// dead letter) has been handed to the client. mqtt.js defers the PUBACK until the
-// `handleMessage` callback runs; the prediction's PUBLISH is written to the same socket
-// first, and TCP keeps the order, so the broker never sees the ack without the
-// prediction. We do not wait for the prediction's own PUBACK there: mqtt.js processes
-// incoming packets one at a time, so that PUBACK would queue behind the message whose
-// callback waits for it.
-//
-// Pushed models arrive on the model topic through the same handler, so they take their
-// place in the one ordered flow: the envelope is verified here (signature, hash, decode),
-// then the stream decides and swaps between two readings (src/stream/model-slot.ts).
+// This file wires the pieces, each in a file of its own under src/io/runtime/: the client
+// seam (client.ts), intake with its deferred ack (intake.ts), connection and subscription
+// (connection.ts), pushed-model verification (model-verifier.ts) and the record of model
+// decisions (model-status.ts). Pushed models take their place in the one ordered flow;
+// the stream decides and swaps between two readings (src/stream/model-slot.ts).
 import type { KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import { Subject, type Subscription } from 'rxjs';
 import type { Model } from '../model/types.js';
 import { fillTopic } from '../protocol/topic.js';
 import { createSession } from '../runtime/session.js';
 import { createCounters, type StreamCounters } from '../stream/counters.js';
 import type { DeviceTable } from '../stream/device-table.js';
-import type { Incoming, ModelOfferEvent, ModelOfferResult, ModelStatusEvent } from '../stream/events.js';
+import type { Incoming, ModelOfferEvent, Outgoing } from '../stream/events.js';
 import { inferenceLine } from '../stream/inference-line.js';
-import { exponentialBackoff } from './backoff.js';
 import { formatHealth, healthMeter } from './health.js';
 import { silentLogger, type Logger } from './logger.js';
-import { EnvelopeError, openEnvelope } from './model-envelope.js';
 import type { ModelStore } from './model-store.js';
 import { authOptions, type BrokerAuth } from './mqtt-connect.js';
+import { DEFAULTS } from './run-config.js';
+import { connectMqtt, systemClock, type ConnectClient, type RuntimeClient, type RuntimeClock } from './runtime/client.js';
+import { BrokerRefusedError, manageConnection } from './runtime/connection.js';
+import { installIntake } from './runtime/intake.js';
+import { modelStatusRecorder } from './runtime/model-status.js';
+import { modelVerifier } from './runtime/model-verifier.js';
+
+export { BrokerRefusedError } from './runtime/connection.js';
 
 export interface RuntimeOptions extends BrokerAuth {
   /** mqtt://, mqtts://, ws://, wss:// URL. */
@@ -57,6 +58,8 @@ export interface RuntimeOptions extends BrokerAuth {
   readonly onTable?: (table: DeviceTable) => void;
   /** Topic of pushed model envelopes (no wildcards); none is subscribed without it. */
   readonly modelTopic?: string;
+  /** Largest pushed-model message, refused before decoding beyond it. */
+  readonly maxModelBytes?: number;
   /** Public keys (by key id) a pushed model must be signed with; none: every push is refused. */
   readonly trusted?: ReadonlyMap<string, KeyObject>;
   /** Accept pushed versions not newer than the running one (development only). */
@@ -69,31 +72,19 @@ export interface RuntimeOptions extends BrokerAuth {
   readonly modelSha256?: string;
   /** Retained model status (accepted / rejected / rolled-back / committed) topic template. */
   readonly modelStatusTopic?: string;
+  /** Tests: a fake client instead of mqtt.js. */
+  readonly connect?: ConnectClient;
+  /** Tests: a virtual clock. */
+  readonly clock?: RuntimeClock;
 }
-
-export const DEFAULTS = {
-  topics: ['sensors/+/reading'],
-  predictionTopic: 'predictions/{device}',
-  deadLetterTopic: 'edge-rnn/{instance}/dead-letter',
-  statusTopic: 'edge-rnn/{instance}/status',
-  modelStatusTopic: 'edge-rnn/{instance}/model',
-  modelTopic: 'models/{model}',
-  probation: 100,
-  mqttVersion: 5 as 4 | 5,
-  sessionExpiryS: 7 * 24 * 3600,
-  reconnectMinMs: 500,
-  reconnectMaxMs: 30_000,
-  keepaliveS: 30,
-  healthIntervalMs: 60_000,
-} as const;
 
 export interface Runtime {
   readonly counters: StreamCounters;
-  readonly client: MqttClient;
+  readonly client: RuntimeClient;
   readonly clientId: string;
   readonly statusTopic: string;
   /** The model serving now (changes with pushes and rollbacks). */
-  model(): { readonly name: string; readonly version: number };
+  model(): RunningModel;
   /** Resolves once connected and subscribed the first time. */
   readonly ready: Promise<void>;
   /** Resolves when stopped; rejects when the broker refuses the connection for good. */
@@ -102,28 +93,10 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-/** A connack refusal that retrying will not fix (bad credentials, not authorised, ...). */
-export class BrokerRefusedError extends Error {
-  override readonly name = 'BrokerRefusedError';
-}
-
-/**
- * One MQTT message in the flow; `ack()` releases its PUBACK (once). A class rather than an
- * object with an `ack` closure: this is allocated per reading.
- */
-class MqttOrigin implements Incoming {
-  readonly receivedAt = Date.now();
-  private done: ((err?: Error) => void) | null;
-
-  constructor(readonly topic: string, readonly payload: Uint8Array, done: (err?: Error) => void) {
-    this.done = done;
-  }
-
-  ack(): void {
-    const done = this.done;
-    this.done = null;
-    done?.();
-  }
+export interface RunningModel {
+  readonly name: string;
+  readonly version: number;
+  readonly sha256?: string;
 }
 
 // Publish options, shared: mqtt.js copies them, and building them per message is garbage.
@@ -142,196 +115,147 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   });
 }
 
-export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
-  const log = options.logger ?? silentLogger();
+/** A promise with its resolvers (Promise.withResolvers needs Node 22). */
+function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: Error) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+interface Identity {
+  readonly instance: string;
+  readonly clientId: string;
+  readonly statusTopic: string;
+  readonly version: 4 | 5;
+}
+
+function identityOf(options: RuntimeOptions): Identity {
   const instance = options.instance ?? hostname();
-  const clientId = options.clientId ?? `edge-rnn-${instance}`;
-  const topics = options.topics ?? DEFAULTS.topics;
-  const version = options.mqttVersion ?? DEFAULTS.mqttVersion;
-  const statusTopic = fillTopic(options.statusTopic ?? DEFAULTS.statusTopic, { instance });
-  const minDelay = options.reconnectMinMs ?? DEFAULTS.reconnectMinMs;
-  const maxDelay = options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs;
-  let modelInfo = { name: model.name, version: model.modelVersion };
-  const modelTopic = options.modelTopic;
-  if (modelTopic !== undefined && /[+#]/.test(modelTopic)) throw new Error(`model topic "${modelTopic}" must be a plain topic, without + or #`);
-  const trusted = options.trusted ?? new Map<string, KeyObject>();
-  const status = (state: 'online' | 'offline') => JSON.stringify({ state, instance, clientId, model: modelInfo, at: new Date().toISOString() });
+  return {
+    instance,
+    clientId: options.clientId ?? `edge-rnn-${instance}`,
+    statusTopic: fillTopic(options.statusTopic ?? DEFAULTS.statusTopic, { instance }),
+    version: options.mqttVersion ?? DEFAULTS.mqttVersion,
+  };
+}
 
-  const session = createSession(model);
-  const counters = createCounters();
-  const input = new Subject<Incoming | ModelOfferEvent>();
-
-  const clientOptions: IClientOptions = {
-    clientId,
+function clientOptionsFor(options: RuntimeOptions, id: Identity, offlineStatus: string): IClientOptions {
+  return {
+    clientId: id.clientId,
     clean: false,
-    protocolVersion: version,
+    protocolVersion: id.version,
     keepalive: options.keepaliveS ?? DEFAULTS.keepaliveS,
-    reconnectPeriod: minDelay,
+    reconnectPeriod: options.reconnectMinMs ?? DEFAULTS.reconnectMinMs,
     connectTimeout: 10_000,
     resubscribe: false, // we subscribe on every connect ourselves
-    will: { topic: statusTopic, payload: Buffer.from(status('offline')), qos: 1, retain: true },
-    ...(version === 5 ? { properties: { sessionExpiryInterval: options.sessionExpiryS ?? DEFAULTS.sessionExpiryS } } : {}),
-    ...authOptions({ ...options, mqttVersion: version }),
+    will: { topic: id.statusTopic, payload: Buffer.from(offlineStatus), qos: 1, retain: true },
+    ...(id.version === 5 ? { properties: { sessionExpiryInterval: options.sessionExpiryS ?? DEFAULTS.sessionExpiryS } } : {}),
+    ...authOptions({ ...options, mqttVersion: id.version }),
     ...mqttLog,
   };
-  const client = mqtt.connect(options.broker, clientOptions);
+}
 
+/** Hands each outgoing message to the client, then releases the PUBACK of the message behind it. */
+function publisher(client: RuntimeClient, log: Logger): (out: Outgoing) => void {
+  return (out) => {
+    if (out.topic !== null && out.payload !== null) {
+      const p = out.payload;
+      const bytes = Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      client.publish(out.topic, bytes, out.retain ? PUBLISH_QOS1_RETAINED : PUBLISH_QOS1, (err) => {
+        if (err) log.warn({ err: err.message, topic: out.topic }, 'publish failed; it stays queued in the session');
+      });
+      if (out.event.kind === 'dead-letter') log.debug({ reason: out.event.code, topic: out.event.origin.topic }, out.event.message);
+    }
+    out.event.origin.ack?.();
+  };
+}
+
+function startHealthLines(counters: StreamCounters, clock: RuntimeClock, intervalMs: number, log: Logger): { stop(): void; last(): ReturnType<ReturnType<typeof healthMeter>> } {
+  const meter = healthMeter(counters, () => clock.monotonic());
+  const timer = intervalMs > 0 ? setInterval(() => {
+    const h = meter();
+    log.info({ health: h }, formatHealth(h));
+  }, intervalMs) : null;
+  timer?.unref();
+  return { stop: () => timer && clearInterval(timer), last: meter };
+}
+
+export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
+  const log = options.logger ?? silentLogger();
+  const clock = options.clock ?? systemClock;
+  const id = identityOf(options);
+  const topics = options.topics ?? DEFAULTS.topics;
+  const modelTopic = options.modelTopic;
+  if (modelTopic !== undefined && /[+#]/.test(modelTopic)) throw new Error(`model topic "${modelTopic}" must be a plain topic, without + or #`);
+  const counters = createCounters();
+  let running: RunningModel = { name: model.name, version: model.modelVersion, ...(options.modelSha256 ? { sha256: options.modelSha256 } : {}) };
+  const status = (state: 'online' | 'offline') => JSON.stringify({ state, instance: id.instance, clientId: id.clientId, model: running, sessionLosses: counters.sessionLosses, at: new Date(clock.now()).toISOString() });
+
+  const input = new Subject<Incoming | ModelOfferEvent>();
+  const client = (options.connect ?? connectMqtt)(options.broker, clientOptionsFor(options, id, status('offline')));
   let stopping = false;
   let fatal: Error | undefined;
   let stopped: Promise<void> | null = null;
-  let resolveReady!: () => void;
-  const ready = new Promise<void>((r) => (resolveReady = r));
-  let resolveClosed!: () => void;
-  let rejectClosed!: (e: Error) => void;
-  const closed = new Promise<void>((res, rej) => ((resolveClosed = res), (rejectClosed = rej)));
-  closed.catch(() => undefined); // the caller may only await stop()
+  const ready = deferred();
+  const closed = deferred();
+  closed.promise.catch(() => undefined); // the caller may only await stop()
 
-  let warnedUntrusted = false;
-  function verify(payload: Uint8Array): ModelOfferResult {
-    if (trusted.size === 0 && !warnedUntrusted) {
-      warnedUntrusted = true;
-      log.warn({ modelTopic }, `a model was pushed on ${modelTopic}, but no key is trusted (--trust): every pushed model is refused (said once)`);
-    }
-    try {
-      const v = openEnvelope(payload, trusted);
-      return { ok: true, model: v.model, sha256: v.sha256, keyId: v.keyId };
-    } catch (e) {
-      if (e instanceof EnvelopeError) return { ok: false, code: e.code, message: e.message };
-      return { ok: false, code: 'malformed', message: String((e as Error)?.message ?? e) };
-    }
-  }
+  installIntake(client, (e) => input.next(e), {
+    modelTopic, now: () => clock.now(), stopping: () => stopping,
+    verifyModel: modelVerifier({ trusted: options.trusted ?? new Map(), maxBytes: options.maxModelBytes ?? DEFAULTS.maxModelBytes, modelTopic, log }),
+  });
+  const recordModelStatus = modelStatusRecorder(log, options.modelStore);
+  const publish = publisher(client, log);
+  const publishStatus = () => client.publish(id.statusTopic, status('online'), PUBLISH_QOS1_RETAINED);
 
-  // Readings and pushed models enter here; the PUBACK waits for `ack` (see the file comment).
-  client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
-    if (stopping) {
-      done(new Error('shutting down')); // no PUBACK: the broker redelivers it next session
-      return;
-    }
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const origin = new MqttOrigin(packet.topic, payload, done);
-    if (modelTopic !== undefined && packet.topic === modelTopic) {
-      if (payload.length === 0) return origin.ack(); // a cleared retained message: nothing pushed
-      input.next({ kind: 'model-offer', result: verify(payload), origin });
-    } else input.next(origin);
-  };
-
-  // Persist, log and remember what the stream decided about a pushed model.
-  function onModelStatus(e: ModelStatusEvent): void {
-    modelInfo = { ...e.running };
-    if (client.options.will) client.options.will.payload = Buffer.from(status('offline'));
-    const about = { name: e.name, version: e.version, code: e.code, sha256: e.sha256, keyId: e.keyId, running: e.running };
-    switch (e.status) {
-      case 'accepted':
-        log.info({ ...about, statesKept: e.statesKept, probation: e.probation }, `model accepted: ${e.name} v${e.version} now serving (states ${e.statesKept ? 'kept' : 'reset'}, probation ${e.probation} readings)`);
-        if (options.modelStore && e.origin.payload) {
-          try {
-            options.modelStore.save(e.origin.payload);
-          } catch (err) {
-            log.error({ err: (err as Error).message, dir: options.modelStore.dir }, 'could not store the accepted model; a restart will not come back with it');
-          }
-        }
-        break;
-      case 'rolled-back':
-        log.error({ ...about, reason: e.reason }, `model rolled back: ${e.name} v${e.version} failed probation (${e.reason}); ${e.running.name} v${e.running.version} serving again`);
-        try {
-          options.modelStore?.rollBack({ name: e.name!, version: e.version! });
-        } catch (err) {
-          log.error({ err: (err as Error).message }, 'could not record the rollback in the model store');
-        }
-        break;
-      case 'rejected':
-        log.warn({ ...about, reason: e.reason, topic: e.origin.topic }, `pushed model rejected (${e.code}): ${e.reason}`);
-        break;
-      case 'committed':
-        log.info(about, `model ${e.name} v${e.version} passed probation`);
-        break;
-      case 'unchanged':
-        log.debug(about, 'pushed model is the one running');
-        break;
-    }
-  }
-
-  const sink: Subscription = input
-    .pipe(inferenceLine(session, {
-      topics, counters, instance,
-      predictionTopic: options.predictionTopic ?? DEFAULTS.predictionTopic,
-      deadLetterTopic: options.deadLetterTopic ?? DEFAULTS.deadLetterTopic,
-      maxBytes: options.maxBytes, maxDevices: options.maxDevices, resetAfterMs: options.resetAfterMs,
-      clock: () => performance.now(),
-      onTable: options.onTable,
-      modelStatusTopic: options.modelStatusTopic ?? DEFAULTS.modelStatusTopic,
-      swap: {
-        allowDowngrade: options.allowDowngrade, probation: options.probation ?? DEFAULTS.probation,
-        runningSha256: options.modelSha256, rolledBack: options.modelStore?.rolledBack(),
-      },
-    }))
-    .subscribe({
-      next(out) {
-        if (out.event.kind === 'model-status') onModelStatus(out.event);
-        if (out.topic !== null && out.payload !== null) {
-          const p = out.payload;
-          const bytes = Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-          client.publish(out.topic, bytes, out.retain ? PUBLISH_QOS1_RETAINED : PUBLISH_QOS1, (err) => {
-            if (err) log.warn({ err: err.message, topic: out.topic }, 'publish failed; it stays queued in the session');
-          });
-          if (out.event.kind === 'dead-letter') log.debug({ reason: out.event.code, topic: out.event.origin.topic }, out.event.message);
-        }
-        out.event.origin.ack?.();
-      },
-      error(err) {
-        // Operators turn per-message errors into dead letters; reaching here is a bug.
-        log.error({ err: String(err) }, 'inference stream failed');
-        void stop();
-      },
-    });
-
-  const backoff = exponentialBackoff(minDelay, maxDelay);
-  backoff.next(); // the first retry waits minDelay (the reconnectPeriod above)
-  client.on('connect', (connack) => {
-    backoff.reset();
-    backoff.next();
-    client.options.reconnectPeriod = minDelay;
-    log.info({ broker: options.broker, clientId, sessionPresent: connack.sessionPresent, mqttVersion: version }, 'connected');
-    client.publish(statusTopic, status('online'), { qos: 1, retain: true });
-    const subscriptions = modelTopic !== undefined ? [...topics, modelTopic] : [...topics];
-    client.subscribe(subscriptions, { qos: 1 }, (err, granted) => {
-      if (err) {
-        log.error({ err: err.message, topics }, 'subscribe failed');
-        return;
+  const sink: Subscription = input.pipe(inferenceLine(createSession(model), {
+    topics, counters, instance: id.instance,
+    predictionTopic: options.predictionTopic ?? DEFAULTS.predictionTopic,
+    deadLetterTopic: options.deadLetterTopic ?? DEFAULTS.deadLetterTopic,
+    maxBytes: options.maxBytes, maxDevices: options.maxDevices, resetAfterMs: options.resetAfterMs,
+    clock: () => clock.monotonic(),
+    onTable: options.onTable,
+    modelStatusTopic: options.modelStatusTopic ?? DEFAULTS.modelStatusTopic,
+    swap: {
+      allowDowngrade: options.allowDowngrade, probation: options.probation ?? DEFAULTS.probation,
+      runningSha256: options.modelSha256, rolledBack: options.modelStore?.rolledBack(),
+    },
+  })).subscribe({
+    next(out) {
+      const e = out.event;
+      if (e.kind === 'model-status') {
+        recordModelStatus(e);
+        const changed = e.running.name !== running.name || e.running.version !== running.version;
+        const sha256 = e.status === 'accepted' ? e.sha256 : changed ? undefined : running.sha256;
+        running = sha256 ? { ...e.running, sha256 } : { ...e.running };
+        if (client.options.will) client.options.will.payload = Buffer.from(status('offline'));
+        if (changed && client.connected) publishStatus(); // the retained status names the model serving now
       }
-      const refused = (granted ?? []).filter((g) => g.qos > 2);
-      if (refused.length) log.error({ topics: refused.map((g) => g.topic) }, 'broker refused the subscription');
-      else log.info({ topics, modelTopic }, 'subscribed');
-      resolveReady();
-    });
-  });
-  client.on('reconnect', () => {
-    // mqtt.js reads reconnectPeriod when it schedules each attempt.
-    client.options.reconnectPeriod = backoff.next();
-    log.info({ nextRetryMs: client.options.reconnectPeriod }, 'reconnecting');
-  });
-  client.on('offline', () => log.warn('broker connection lost'));
-  client.on('error', (err) => {
-    const code = (err as Error & { code?: unknown }).code;
-    // Connack refusals: 4/5 in MQTT 3.1.1 (bad credentials, not authorised), 0x80+ in 5
-    // except "server busy/unavailable"-like codes that retrying can fix.
-    const refused = typeof code === 'number' && (code === 4 || code === 5 || code === 0x84 || code === 0x85 || code === 0x86 || code === 0x87 || code === 0x8c);
-    if (refused) {
-      log.error({ err: err.message, code }, 'broker refused the connection');
-      fatal ??= new BrokerRefusedError(`broker refused the connection: ${err.message}`);
+      publish(out);
+    },
+    error(err) {
+      // Operators turn per-message errors into dead letters; reaching here is a bug.
+      log.error({ err: String(err) }, 'inference stream failed');
       void stop();
-      return;
-    }
-    log.warn({ err: err.message, code }, 'mqtt error');
+    },
   });
 
-  const meter = healthMeter(counters, () => performance.now());
-  const healthMs = options.healthIntervalMs ?? DEFAULTS.healthIntervalMs;
-  const healthTimer = healthMs > 0 ? setInterval(() => {
-    const h = meter();
-    log.info({ health: h }, formatHealth(h));
-  }, healthMs) : null;
-  healthTimer?.unref();
+  manageConnection(client, {
+    brokerUrl: options.broker, clientId: id.clientId, mqttVersion: id.version,
+    subscriptions: modelTopic !== undefined ? [...topics, modelTopic] : [...topics],
+    reconnectMinMs: options.reconnectMinMs ?? DEFAULTS.reconnectMinMs,
+    reconnectMaxMs: options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs,
+    log,
+    onConnect: publishStatus,
+    onSessionLost: () => void counters.sessionLosses++,
+    onReady: () => ready.resolve(),
+    onRefused: (err) => {
+      fatal ??= err;
+      void stop();
+    },
+  });
+  const health = startHealthLines(counters, clock, options.healthIntervalMs ?? DEFAULTS.healthIntervalMs, log);
 
   function stop(): Promise<void> {
     if (stopped) return stopped;
@@ -340,23 +264,28 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
       log.info('stopping: no new readings; finishing in-flight steps');
       input.complete(); // synchronous operators: every accepted reading is published by now
       sink.unsubscribe();
-      if (healthTimer) clearInterval(healthTimer);
-      if (client.connected) {
-        try {
-          await withTimeout(client.publishAsync(statusTopic, status('offline'), { qos: 1, retain: true }), 3000);
-        } catch (e) {
-          log.warn({ err: (e as Error).message }, 'could not publish offline status');
-        }
-      }
-      const ended = await withTimeout(client.endAsync(false).then(() => true), 5000);
-      if (!ended) await client.endAsync(true);
-      const h = meter();
+      health.stop();
+      await goOffline(client, id.statusTopic, status('offline'), log);
+      const h = health.last();
       log.info({ health: h, counters: { ...counters, stepLatency: undefined } }, `stopped; ${formatHealth(h)}`);
-      if (fatal) rejectClosed(fatal);
-      else resolveClosed();
+      if (fatal) closed.reject(fatal);
+      else closed.resolve();
     })();
     return stopped;
   }
 
-  return { counters, client, clientId, statusTopic, model: () => modelInfo, ready, closed, stop };
+  return { counters, client, clientId: id.clientId, statusTopic: id.statusTopic, model: () => running, ready: ready.promise, closed: closed.promise, stop };
+}
+
+/** Publish the offline status (retained) and disconnect, each with a deadline. */
+async function goOffline(client: RuntimeClient, statusTopic: string, offline: string, log: Logger): Promise<void> {
+  if (client.connected) {
+    try {
+      await withTimeout(client.publishAsync(statusTopic, offline, PUBLISH_QOS1_RETAINED), 3000);
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'could not publish offline status');
+    }
+  }
+  const ended = await withTimeout(client.endAsync(false).then(() => true), 5000);
+  if (!ended) await client.endAsync(true);
 }

@@ -5,7 +5,25 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
-import { DEFAULTS } from './mqtt-runtime.js';
+
+/** Defaults of the runtime's settings: the one place they live (flags, env, file and startRuntime read them). */
+export const DEFAULTS = {
+  topics: ['sensors/+/reading'],
+  predictionTopic: 'predictions/{device}',
+  deadLetterTopic: 'edge-rnn/{instance}/dead-letter',
+  statusTopic: 'edge-rnn/{instance}/status',
+  modelStatusTopic: 'edge-rnn/{instance}/model',
+  modelTopic: 'models/{model}',
+  probation: 100,
+  mqttVersion: 5 as 4 | 5,
+  sessionExpiryS: 7 * 24 * 3600,
+  reconnectMinMs: 500,
+  reconnectMaxMs: 30_000,
+  keepaliveS: 30,
+  healthIntervalMs: 60_000,
+  /** Largest pushed-model message accepted, checked before any decoding. */
+  maxModelBytes: 4 * 1024 * 1024,
+} as const;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

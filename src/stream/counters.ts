@@ -60,6 +60,8 @@ export interface StreamCounters {
   /** Calls of session.stepBatch, and readings stepped through it. */
   batches: number;
   batchedReadings: number;
+  /** Reconnects on which the broker had lost this runtime's persistent session (queued readings gone). */
+  sessionLosses: number;
   /** Step latency in milliseconds per reading (when a clock is given). */
   readonly stepLatency: LatencyWindow;
 }
@@ -69,7 +71,7 @@ export function createCounters(): StreamCounters {
     received: 0, readings: 0, predictions: 0, deadLetters: 0, deadByReason: {},
     duplicates: 0, missedReadings: 0, resets: 0, evictions: 0, devices: 0, peakDevices: 0,
     swaps: 0, modelRejects: 0, rollbacks: 0, swapResets: 0,
-    batches: 0, batchedReadings: 0,
+    batches: 0, batchedReadings: 0, sessionLosses: 0,
     stepLatency: new LatencyWindow(),
   };
 }
