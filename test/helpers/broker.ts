@@ -16,6 +16,8 @@ export interface TestBroker {
   readonly mqttVersion: 4 | 5;
   /** Stop the broker (its persistence survives) ... */
   stop(): Promise<void>;
+  /** Kill the broker (SIGKILL: no save; aedes: as stop) ... */
+  kill(): Promise<void>;
   /** ... and start it again on the same port. */
   start(): Promise<void>;
   /** Stop for good and remove the data folder. */
@@ -55,7 +57,7 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
 }
 
 export interface BrokerOptions {
-  /** Mosquitto autosave_interval (s): 1 in tests, so a session survives a stop/start. */
+  /** Mosquitto autosave_interval (s): 1 in tests, so a session survives a stop/start (Mosquitto's own default is 1800). */
   readonly autosaveIntervalS?: number;
   /** Refuse anonymous clients; accept this user. */
   readonly auth?: { readonly username: string; readonly password: string };
@@ -108,19 +110,21 @@ async function startMosquitto(bin: string, options: BrokerOptions): Promise<Test
     exited.catch(() => undefined);
     await Promise.race([waitForPort(port), exited]);
   };
-  const stop = async () => {
+  // SIGTERM: mosquitto saves its persistence file first; SIGKILL: a crash, nothing saved.
+  const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
     const p = proc;
     proc = null;
     if (!p || p.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       p.once('exit', () => resolve());
-      p.kill('SIGTERM'); // mosquitto saves its persistence file on SIGTERM
+      p.kill(signal);
     });
   };
+  const stop = () => end('SIGTERM');
   await start();
   return {
     kind: 'mosquitto', port, url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, mqttVersion: 5,
-    start, stop,
+    start, stop, kill: () => end('SIGKILL'),
     close: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
@@ -162,7 +166,7 @@ async function startAedes(options: BrokerOptions): Promise<TestBroker> {
   await start();
   return {
     kind: 'aedes', port, url: `${tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, mqttVersion: 4,
-    start, stop,
+    start, stop, kill: stop,
     close: async () => {
       await stop();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
