@@ -25,6 +25,7 @@ import { createCounters, type StreamCounters } from '../stream/counters.js';
 import type { DeviceTable } from '../stream/device-table.js';
 import type { Incoming, ModelOfferEvent, ModelOfferResult, ModelStatusEvent } from '../stream/events.js';
 import { inferenceLine } from '../stream/inference-line.js';
+import type { ProbationLimits } from '../stream/probation.js';
 import { exponentialBackoff } from './backoff.js';
 import { formatHealth, healthMeter } from './health.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -61,9 +62,11 @@ export interface RuntimeOptions extends BrokerAuth {
   readonly trusted?: ReadonlyMap<string, KeyObject>;
   /** Accept pushed versions not newer than the running one (development only). */
   readonly allowDowngrade?: boolean;
-  /** Readings a swapped-in model must predict cleanly before it is kept for good (0: none). */
-  readonly probation?: number;
-  /** Keeps accepted models across restarts; without it they live in memory only. */
+  /** Probation of a swapped-in model (src/stream/probation.ts); `minReadings: 0`: none. */
+  readonly probation?: Partial<ProbationLimits>;
+  /** Keep device states over a swap whenever the recurrent shapes match (default: only when the model continues the running one). */
+  readonly keepStatesOnSameShape?: boolean;
+  /** Persists every model lifecycle transition (and, with a folder, the committed envelopes). */
   readonly modelStore?: ModelStore;
   /** sha256 (hex) of the starting model's bytes: a redelivery of it is no news. */
   readonly modelSha256?: string;
@@ -217,27 +220,20 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
 
   // Persist, log and remember what the stream decided about a pushed model.
   function onModelStatus(e: ModelStatusEvent): void {
+    try {
+      options.modelStore?.record(e);
+    } catch (err) {
+      log.error({ err: (err as Error).message, stateFile: options.modelStore?.stateFile }, `could not persist the model ${e.status} event; a restart may not know it`);
+    }
     modelInfo = { ...e.running };
     if (client.options.will) client.options.will.payload = Buffer.from(status('offline'));
     const about = { name: e.name, version: e.version, code: e.code, sha256: e.sha256, keyId: e.keyId, running: e.running };
     switch (e.status) {
       case 'accepted':
-        log.info({ ...about, statesKept: e.statesKept, probation: e.probation }, `model accepted: ${e.name} v${e.version} now serving (states ${e.statesKept ? 'kept' : 'reset'}, probation ${e.probation} readings)`);
-        if (options.modelStore && e.origin.payload) {
-          try {
-            options.modelStore.save(e.origin.payload);
-          } catch (err) {
-            log.error({ err: (err as Error).message, dir: options.modelStore.dir }, 'could not store the accepted model; a restart will not come back with it');
-          }
-        }
+        log.info({ ...about, statesKept: e.statesKept, statesReason: e.statesReason, probation: e.probation, supersedes: e.supersedes }, `model accepted: ${e.name} v${e.version} now serving (states ${e.statesKept ? 'kept' : 'reset'}: ${e.statesReason}${e.probation ? ', on probation' : ''})`);
         break;
       case 'rolled-back':
-        log.error({ ...about, reason: e.reason }, `model rolled back: ${e.name} v${e.version} failed probation (${e.reason}); ${e.running.name} v${e.running.version} serving again`);
-        try {
-          options.modelStore?.rollBack({ name: e.name!, version: e.version! });
-        } catch (err) {
-          log.error({ err: (err as Error).message }, 'could not record the rollback in the model store');
-        }
+        log.error({ ...about, reason: e.reason, publishedOnProbation: e.publishedOnProbation }, `model rolled back: ${e.name} v${e.version} failed probation (${e.reason}); ${e.running.name} v${e.running.version} serving again`);
         break;
       case 'rejected':
         log.warn({ ...about, reason: e.reason, topic: e.origin.topic }, `pushed model rejected (${e.code}): ${e.reason}`);
@@ -261,8 +257,9 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
       onTable: options.onTable,
       modelStatusTopic: options.modelStatusTopic ?? DEFAULTS.modelStatusTopic,
       swap: {
-        allowDowngrade: options.allowDowngrade, probation: options.probation ?? DEFAULTS.probation,
-        runningSha256: options.modelSha256, rolledBack: options.modelStore?.rolledBack(),
+        allowDowngrade: options.allowDowngrade, probation: { minReadings: DEFAULTS.probation, ...options.probation },
+        runningSha256: options.modelSha256, keepStatesOnSameShape: options.keepStatesOnSameShape,
+        lifecycle: options.modelStore?.begin({ name: model.name, version: model.modelVersion, ...(options.modelSha256 ? { sha256: options.modelSha256 } : {}) }, log),
       },
     }))
     .subscribe({
