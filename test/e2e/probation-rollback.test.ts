@@ -92,4 +92,42 @@ describe('probation through the broker', () => {
     await pub.endAsync();
     await sink.client.endAsync();
   }, 60_000);
+
+  it('--model-store none: the anti-rollback floor still survives a restart (state file only)', async () => {
+    const name = uniqueId('floor');
+    const modelTopic = `models/${name}`;
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'edge-rnn-e2e-floor-')), 'state', 'lifecycle.json');
+    const instance = uniqueId('floor');
+    const statusTopic = `edge-rnn/${instance}/model`;
+    const sink = await collect(broker.url, broker.mqttVersion, [statusTopic]);
+    const statuses = () => sink.messages.map((m) => m.doc);
+    const boot = () => startRuntime(version(name, 1), {
+      broker: broker.url, mqttVersion: broker.mqttVersion, instance, healthIntervalMs: 0, modelTopic, trusted, modelSha256: 'file',
+      modelStore: new ModelStore(null, stateFile), probation: { minReadings: 0 },
+    });
+    const push = async (v: number) => {
+      const before = statuses().length;
+      await pushEnvelope(sealModel(encodeModel(version(name, v)), key.privateKey), { broker: broker.url, topic: modelTopic, mqttVersion: broker.mqttVersion });
+      await waitFor(`status for v${v}`, () => statuses().length > before && statuses().at(-1)!.event !== 'accepted', 5000);
+    };
+    let runtime = boot();
+    await runtime.ready;
+    await push(3);
+    expect(statuses().at(-1)).toMatchObject({ event: 'committed', version: 3 });
+    await runtime.stop();
+
+    // The retained v3 cleared (as an operator's `push --clear` would): the restart serves
+    // the --model v1 again, no envelope was kept, and an older signed v2 comes along.
+    const pub = await connect(broker.url, broker.mqttVersion);
+    await pub.publishAsync(modelTopic, Buffer.alloc(0), { qos: 1, retain: true });
+    runtime = boot();
+    await runtime.ready;
+    await push(2);
+    expect(statuses().at(-1)).toMatchObject({ event: 'rejected', code: 'not-newer', version: 2, running: { name, version: 1 } });
+    expect(statuses().at(-1)!.reason).toMatch(/below v3, committed earlier/);
+    expect(runtime.model()).toEqual({ name, version: 1 });
+    await runtime.stop();
+    await pub.endAsync();
+    await sink.client.endAsync();
+  }, 30_000);
 });
