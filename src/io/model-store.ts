@@ -89,8 +89,9 @@ export class ModelStore {
    */
   begin(serving: ModelRef, log?: Logger): LifecycleState {
     const { state, why } = this.read();
-    if (why) log?.warn({ path: this.stateFile, reason: why }, `model lifecycle state ${this.stateFile} is unusable (${why}); starting without the anti-rollback floor it held`);
-    if (state?.probation) log?.warn({ name: state.probation.name, version: state.probation.version }, `${state.probation.name} v${state.probation.version} was on probation when the runtime stopped; it did not commit and is not served`);
+    if (why) log?.warn({ path: this.stateFile, reason: why }, `model lifecycle state ${this.stateFile} is unusable (${why}); its anti-rollback floor is lost`);
+    const p = state?.probation;
+    if (p) log?.warn(p, `${p.name} v${p.version} was on probation at the stop: never committed, not served`);
     this.state = transition(state ?? initialState(serving), { type: 'start', serving });
     if (this.candidate) rmSync(this.candidate, { force: true });
     this.persist();
@@ -177,7 +178,7 @@ export function chooseStartModel(
         if (v.name !== file.model.name) why = `it is "${v.name}", --model is "${file.model.name}"`;
         else if (!sameInputs(v.model, file.model)) why = 'its inputs differ from the --model file';
         else if (state && wasRolledBack(state, v.name, v.modelVersion)) why = `v${v.modelVersion} was rolled back`;
-        else if (top === undefined || v.modelVersion > top) why = `v${v.modelVersion} never committed (the lifecycle state ${store.stateFile} has ${top === undefined ? 'no commit' : `v${top} as the highest commit`})`;
+        else if (top === undefined || v.modelVersion > top) why = `v${v.modelVersion} never committed (${store.stateFile})`;
       }
     } catch (e) {
       why = e instanceof EnvelopeError ? `${e.code}: ${e.message}` : `cannot read it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;

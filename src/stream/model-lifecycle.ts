@@ -125,24 +125,19 @@ export function judgeOffer(s: LifecycleState, f: OfferFacts): OfferVerdict {
   return { accept: true };
 }
 
-/** The state as plain JSON, and back; anything malformed reads as null (the caller starts fresh). */
+/** The state read back from JSON; anything malformed reads as null (the caller starts fresh). */
 export function parseLifecycleState(doc: unknown): LifecycleState | null {
-  const ref = (v: unknown): ModelRef | null => {
+  const int = (v: unknown): v is number => Number.isSafeInteger(v);
+  const isRef = (v: unknown): v is ModelRef => {
     const r = v as Partial<ModelRef> | null;
-    if (typeof r?.name !== 'string' || !Number.isSafeInteger(r.version)) return null;
-    return { name: r.name, version: r.version!, ...(typeof r.sha256 === 'string' ? { sha256: r.sha256 } : {}) };
+    return typeof r?.name === 'string' && int(r.version) && (r.sha256 === undefined || typeof r.sha256 === 'string');
   };
-  const d = doc as { serving?: unknown; probation?: unknown; floor?: unknown } | null;
-  const serving = ref(d?.serving);
-  if (!serving || typeof d!.floor !== 'object' || d!.floor === null) return null;
-  const probation = d!.probation === null || d!.probation === undefined ? null : ref(d!.probation);
-  const floor: Record<string, NameFloor> = {};
-  for (const [name, raw] of Object.entries(d!.floor as Record<string, unknown>)) {
-    const f = raw as { committed?: { version?: unknown; sha256?: unknown }; rolledBack?: unknown } | null;
-    const rolledBack = Array.isArray(f?.rolledBack) ? f!.rolledBack.filter((v): v is number => Number.isSafeInteger(v)) : [];
-    const cv = f?.committed?.version;
-    const committed = Number.isSafeInteger(cv) ? { version: cv as number, ...(typeof f!.committed!.sha256 === 'string' ? { sha256: f!.committed!.sha256 } : {}) } : undefined;
-    floor[name] = { ...(committed ? { committed } : {}), rolledBack };
-  }
-  return { serving, probation, floor };
+  const isFloor = (v: unknown): v is NameFloor => {
+    const f = v as Partial<NameFloor> | null;
+    return Array.isArray(f?.rolledBack) && f.rolledBack.every(int) && (f.committed === undefined || int(f.committed?.version));
+  };
+  const d = doc as Partial<LifecycleState> | null;
+  if (!isRef(d?.serving) || !(d.probation === null || isRef(d.probation))) return null;
+  if (typeof d.floor !== 'object' || d.floor === null || !Object.values(d.floor).every(isFloor)) return null;
+  return { serving: d.serving, probation: d.probation, floor: d.floor };
 }

@@ -24,7 +24,7 @@ export const DEFAULT_PROBATION: ProbationLimits = { minReadings: 100, minDevices
 export function probationLimits(over: Partial<ProbationLimits> = {}): ProbationLimits {
   const l = { ...DEFAULT_PROBATION, ...over };
   for (const [k, v] of Object.entries(l)) {
-    if (!(v >= 0) || (k !== 'zLimit' && !Number.isInteger(v))) throw new RangeError(`probation ${k} must be a ${k === 'zLimit' ? 'number' : 'whole number'} >= 0, got ${v}`);
+    if (!(v >= 0) || (k !== 'zLimit' && !Number.isInteger(v))) throw new RangeError(`probation ${k}: expected a whole number >= 0 (zLimit: any number >= 0), got ${v}`);
   }
   return l;
 }

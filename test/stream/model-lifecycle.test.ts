@@ -88,7 +88,7 @@ describe('probation tally', () => {
 
   it('limits are validated', () => {
     expect(() => probationLimits({ minDevices: -1 })).toThrow(/minDevices/);
-    expect(() => probationLimits({ minStepsPerDevice: 1.5 })).toThrow(/whole number/);
+    expect(() => probationLimits({ minStepsPerDevice: 1.5 })).toThrow(/minStepsPerDevice: expected a whole number/);
     expect(() => probationLimits({ zLimit: NaN })).toThrow(/zLimit/);
   });
 });
