@@ -94,7 +94,9 @@ export class ModelStore {
     if (p) log?.warn(p, `${p.name} v${p.version} was on probation at the stop: never committed, not served`);
     this.state = transition(state ?? initialState(serving), { type: 'start', serving });
     if (this.candidate) rmSync(this.candidate, { force: true });
-    this.persist();
+    // Nothing persisted yet (no push ever): the first transition writes the file, so a run
+    // that never sees a push leaves no files behind.
+    if (state || why) this.persist();
     return this.state;
   }
 

@@ -139,6 +139,14 @@ describe('model store', () => {
     expect(chooseStartModel({ model: version('m', 7), sha256: 'x' }, lifecycle([['accept', 6], ['commit', 6]], store()).again, trusted, capture().log).source).toBe('file');
   });
 
+  it('a start without any push leaves no file behind; the first transition writes the state', () => {
+    const s = store();
+    s.begin({ name: 'm', version: 1 });
+    expect(existsSync(s.stateFile)).toBe(false);
+    s.record(ev('accepted', 2, 2));
+    expect(s.read().state).toMatchObject({ serving: { version: 1 }, probation: { version: 2 } });
+  });
+
   it('a damaged state file is reported and read as a fresh start; the store keeps working', () => {
     const s = store();
     lifecycle([['accept', 2], ['commit', 2]], s);
