@@ -50,7 +50,7 @@ const rssKb = (pid: number | undefined): number => {
 
 const broker = await startBroker({ autosaveIntervalS: 1 });
 const stateDir = mkdtempSync(join(tmpdir(), 'edge-rnn-soak-'));
-let runtime: ChildProcess | null = null;
+let runtime: ChildProcess | undefined;
 let runtimeStarts = 0;
 function startRun(): void {
   runtimeStarts++;
@@ -89,7 +89,7 @@ while (Date.now() < endAt) {
   acks.push(pub.publishAsync(`sensors/mote-${d}/reading`, payload, { qos: 1 }));
   sent++;
   if (acks.length > 1000) await Promise.all(acks.splice(0));
-  if (sent === rate * 20) rssStart = rssKb(runtime?.pid);
+  if (sent === rate * 20) rssStart = rssKb((runtime as ChildProcess | undefined)?.pid);
   if (Date.now() >= nextKill) {
     const what = rand();
     if (what < 0.4) {
@@ -116,11 +116,11 @@ while (predicted.size + deadLettered.size !== last) {
   last = predicted.size + deadLettered.size;
   await sleep(10_000);
 }
-const rssEnd = rssKb(runtime?.pid);
+const rssEnd = rssKb((runtime as ChildProcess | undefined)?.pid);
 const lost = sent - predicted.size - deadLettered.size;
 console.log(JSON.stringify({ sent, predicted: predicted.size, predictionMessages, deadLettered: deadLettered.size, lost, kills, runtimeStarts, rssStartMiB: +(rssStart / 1024).toFixed(1), rssEndMiB: +(rssEnd / 1024).toFixed(1) }));
 console.log(`soak: sent ${sent}, predicted ${predicted.size} (${predictionMessages - predicted.size} redelivered twice), dead-lettered ${deadLettered.size}, lost ${lost}; RSS ${(rssStart / 1024).toFixed(1)} -> ${(rssEnd / 1024).toFixed(1)} MiB`);
-runtime?.kill('SIGTERM');
+(runtime as ChildProcess | undefined)?.kill('SIGTERM');
 await Promise.all([pub.endAsync(), sink.endAsync()]);
 await broker.close();
 process.exit(lost === 0 ? 0 : 1);

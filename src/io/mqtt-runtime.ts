@@ -20,6 +20,7 @@ import { createCounters, type StreamCounters } from '../stream/counters.js';
 import type { DeviceTable } from '../stream/device-table.js';
 import type { Incoming, ModelOfferEvent, Outgoing } from '../stream/events.js';
 import { inferenceLine } from '../stream/inference-line.js';
+import type { ProbationLimits } from '../stream/probation.js';
 import { formatHealth, healthMeter } from './health.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ModelStore } from './model-store.js';
@@ -64,9 +65,11 @@ export interface RuntimeOptions extends BrokerAuth {
   readonly trusted?: ReadonlyMap<string, KeyObject>;
   /** Accept pushed versions not newer than the running one (development only). */
   readonly allowDowngrade?: boolean;
-  /** Readings a swapped-in model must predict cleanly before it is kept for good (0: none). */
-  readonly probation?: number;
-  /** Keeps accepted models across restarts; without it they live in memory only. */
+  /** Probation of a swapped-in model (src/stream/probation.ts); `minReadings: 0`: none. */
+  readonly probation?: Partial<ProbationLimits>;
+  /** Keep device states over a swap whenever the recurrent shapes match (default: only when the model continues the running one). */
+  readonly keepStatesOnSameShape?: boolean;
+  /** Persists every model lifecycle transition (and, with a folder, the committed envelopes). */
   readonly modelStore?: ModelStore;
   /** sha256 (hex) of the starting model's bytes: a redelivery of it is no news. */
   readonly modelSha256?: string;
@@ -218,8 +221,9 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     onTable: options.onTable,
     modelStatusTopic: options.modelStatusTopic ?? DEFAULTS.modelStatusTopic,
     swap: {
-      allowDowngrade: options.allowDowngrade, probation: options.probation ?? DEFAULTS.probation,
-      runningSha256: options.modelSha256, rolledBack: options.modelStore?.rolledBack(),
+      allowDowngrade: options.allowDowngrade, probation: { minReadings: DEFAULTS.probation, ...options.probation },
+      runningSha256: options.modelSha256, keepStatesOnSameShape: options.keepStatesOnSameShape,
+      lifecycle: options.modelStore?.begin({ name: model.name, version: model.modelVersion, ...(options.modelSha256 ? { sha256: options.modelSha256 } : {}) }, log),
     },
   })).subscribe({
     next(out) {

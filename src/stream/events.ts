@@ -3,6 +3,8 @@
 // message once its outcome is published.
 import type { Model } from '../model/types.js';
 import type { Reading } from '../protocol/reading.js';
+import type { StatesReason } from './model-slot.js';
+import type { ProbationLimits } from './probation.js';
 
 /** Where an event came from: an MQTT message, or a row of recorded data. */
 export interface Origin {
@@ -99,10 +101,19 @@ export interface ModelStatusEvent {
   readonly reason?: string;
   /** The model serving after this event. */
   readonly running: { readonly name: string; readonly version: number };
-  /** Accepted / rolled-back: whether device states were kept (same recurrent shapes) or reset. */
+  /** Accepted / rolled-back: whether device states were kept or reset. */
   readonly statesKept?: boolean;
-  /** Accepted: readings of probation. */
-  readonly probation?: number;
+  /** Accepted: why states were kept or reset (kept only when the model continues the running one). */
+  readonly statesReason?: StatesReason;
+  /** Accepted: the probation the model is on (absent when committed at once). */
+  readonly probation?: ProbationLimits;
+  /** Accepted: a model still on probation that this one replaces before it committed. */
+  readonly supersedes?: { readonly name: string; readonly version: number };
+  /**
+   * Rolled-back: predictions the failed model published during its probation, before the
+   * failing reading (each passed the plausibility check; the failing one was re-predicted).
+   */
+  readonly publishedOnProbation?: number;
   readonly origin: Origin;
 }
 

@@ -5,14 +5,14 @@
 //
 // Hot swap: a model offer in the same flow replaces the model between two readings, so
 // every reading is predicted by exactly one model. After a swap the new model is on
-// probation; a non-finite output or a throw then rolls back to the previous model, and
-// the reading that failed is predicted again by it.
+// probation (src/stream/probation.ts); a throw, a non-finite or an implausible output then
+// rolls back to the last committed model, and the reading that failed is predicted again by it.
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Session } from '../runtime/session.js';
 import { countDeadLetter, type StreamCounters } from './counters.js';
 import { DeviceTable, type DeviceEntry, type DeviceTableOptions } from './device-table.js';
 import { deadLetter, type ModelOfferEvent, type ModelStatusEvent, type Origin, type PredictionEvent, type ReadingEvent, type StreamEvent } from './events.js';
-import { ModelSlot, type SwapOptions } from './model-slot.js';
+import { ModelSlot, type Accepted, type SwapOptions } from './model-slot.js';
 
 export interface InferOptions extends DeviceTableOptions {
   readonly counters: StreamCounters;
@@ -89,7 +89,9 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
       }
 
       // A model on probation steps one reading at a time, so a failure is caught before
-      // anything is emitted for it: the reading is then predicted by the restored model.
+      // anything is emitted for it: a throw, a non-finite output or one implausible for the
+      // model's training targets rolls back, and the restored model predicts the reading.
+      // So no implausible prediction of a model on probation is ever published.
       function stepOnProbation(p: Pending): void {
         load(p);
         const s = slot.session;
@@ -97,13 +99,14 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
         let y: Float32Array | null = null;
         try {
           y = s.step(p.entry.state, x, new Float32Array(s.outputSize));
-          if (!allFinite(y)) why = { code: 'non-finite-output', reason: `output not finite for a reading of device ${p.event.device}` };
+          const bad = slot.implausible(y, x);
+          if (bad) why = { code: bad.code, reason: `${bad.reason}, for a reading of device ${p.event.device}` };
         } catch (err) {
           why = { code: 'step-error', reason: `step threw for a reading of device ${p.event.device}: ${String((err as Error)?.message ?? err)}` };
         }
         if (!why) {
           subscriber.next(finish(p, y!));
-          if (slot.passed()) emitStatus({ status: 'committed', name: slot.model.name, version: slot.model.modelVersion, origin: { receivedAt: p.event.origin.receivedAt } });
+          if (slot.passed(p.event.device)) emitStatus({ status: 'committed', name: slot.model.name, version: slot.model.modelVersion, origin: { receivedAt: p.event.origin.receivedAt } });
           return;
         }
         rollBack(why, p.event.origin);
@@ -113,10 +116,10 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
       // The states the failed model left behind are not trusted (they may hold
       // Infinity): every device starts again from a zero state of the restored model.
       function rollBack(why: { code: string; reason: string }, at: Origin): void {
-        const { failed } = slot.rollBack();
+        const { failed, published } = slot.rollBack();
         counters.rollbacks++;
         counters.swapResets += table.swapSession(slot.session, false);
-        emitStatus({ status: 'rolled-back', name: failed.name, version: failed.modelVersion, ...why, statesKept: false, origin: { receivedAt: at.receivedAt } });
+        emitStatus({ status: 'rolled-back', name: failed.name, version: failed.version, sha256: failed.sha256, ...why, statesKept: false, publishedOnProbation: published, origin: { receivedAt: at.receivedAt } });
       }
 
       function offer(e: ModelOfferEvent): void {
@@ -133,17 +136,19 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
           emitStatus({ status: verdict.unchanged ? 'unchanged' : 'rejected', code: verdict.code, reason: verdict.message, ...about });
           return;
         }
-        let keepStates: boolean;
+        let a: Accepted;
         try {
-          ({ keepStates } = slot.accept(r));
+          a = slot.accept(r);
         } catch (err) {
           counters.modelRejects++;
           emitStatus({ status: 'rejected', code: 'session-error', reason: `cannot load the pushed model: ${String((err as Error)?.message ?? err)}`, ...about });
           return;
         }
         counters.swaps++;
-        counters.swapResets += table.swapSession(slot.session, keepStates);
-        emitStatus({ status: 'accepted', statesKept: keepStates, probation: slot.probation, ...about });
+        counters.swapResets += table.swapSession(slot.session, a.keepStates);
+        const superseded = a.supersedes ? { supersedes: { name: a.supersedes.name, version: a.supersedes.version } } : {};
+        emitStatus({ status: 'accepted', statesKept: a.keepStates, statesReason: a.statesReason, ...(a.committed ? {} : { probation: slot.limits }), ...superseded, ...about });
+        if (a.committed) emitStatus({ status: 'committed', ...about });
       }
 
       // Steps a group in which each device appears at most once.

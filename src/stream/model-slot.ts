@@ -1,35 +1,36 @@
-// The model a stream serves, and the rules for replacing it with a pushed one: what may
-// replace it (same name, same inputs, newer version, not rolled back before), probation
-// after a swap, and what to roll back to. Signature and hash checks happen earlier, at
-// the I/O edge; this decides on models already verified. No I/O, no clock.
+// The sessions a stream serves with, around the model lifecycle (model-lifecycle.ts, which
+// decides which model runs) and probation (probation.ts, which judges the one on trial):
+// the committed model's session, and the candidate's while it is on probation. Signature
+// and hash checks happen earlier, at the I/O edge; this decides on verified models only.
+// No I/O, no clock.
 import { isRecurrent, type Model } from '../model/types.js';
 import { createSession, type Session } from '../runtime/session.js';
 import type { ModelCandidate } from './events.js';
+import { initialState, judgeOffer, runningModel, transition, type LifecycleState, type ModelRef, type OfferVerdict } from './model-lifecycle.js';
+import { plausibilityCheck, probationLimits, ProbationTally, type Implausible, type PlausibilityCheck, type ProbationLimits } from './probation.js';
 
 export interface SwapOptions {
   /** Accept a version lower than or equal to the running one (development only). */
   readonly allowDowngrade?: boolean;
-  /**
-   * Readings a newly swapped-in model must predict (finite output, no throw) before it is
-   * kept for good; a failure before that rolls back to the previous model. 0: no probation.
-   */
-  readonly probation?: number;
+  /** Probation of a swapped-in model (defaults: DEFAULT_PROBATION); `minReadings: 0`: none. */
+  readonly probation?: Partial<ProbationLimits>;
   /** sha256 (hex) of the running model's bytes, to recognise a redelivery of the same model. */
   readonly runningSha256?: string;
-  /** Versions rolled back earlier (e.g. in a previous run): refused from now on. */
-  readonly rolledBack?: Iterable<{ readonly name: string; readonly version: number }>;
+  /** The lifecycle persisted by the store (what committed, the anti-rollback floor), replayed at start. */
+  readonly lifecycle?: LifecycleState;
+  /**
+   * Keep device states over a swap whenever the recurrent shapes match, even when the new
+   * model does not declare (meta.continuesFrom) that it continues the running one.
+   */
+  readonly keepStatesOnSameShape?: boolean;
   /** Tests: how a session is made for an accepted model. */
   readonly createSession?: (model: Model) => Session;
 }
 
-export const DEFAULT_PROBATION = 100;
+/** Why device states were kept or reset on a swap (the model status event's `statesReason`). */
+export type StatesReason = 'continues-running' | 'same-shape-allowed' | 'fresh-model' | 'continues-other' | 'shape-changed';
 
-export type OfferVerdict =
-  | { readonly accept: true }
-  /** `unchanged`: the running model itself again (a retained message redelivered on reconnect). */
-  | { readonly accept: false; readonly code: string; readonly message: string; readonly unchanged?: boolean };
-
-/** The recurrent layers' types and hidden sizes: device states carry over a swap only when these match. */
+/** The recurrent layers' types and hidden sizes: device states can only carry over when these match. */
 export function recurrentShape(model: Model): string {
   return model.layers.filter(isRecurrent).map((l) => `${l.type}:${l.hiddenSize}`).join(',');
 }
@@ -41,91 +42,109 @@ export function sameInputs(a: Model, b: Model): boolean {
   return x.length === y.length && x.every((n, i) => n === y[i]);
 }
 
-const versionKey = (name: string, version: number) => `${name}@${version}`;
+const refOf = (c: ModelCandidate): ModelRef => ({ name: c.model.name, version: c.model.modelVersion, sha256: c.sha256 });
 
-interface Serving {
-  readonly session: Session;
-  readonly sha256: string | undefined;
+export interface Accepted {
+  readonly keepStates: boolean;
+  readonly statesReason: StatesReason;
+  /** A model that was on probation and is replaced before it committed. */
+  readonly supersedes?: ModelRef;
+  /** No probation configured: committed at once. */
+  readonly committed: boolean;
 }
 
 export class ModelSlot {
-  private current: Serving;
-  /** The model to roll back to while `current` is on probation. */
-  private fallback: Serving | null = null;
-  private probationLeft = 0;
-  private readonly rolledBack = new Set<string>();
+  private state: LifecycleState;
+  private serving: Session;
+  private candidate: Session | null = null;
+  private check: PlausibilityCheck | null = null;
   private readonly make: (model: Model) => Session;
-  readonly probation: number;
+  private readonly tally: ProbationTally;
 
   constructor(session: Session, private readonly options: SwapOptions = {}) {
-    this.current = { session, sha256: options.runningSha256 };
-    this.probation = Math.max(0, options.probation ?? DEFAULT_PROBATION);
+    const start: ModelRef = { name: session.model.name, version: session.model.modelVersion, ...(options.runningSha256 ? { sha256: options.runningSha256 } : {}) };
+    this.state = transition(options.lifecycle ?? initialState(start), { type: 'start', serving: start });
+    this.serving = session;
     this.make = options.createSession ?? ((m) => createSession(m));
-    for (const r of options.rolledBack ?? []) this.rolledBack.add(versionKey(r.name, r.version));
+    this.tally = new ProbationTally(probationLimits(options.probation));
   }
 
   get session(): Session {
-    return this.current.session;
+    return this.candidate ?? this.serving;
   }
 
   get model(): Model {
-    return this.current.session.model;
+    return this.session.model;
   }
 
   get onProbation(): boolean {
-    return this.probationLeft > 0;
+    return this.candidate !== null;
   }
 
-  /** Whether `c` may replace the running model, and if not, why (in the order checked). */
+  get limits(): ProbationLimits {
+    return this.tally.limits;
+  }
+
+  /** The lifecycle state now (what the store persists). */
+  get lifecycle(): LifecycleState {
+    return this.state;
+  }
+
+  /** Whether `c` may replace the running model, and if not, why. */
   judge(c: ModelCandidate): OfferVerdict {
-    const running = this.model;
-    const m = c.model;
-    if (this.current.sha256 !== undefined && c.sha256 === this.current.sha256) {
-      return { accept: false, code: 'unchanged', message: `${m.name} v${m.modelVersion} is already running`, unchanged: true };
-    }
-    if (this.rolledBack.has(versionKey(m.name, m.modelVersion))) {
-      return { accept: false, code: 'rolled-back-before', message: `${m.name} v${m.modelVersion} failed its probation earlier and was rolled back` };
-    }
-    if (m.name !== running.name) {
-      return { accept: false, code: 'name-mismatch', message: `pushed model is "${m.name}", the running model is "${running.name}"; versions only compare within one name` };
-    }
-    if (!sameInputs(m, running)) {
-      return { accept: false, code: 'incompatible-inputs', message: `pushed model takes inputs [${m.inputs.names.join(', ')}], the devices send [${running.inputs.names.join(', ')}]` };
-    }
-    if (m.modelVersion <= running.modelVersion && !this.options.allowDowngrade) {
-      return { accept: false, code: 'not-newer', message: `pushed v${m.modelVersion} is not newer than the running v${running.modelVersion} (anti-rollback)` };
-    }
-    return { accept: true };
+    return judgeOffer(this.state, { candidate: refOf(c), sameInputs: sameInputs(c.model, this.model), allowDowngrade: this.options.allowDowngrade });
   }
 
-  /** Serve `c` from now on; returns whether device states may be kept (same recurrent shapes). */
-  accept(c: ModelCandidate): { readonly keepStates: boolean } {
+  /** Run `c` from now on (on probation unless there is none). */
+  accept(c: ModelCandidate): Accepted {
     const session = this.make(c.model); // may throw: the caller rejects the offer then
-    const keepStates = recurrentShape(c.model) === recurrentShape(this.model);
-    // A model swapped in while another is still on probation: roll back past both.
-    if (this.probation > 0) this.fallback = this.onProbation ? this.fallback : this.current;
-    this.current = { session, sha256: c.sha256 };
-    this.probationLeft = this.probation;
-    return { keepStates };
+    const running = runningModel(this.state);
+    const statesReason = this.statesRule(c.model, running.sha256);
+    const supersedes = this.state.probation ?? undefined;
+    this.state = transition(this.state, { type: 'accept', model: refOf(c) });
+    this.candidate = session;
+    this.check = plausibilityCheck(c.model, this.tally.limits.zLimit);
+    this.tally.clear();
+    const committed = !this.tally.active;
+    if (committed) this.commit();
+    const keepStates = statesReason === 'continues-running' || statesReason === 'same-shape-allowed';
+    return { keepStates, statesReason, committed, ...(supersedes ? { supersedes } : {}) };
   }
 
-  /** One reading predicted fine by the model on probation; true when that ends its probation. */
-  passed(): boolean {
-    if (this.probationLeft === 0) return false;
-    this.probationLeft--;
-    if (this.probationLeft > 0) return false;
-    this.fallback = null;
+  private statesRule(next: Model, runningSha256: string | undefined): StatesReason {
+    if (recurrentShape(next) !== recurrentShape(this.model)) return 'shape-changed';
+    const from = next.meta?.continuesFrom;
+    if (typeof from === 'string' && runningSha256 !== undefined && from === runningSha256) return 'continues-running';
+    if (this.options.keepStatesOnSameShape) return 'same-shape-allowed';
+    return typeof from === 'string' ? 'continues-other' : 'fresh-model';
+  }
+
+  /** Why an output of the model on probation fails it, or null. */
+  implausible(y: Float32Array, x: ArrayLike<number>): Implausible | null {
+    return this.check ? this.check(y, x) : null;
+  }
+
+  /** A clean step of `device` by the model on probation; true when that commits it. */
+  passed(device: string): boolean {
+    if (!this.candidate || !this.tally.record(device)) return false;
+    this.commit();
     return true;
   }
 
-  /** The model on probation failed: back to the previous one, and never accept this version again. */
-  rollBack(): { readonly failed: Model } {
-    if (!this.fallback) throw new Error('rollBack: no model on probation');
-    const failed = this.model;
-    this.rolledBack.add(versionKey(failed.name, failed.modelVersion));
-    this.current = this.fallback;
-    this.fallback = null;
-    this.probationLeft = 0;
-    return { failed };
+  private commit(): void {
+    this.state = transition(this.state, { type: 'commit' });
+    this.serving = this.candidate!;
+    this.candidate = null;
+    this.check = null;
+  }
+
+  /** The model on probation failed: back to the committed one; this version is refused from now on. */
+  rollBack(): { readonly failed: ModelRef; readonly published: number } {
+    const failed = this.state.probation;
+    if (!failed || !this.candidate) throw new Error('rollBack: no model on probation');
+    this.state = transition(this.state, { type: 'roll-back' });
+    this.candidate = null;
+    this.check = null;
+    return { failed, published: this.tally.published };
   }
 }

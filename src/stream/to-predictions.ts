@@ -23,8 +23,8 @@ const encoder = new TextEncoder();
 
 /** The retained model status document: {event, name, version, code, reason, sha256, keyId, running, at}. */
 export function modelStatusDocument(e: ModelStatusEvent): Record<string, unknown> {
-  const { status: event, name, version, code, reason, sha256, keyId, running, statesKept, probation } = e;
-  const doc: Record<string, unknown> = { event, name, version, code, reason, sha256, keyId, running, statesKept, probation };
+  const { status: event, name, version, code, reason, sha256, keyId, running, statesKept, statesReason, probation, supersedes, publishedOnProbation } = e;
+  const doc: Record<string, unknown> = { event, name, version, code, reason, sha256, keyId, running, statesKept, statesReason, probation, supersedes, publishedOnProbation };
   for (const k of Object.keys(doc)) if (doc[k] === undefined) delete doc[k];
   doc.at = new Date(e.origin.receivedAt).toISOString();
   return doc;

@@ -7,6 +7,7 @@ import { tensorF32 } from '../model/tensor.js';
 import type { Layer, Model, RecurrentType, RnnActivation } from '../model/types.js';
 import { createAdam } from './adam.js';
 import { clipGlobalNorm } from './clip.js';
+import { TrainDataError } from './errors.js';
 import { isTrainStep, isValStep, outputWidth, type Dataset, type Series } from './dataset.js';
 import { inverseFrequencyWeights, mseLoss, softmaxCrossEntropyLoss } from './loss.js';
 import { validationMetrics, type Metrics } from './metrics.js';
@@ -35,6 +36,8 @@ export interface TrainOptions {
   readonly classWeights?: boolean;
   /** Shuffle the lanes' order each epoch (default true). */
   readonly shuffle?: boolean;
+  /** Start from this model's weights, not a fresh initialisation (same layers, inputs and outputs). */
+  readonly initFrom?: Model;
 }
 
 export interface EpochStats {
@@ -81,6 +84,23 @@ export function initialModel(ds: Dataset, o: TrainOptions): Model {
     ...(o.rnnActivation ? { rnnActivation: o.rnnActivation } : {}),
     dense: [{ size: O, activation: ds.task === 'regression' ? 'linear' : 'softmax' }],
   }, o.seed);
+}
+
+/**
+ * `fresh` with the weights of `from`, the model a run continues (train --init-from): every
+ * layer must have the same type, activation and sizes, and the inputs and outputs the same
+ * names, else the weights would mean something else.
+ */
+export function continueFrom(fresh: Model, from: Model): Model {
+  const names = (m: Model) => `inputs [${m.inputs.names.join(', ')}], outputs [${m.outputs.names.join(', ')}]`;
+  if (names(from) !== names(fresh)) throw new TrainDataError(`the model to continue has ${names(from)}; this run has ${names(fresh)}`);
+  const shape = (l: Layer) => (l.type === 'dense' ? `dense ${l.activation} ${l.inputSize}->${l.outputSize}` : `${l.type}${l.type === 'rnn' ? ` ${l.activation}` : ''} ${l.inputSize}->${l.hiddenSize}`);
+  const want = fresh.layers.map(shape).join(', ');
+  const got = from.layers.map(shape).join(', ');
+  if (want !== got) throw new TrainDataError(`the model to continue has layers [${got}]; this run builds [${want}] (give the same cell, hidden size and layer count)`);
+  const quantized = from.layers.some((l) => (l.type === 'dense' ? [l.w] : [l.wIh, l.wHh]).some((t) => t.dtype !== 'f32'));
+  if (quantized) throw new TrainDataError('the model to continue is quantized (int8); continue from its float model');
+  return { ...fresh, layers: from.layers };
 }
 
 /** The trained network's weights as a model, with the dataset's normalisation and outputs. */
@@ -133,7 +153,7 @@ function makeLanes(ds: Dataset, perDevice: number, T: number, stateSize: number)
 }
 
 export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainResult {
-  const base = initialModel(ds, o);
+  const base = o.initFrom ? continueFrom(initialModel(ds, o), o.initFrom) : initialModel(ds, o);
   const T = o.seqLen;
   const net = createNetwork(base, T, 'f32');
   const O = net.outputSize, I = net.inputSize;

@@ -16,7 +16,7 @@ import { createSession, type StreamState } from '../../src/runtime/session.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { exploding, version } from '../helpers/swap-models.js';
 import { collect, connect, sleep, uniqueId, waitFor, type Received } from './support.js';
-import { craft, payloadFor, signer, tamper } from './support-push.js';
+import { craft, payloadFor, sha256, signer, tamper } from './support-push.js';
 
 const key = signer();
 const stranger = signer();
@@ -81,7 +81,7 @@ describe('model push and hot swap through the broker', () => {
     // The same runtime does take a good push, so the rejections above are not vacuous.
     await pub.publishAsync(modelTopic, Buffer.from(good), { qos: 1, retain: true });
     await waitFor('accepted', () => statuses().at(-1)?.event === 'accepted', 5000);
-    expect(statuses().at(-1)).toMatchObject({ event: 'accepted', name, version: 3, keyId: key.id, statesKept: true });
+    expect(statuses().at(-1)).toMatchObject({ event: 'accepted', name, version: 3, keyId: key.id, statesKept: false, statesReason: 'fresh-model' });
     await pub.publishAsync('sensors/d1/reading', reading(seq++), { qos: 1 });
     await waitFor('a v3 prediction', () => preds().length >= seq, 5000);
     expect(preds().at(-1)!.model).toEqual({ name, version: 3 });
@@ -92,11 +92,12 @@ describe('model push and hot swap through the broker', () => {
     await sink.client.endAsync();
   }, 20_000);
 
-  it('swap under load: every reading gets one prediction; each device switches version once, in order, state kept', async () => {
+  it('swap under load: every reading gets one prediction; each device switches version once, in order, state kept as the model continues the old one', async () => {
     const name = uniqueId('load');
     const v1 = version(name, 1);
-    const v2 = version(name, 2);
-    const { runtime, sink, preds, statuses, modelTopic } = await start(v1, { probation: 50 });
+    const v1sha = sha256(encodeModel(v1)).toString('hex');
+    const v2 = { ...version(name, 2), meta: { continuesFrom: v1sha } }; // as `train --init-from v1` writes it
+    const { runtime, sink, preds, statuses, modelTopic } = await start(v1, { probation: { minReadings: 50 }, modelSha256: v1sha });
     const pub = await connect(broker.url, broker.mqttVersion);
     const D = 6;
     const value = (d: number, m: number) => [20 + 5 * Math.sin((m + d) / 9), 40 + 3 * Math.cos((m * 2 + d) / 13)];
@@ -133,7 +134,7 @@ describe('model push and hot swap through the broker', () => {
       expect(firstNew, `dev${d} switched`).toBeGreaterThan(0);
       expect(versions).toEqual([...Array(firstNew).fill(1), ...Array(M - firstNew).fill(2)]);
       switchesSeen++;
-      // Independent reference: one state per device, stepped by v1 then v2 (same shapes: the state carries over).
+      // Independent reference: one state per device, stepped by v1 then v2 (v2 continues v1: the state carries over).
       let state: StreamState | null = null;
       for (const p of mine) {
         const s = sessions.get(p.model.version)!;
@@ -146,6 +147,7 @@ describe('model push and hot swap through the broker', () => {
     expect(switchesSeen).toBe(D);
     await waitFor('committed after probation', () => statuses().some((s) => s.event === 'committed'), 5000);
     expect(statuses().map((s) => s.event)).toEqual(['accepted', 'committed']);
+    expect(statuses()[0]).toMatchObject({ statesKept: true, statesReason: 'continues-running' });
     expect(runtime.counters).toMatchObject({ swaps: 1, swapResets: 0, rollbacks: 0, deadLetters: 0, predictions: D * M });
     await runtime.stop();
     await pub.endAsync();
@@ -157,7 +159,7 @@ describe('model push and hot swap through the broker', () => {
     const v1 = version(name, 1);
     const dir = mkdtempSync(join(tmpdir(), 'edge-rnn-e2e-store-'));
     const store = new ModelStore(dir);
-    const { runtime, sink, preds, statuses, modelTopic } = await start(v1, { probation: 20, modelStore: store });
+    const { runtime, sink, preds, statuses, modelTopic } = await start(v1, { probation: { minReadings: 20 }, modelStore: store });
     const pub = await connect(broker.url, broker.mqttVersion);
     let seq = 0;
     const send = async (n: number) => {
@@ -175,7 +177,7 @@ describe('model push and hot swap through the broker', () => {
     expect(preds()).toHaveLength(2 * seq);
     expect(new Set(preds().map((p) => p.model.version))).toEqual(new Set([1]));
     expect(runtime.counters).toMatchObject({ rollbacks: 1, deadLetters: 0 });
-    expect(JSON.parse(readFileSync(store.rolledBackFile, 'utf8'))).toEqual([{ name, version: 2 }]);
+    expect(JSON.parse(readFileSync(store.stateFile, 'utf8'))).toMatchObject({ serving: { name, version: 1 }, probation: null, floor: { [name]: { rolledBack: [2] } } });
 
     // The retained message comes again (here: republished): refused, v1 keeps serving.
     await pub.publishAsync(modelTopic, Buffer.from(bad), { qos: 1, retain: true });

@@ -87,6 +87,8 @@ describe('edge-rnn push and run --trust as processes', () => {
       expect(receipt.bytes).toBeGreaterThan(statSync(files[v - 1]).size);
       await waitFor(`v${v} accepted`, () => on('model').some((s) => s.event === 'accepted' && s.version === v), 10_000);
       expect(on('model').find((s) => s.version === v)).toMatchObject({ sha256: receipt.sha256, keyId: keys.keyId });
+      // Only a committed model is served after a restart: one device passes probation after 10 clean steps.
+      while (!on('model').some((s) => s.event === 'committed' && s.version === v)) expect((await predictOne()).model).toEqual({ name, version: v });
     }
     expect((await predictOne()).model).toEqual({ name, version: 3 });
     await stop(run);
@@ -99,12 +101,12 @@ describe('edge-rnn push and run --trust as processes', () => {
     expect(logs).toMatch(/serving the stored pushed model/);
     await stop(run);
 
-    truncateSync(join(store, 'current.envelope'), 200);
+    truncateSync(join(store, 'committed.envelope'), 200);
     logs = '';
     run = spawnRun();
     await online(3);
     expect((await predictOne()).model).toEqual({ name, version: 2 });
-    expect(logs).toMatch(/current\.envelope is unusable/);
+    expect(logs).toMatch(/committed\.envelope is unusable/);
     await stop(run);
     await pub.endAsync();
     await sink.client.endAsync();

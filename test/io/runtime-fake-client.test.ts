@@ -106,7 +106,7 @@ describe('runtime on a fake client', () => {
   it('the retained status names the model serving after a swap, with its sha256', async () => {
     const key = signer();
     const v1 = version('swap', 1);
-    const { runtime, client } = start(v1, { modelTopic: 'models/swap', trusted: new Map([[key.id, key.publicKey]]), probation: 0 });
+    const { runtime, client } = start(v1, { modelTopic: 'models/swap', trusted: new Map([[key.id, key.publicKey]]), probation: { minReadings: 0 } });
     await runtime.ready;
     expect(client.docs('edge-rnn/i1/status').at(-1)!.model.version).toBe(1);
     client.deliver('models/swap', sealModel(encodeModel(version('swap', 2)), key.privateKey), true);

@@ -92,7 +92,7 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       username: config.username, password: config.password, ...tls,
       maxBytes: config.maxBytes, maxDevices: config.maxDevices, resetAfterMs: config.resetAfter,
       healthIntervalMs: config.healthInterval, logger: log,
-      modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: config.probation,
+      modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: { minReadings: config.probation },
       modelStore: store, modelSha256: start.sha256, modelStatusTopic: config.modelStatusTopic,
     });
     log.info({

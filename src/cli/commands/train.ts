@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { columnIndex, readCsv, type CsvTable } from '../../io/csv.js';
-import { writeModelFile } from '../../io/model-file.js';
+import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-file.js';
 import type { Model, RecurrentType } from '../../model/types.js';
 import {
   buildDataset, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
@@ -47,6 +47,8 @@ export interface TrainCliOptions {
   created?: string;
   json?: boolean;
   progress: boolean;
+  /** Model file to continue: its weights are the start, and meta.continuesFrom its sha256. */
+  initFrom?: string;
 }
 
 const DEFAULT_SEED = 1;
@@ -173,7 +175,15 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed,
     ...(ds.task === 'classification' ? { classWeights: o.classWeights } : {}),
   };
-  const result = train(ds, topts, onEvent);
+  // A continued model says so (meta.continuesFrom): a hot swap to it keeps the device states.
+  const old = o.initFrom === undefined ? undefined : readContinued(o.initFrom);
+  let result: TrainResult;
+  try {
+    result = train(ds, old ? { ...topts, initFrom: old.model } : topts, onEvent);
+  } catch (e) {
+    if (old && e instanceof TrainDataError) throw new CliError(`--init-from ${o.initFrom}: ${e.message}`);
+    throw e;
+  }
 
   const modelPath = o.out ?? join('models', `${name}.msgpack`);
   const stem = modelPath.replace(/\.msgpack$/, '');
@@ -190,6 +200,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       dataset: { file: dataFile, sha256, rows: ds.rows, ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}), valFraction: o.val },
       ...(o.license ? { license: o.license } : {}),
       trainedWith: 'edge-rnn train',
+      ...(old ? { continuesFrom: old.sha256 } : {}),
       hyperParameters: hyperParameters(topts),
       epochsRun: result.epochsRun,
       bestEpoch: result.bestEpoch,
@@ -208,6 +219,16 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
   return { model, bytes, result, dataset: ds, paths };
+}
+
+function readContinued(path: string): { model: Model; sha256: string } {
+  try {
+    const { model, bytes } = readModelFile(path);
+    return { model, sha256: createHash('sha256').update(bytes).digest('hex') };
+  } catch (e) {
+    if (e instanceof ModelFileError) throw new CliError(`--init-from: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Progress: a bar with loss and ETA on a terminal, one line per epoch otherwise. */
@@ -285,6 +306,7 @@ export function registerTrain(program: Command): void {
     .option('--drop-invalid', 'skip rows with missing/NaN/infinite values instead of refusing them')
     .option('--name <name>', 'model name (default: the data file name)')
     .option('--model-version <n>', 'modelVersion to write', int(1), 1)
+    .option('--init-from <file>', 'start from this model\'s weights (same --cell, --hidden, --layers, inputs, targets) and record its sha256 as meta.continuesFrom, so a hot swap from it keeps device states')
     .option('-o, --out <file>', 'model file to write (default models/<name>.msgpack); the card goes next to it')
     .option('--license <text>', 'license of the training data, recorded in the model and card')
     .option('--notes <text>', 'free text for the model card (e.g. why this horizon)')

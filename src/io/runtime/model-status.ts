@@ -1,31 +1,24 @@
-// What the runtime does with the stream's verdicts on pushed models: log each one at the
-// level it deserves and keep the store in step (accepted envelopes saved, rollbacks
-// recorded), so a restart comes back with the same model.
+// What the runtime does with the stream's verdicts on pushed models: persist each
+// lifecycle transition in the store (so a restart serves only a committed model and keeps
+// the anti-rollback floor) and log it at the level it deserves.
 import type { ModelStatusEvent } from '../../stream/events.js';
 import type { Logger } from '../logger.js';
 import type { ModelStore } from '../model-store.js';
 
 export function modelStatusRecorder(log: Logger, store: ModelStore | undefined): (e: ModelStatusEvent) => void {
   return (e) => {
+    try {
+      store?.record(e);
+    } catch (err) {
+      log.error({ err: (err as Error).message, stateFile: store?.stateFile }, `could not persist the model ${e.status} event; a restart may not know it`);
+    }
     const about = { name: e.name, version: e.version, code: e.code, sha256: e.sha256, keyId: e.keyId, running: e.running };
     switch (e.status) {
       case 'accepted':
-        log.info({ ...about, statesKept: e.statesKept, probation: e.probation }, `model accepted: ${e.name} v${e.version} now serving (states ${e.statesKept ? 'kept' : 'reset'}, probation ${e.probation} readings)`);
-        if (store && e.origin.payload) {
-          try {
-            store.save(e.origin.payload);
-          } catch (err) {
-            log.error({ err: (err as Error).message, dir: store.dir }, 'could not store the accepted model; a restart will not come back with it');
-          }
-        }
+        log.info({ ...about, statesKept: e.statesKept, statesReason: e.statesReason, probation: e.probation, supersedes: e.supersedes }, `model accepted: ${e.name} v${e.version} now serving (states ${e.statesKept ? 'kept' : 'reset'}: ${e.statesReason}${e.probation ? ', on probation' : ''})`);
         break;
       case 'rolled-back':
-        log.error({ ...about, reason: e.reason }, `model rolled back: ${e.name} v${e.version} failed probation (${e.reason}); ${e.running.name} v${e.running.version} serving again`);
-        try {
-          store?.rollBack({ name: e.name!, version: e.version! });
-        } catch (err) {
-          log.error({ err: (err as Error).message }, 'could not record the rollback in the model store');
-        }
+        log.error({ ...about, reason: e.reason, publishedOnProbation: e.publishedOnProbation }, `model rolled back: ${e.name} v${e.version} failed probation (${e.reason}); ${e.running.name} v${e.running.version} serving again`);
         break;
       case 'rejected':
         log.warn({ ...about, reason: e.reason, topic: e.origin.topic }, `pushed model rejected (${e.code}): ${e.reason}`);
