@@ -23,6 +23,8 @@ export interface ModelPlan {
   readonly recurrent: readonly RecurrentPlan[];
   /** The dense head, in order, after the last recurrent layer. */
   readonly dense: readonly DenseLayer[];
+  /** Position in model.layers of each dense layer. */
+  readonly denseIndex: readonly number[];
   /** I: floats in a reading. */
   readonly inputSize: number;
   /** O: floats in a prediction. */
@@ -46,11 +48,12 @@ export interface ModelPlan {
 
 export function planModel(model: Model): ModelPlan {
   const recurrent: RecurrentPlan[] = [];
-  const dense: DenseLayer[] = [];
+  const dense: DenseLayer[] = [], denseIndex: number[] = [];
   let off = 0, maxGateRows = 0;
   model.layers.forEach((l, index) => {
     if (l.type === 'dense') {
       dense.push(l);
+      denseIndex.push(index);
       return;
     }
     const gates = GATES[l.type], H = l.hiddenSize;
@@ -63,7 +66,7 @@ export function planModel(model: Model): ModelPlan {
   });
   const { outputs, inputs } = model;
   return {
-    recurrent, dense,
+    recurrent, dense, denseIndex,
     inputSize: inputs.names.length,
     outputSize: outputSize(model),
     stateSize: off,

@@ -49,7 +49,7 @@ export interface WasmLayer {
   readonly cT: number;
 }
 
-export interface WasmMemory {
+export interface WasmMemoryLayout {
   readonly layers: readonly WasmLayer[];
   readonly xIn: number; // [ceil8(I)] the normalised reading
   readonly xInT: number; // [ceil8(I)][C]
@@ -64,7 +64,7 @@ export interface WasmMemory {
  * Allocates and fills the session's memory (growing it once: views made afterwards stay valid).
  * `wasmOut`: the model's outputs are its last h, de-normalised in wasm (affine_out).
  */
-export function layoutWasmMemory(kernels: WasmKernels, model: Model, plan: ModelPlan, C: number, wasmOut: boolean): WasmMemory {
+export function layoutWasmMemory(kernels: WasmKernels, model: Model, plan: ModelPlan, C: number, wasmOut: boolean): WasmMemoryLayout {
   const I = plan.inputSize, O = plan.outputSize;
   const arena = new Arena(kernels.heap_base.value);
   const f32Bytes = (n: number) => n * 4;

@@ -94,14 +94,13 @@ export function createNetwork(model: Model, maxSteps: number, precision: Precisi
   });
   // The plan's layers, as the views over `params` built above.
   const recurrent = plan.recurrent.map((r) => layers[r.index] as RecurrentLayer);
-  const denseIndex = model.layers.flatMap((l, k) => (l.type === 'dense' ? [k] : []));
-  const dense = denseIndex.map((k) => layers[k] as DenseLayer);
+  const dense = plan.denseIndex.map((k) => layers[k] as DenseLayer);
   const gradsAt = (idx: number) => tensors.filter((x) => x.name.startsWith(`layers[${idx}].`));
   const cellGrads = plan.recurrent.map((r): CellGrads => {
     const t = gradsAt(r.index);
     return { dWIh: t[0].grad, dWHh: t[1].grad, dBIh: t[2].grad, dBHh: t[3].grad };
   });
-  const denseGrads = denseIndex.map((k) => {
+  const denseGrads = plan.denseIndex.map((k) => {
     const t = gradsAt(k);
     return { dW: t[0].grad, db: t[1].grad };
   });

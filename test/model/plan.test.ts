@@ -41,6 +41,7 @@ describe('planModel', () => {
     const p = planModel(m);
     expect(p.recurrent.map((r) => r.index)).toEqual([0]);
     expect(p.dense.map((d) => d.outputSize)).toEqual([4, 2]);
+    expect(p.denseIndex).toEqual([1, 2]);
     expect(p.outputSize).toBe(2);
     expect(p.outputIsHidden).toBe(false);
     expect(planModel(regression([recurrent('gru', 3, 6, 1)])).outputIsHidden).toBe(true);
