@@ -39,7 +39,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const hOut = plan.outputIsHidden;
   const wasmOut = hOut && plan.outputNormalised;
   const {
-    layers, xIn, xInT, gx, gh, xq, gxT, ghT, xqT, sxT, staging, outW, stdW, meanW,
+    layers: wasmLayers, xIn, xInT, gx, gh, xq, gxT, ghT, xqT, sxT, staging, outW, stdW, meanW,
   } = layoutWasmMemory(kernels, model, plan, C, wasmOut);
   // Byte offset of the last layer's h in a stream's state (the output when hOut).
   const lastH = recurrent.length > 0 ? recurrent[recurrent.length - 1].hOffset * 4 : 0;
@@ -48,8 +48,8 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   const mem = kernels.memory.buffer;
   const f32 = new Float32Array(mem);
   const xInView = new Float32Array(mem, xIn, I);
-  const hIn = layers.map((p) => new Float32Array(mem, p.h, p.H));
-  const cIn = layers.map((p) => new Float32Array(mem, p.c, p.H));
+  const hIn = wasmLayers.map((p) => new Float32Array(mem, p.h, p.H));
+  const cIn = wasmLayers.map((p) => new Float32Array(mem, p.c, p.H));
   // Each chunk slot's state in the staging area (made once: a subarray per stream per call allocates).
   const stagingView = Array.from({ length: C }, (_, s) => new Float32Array(mem, staging + s * stateSize * 4, stateSize));
   // The first m streams' outputs in outW, for m = 0..C (made once, as stagingView).
@@ -70,7 +70,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   }
 
   function runSingle(): void {
-    for (const p of layers) {
+    for (const p of wasmLayers) {
       product(p.wih, p.x, p.xRows, gx, p.sp);
       product(p.whh, p.h, ceilTo(p.Hp, 8), gh, p.sp);
       const t = p.cell.layer.type;
@@ -90,7 +90,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   }
 
   function runBatch(n: number): void {
-    for (const p of layers) {
+    for (const p of wasmLayers) {
       productT(p.wih, p.xT, p.xRows, gxT, p.sp, n);
       productT(p.whh, p.hT, p.Hp, ghT, p.sp, n);
       const t = p.cell.layer.type;
@@ -112,13 +112,13 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
 
   function stepOne(state: StreamState, x: ArrayLike<number>, xOff: number, out: Float32Array, oOff: number): void {
     for (let i = 0; i < I; i++) xInView[i] = (x[xOff + i] - mean[i]) / std[i];
-    for (let l = 0; l < layers.length; l++) {
+    for (let l = 0; l < wasmLayers.length; l++) {
       hIn[l].set(state.h[l]);
       const c = state.c[l];
       if (c) cIn[l].set(c);
     }
     runSingle();
-    for (let l = 0; l < layers.length; l++) {
+    for (let l = 0; l < wasmLayers.length; l++) {
       state.h[l].set(hIn[l]);
       const c = state.c[l];
       if (c) c.set(cIn[l]);
@@ -143,14 +143,14 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
       for (let i = I; i < xRows; i++, o += n) f32[o] = 0;
     }
     for (let s = 0; s < m; s++) stagingView[s].set(states[s0 + s].buffer);
-    for (let l = 0; l < layers.length; l++) {
-      const p = layers[l];
+    for (let l = 0; l < wasmLayers.length; l++) {
+      const p = wasmLayers[l];
       k.gather_t(staging + p.cell.hOffset * 4, stateSize, p.hT, p.H, p.Hp, m, n);
       if (p.cell.cOffset >= 0) k.gather_t(staging + p.cell.cOffset * 4, stateSize, p.cT, p.H, p.Hp, m, n);
     }
     runBatch(n);
-    for (let l = 0; l < layers.length; l++) {
-      const p = layers[l];
+    for (let l = 0; l < wasmLayers.length; l++) {
+      const p = wasmLayers[l];
       k.scatter_t(p.hT, staging + p.cell.hOffset * 4, stateSize, p.H, m, n);
       if (p.cell.cOffset >= 0) k.scatter_t(p.cT, staging + p.cell.cOffset * 4, stateSize, p.H, m, n);
     }
@@ -171,7 +171,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   function stepBatch(states: readonly StreamState[], xs: Float32Array, ys: Float32Array): void {
     const n = states.length;
     checkBatch(plan, n, xs, ys);
-    if (n < WASM_BATCH_MIN || layers.length === 0) {
+    if (n < WASM_BATCH_MIN || wasmLayers.length === 0) {
       for (let s = 0; s < n; s++) stepOne(states[s], xs, s * I, ys, s * O);
       return;
     }
