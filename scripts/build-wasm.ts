@@ -1,7 +1,7 @@
 // npm run build:wasm — assembles src/kernels/wasm/kernels.wat (hand-written WebAssembly
 // SIMD) with wabt's wat2wasm (compiled to JS, from the npm registry) and writes the bytes
 // as base64 into src/kernels/wasm/kernels-module.ts. The generated module is committed, so
-// `npm ci` needs no build step and the bundler embeds it; test/wasm/build.test.ts
+// `npm ci` needs no build step and the bundler embeds it; test/wasm/wasm-kernels.test.ts
 // re-assembles the .wat and checks the committed bytes match.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

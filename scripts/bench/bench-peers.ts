@@ -16,10 +16,10 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { instantiateKernels } from '../../src/kernels/wasm/kernels.js';
 import { initModel, type Model, type RecurrentLayer, type Tensor } from '../../src/model/index.js';
 import { quantizeModel } from '../../src/model/quantize.js';
 import { createSession, type Session, type StreamState } from '../../src/runtime/session.js';
+import { peakMacsPerSecond } from './peak-probe.js';
 import { machine, summarize } from './stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -213,20 +213,6 @@ function tfStepper(peers: Peers, l: RecurrentLayer, B: number): Stepper {
 }
 
 // ------------------------------------------------------------------ measuring
-function peakMacsPerSecond(): number {
-  const k = instantiateKernels();
-  k.peak_f32(1e6); // warm up / tier up
-  let best = 0;
-  for (let r = 0; r < 5; r++) {
-    const iters = 2e7;
-    const t0 = performance.now();
-    k.peak_f32(iters);
-    const s = (performance.now() - t0) / 1000;
-    best = Math.max(best, (iters * 48) / s); // 12 chains x 4 lanes of mul+add per iteration
-  }
-  return best;
-}
-
 interface Row {
   cell: string; H: number; B: number; name: string; median: number; p99: number; maxDiff: number;
 }
@@ -235,7 +221,7 @@ async function main(): Promise<void> {
   const peers = loadPeers();
   await peers.tf.setBackend('cpu');
   peers.tf.enableProdMode();
-  const peak = peakMacsPerSecond();
+  const peak = await peakMacsPerSecond();
   console.log(`peak (wasm f32x4 mul+add, one core): ${(peak / 1e9).toFixed(1)} G multiply-adds/s`);
   const rows: Row[] = [];
   const notes: string[] = [];

@@ -1,16 +1,8 @@
 // The last part of a step, shared by the JS and WebAssembly sessions so both write the same
 // float32 numbers: de-normalise the network output (y = y' · std + mean) and, for residual
 // models (outputs.residual), add back the current reading of the same-named input.
-import { outputSize, type Model } from '../model/types.js';
-
-/**
- * Residual outputs: the input index each output's current value comes from, or null for a
- * model that outputs levels directly.
- */
-export function residualInputs(model: Model): Int32Array | null {
-  if (!model.outputs.residual) return null;
-  return Int32Array.from(model.outputs.names, (n) => model.inputs.names.indexOf(n));
-}
+import type { ModelPlan } from '../model/plan.js';
+import type { Model } from '../model/types.js';
 
 /**
  * out[offset + o] (the predicted change, already de-normalised and rounded to float32) plus
@@ -26,11 +18,11 @@ export function addResidual(out: Float32Array, offset: number, x: ArrayLike<numb
  */
 export type WriteOutput = (y: Float32Array, out: Float32Array, offset: number, x: ArrayLike<number>, xOff: number) => void;
 
-export function outputStage(model: Model): WriteOutput {
-  const O = outputSize(model);
+export function outputStage(model: Model, plan: ModelPlan): WriteOutput {
+  const O = plan.outputSize;
   const mean = model.outputs.mean?.data;
   const std = model.outputs.std?.data;
-  const residualFrom = residualInputs(model);
+  const residualFrom = plan.residualFrom;
   return (y, out, offset, x, xOff) => {
     if (mean && std) for (let o = 0; o < O; o++) out[offset + o] = y[o] * std[o] + mean[o];
     else for (let o = 0; o < O; o++) out[offset + o] = y[o];

@@ -2,10 +2,12 @@
 // read-only; each stream's recurrent state lives in a StreamState the caller owns; the
 // scratch buffers below are allocated once, so a step allocates nothing.
 import { lstmStep, gruStep, rnnStep } from '../kernels/cells.js';
-import { createStreamState, stateSizeOf, type StreamState } from './stream-state.js';
+import { createStreamState, type StreamState } from './stream-state.js';
 import { denseForward } from '../kernels/dense.js';
 import { wasmSimdSupported } from '../kernels/wasm/kernels.js';
-import { outputSize, type DenseLayer, type Model, type RecurrentLayer } from '../model/types.js';
+import { planModel, type ModelPlan } from '../model/plan.js';
+import type { Model } from '../model/types.js';
+import { checkBatch } from './batch-check.js';
 import { outputStage } from './output-stage.js';
 import { createWasmSession } from './session-wasm.js';
 
@@ -13,6 +15,8 @@ export type { StreamState } from './stream-state.js';
 
 export interface Session {
   readonly model: Model;
+  /** The model's shape facts: layers, sizes, state layout, the swap shape key. */
+  readonly plan: ModelPlan;
   readonly inputSize: number;
   readonly outputSize: number;
   /** Floats in a StreamState's buffer. */
@@ -70,32 +74,23 @@ export function createSession(model: Model, options: SessionOptions = {}): Sessi
 
 /** The plain TypeScript session: the reference, and the fallback without WebAssembly SIMD. */
 export function createJsSession(model: Model): Session {
-  const recurrent = model.layers.filter((l): l is RecurrentLayer => l.type !== 'dense');
-  const dense = model.layers.filter((l): l is DenseLayer => l.type === 'dense');
-  const I = model.inputs.names.length;
-  const O = outputSize(model);
+  const plan = planModel(model);
+  const { recurrent, dense, inputSize: I, outputSize: O } = plan;
   const mean = model.inputs.mean.data;
   const std = model.inputs.std.data;
-  const writeOutput = outputStage(model);
+  const writeOutput = outputStage(model, plan);
 
-  const stateSize = stateSizeOf(recurrent);
-  let maxGates = 0;
-  for (const l of recurrent) {
-    maxGates = Math.max(maxGates, (l.type === 'lstm' ? 4 : l.type === 'gru' ? 3 : 1) * l.hiddenSize);
-  }
   const xn = new Float32Array(I);
-  const gates = new Float32Array(maxGates);
-  const gh = new Float32Array(maxGates);
+  const gates = new Float32Array(plan.maxGateRows);
+  const gh = new Float32Array(plan.maxGateRows);
   const denseOut = dense.map((d) => new Float32Array(d.outputSize));
   const ownOut = new Float32Array(O);
-
-  const createState = (): StreamState => createStreamState(recurrent);
 
   // Runs the layers on the normalised input in `xn`; returns the last layer's output buffer.
   function forward(state: StreamState): Float32Array {
     let cur: Float32Array = xn;
     for (let k = 0; k < recurrent.length; k++) {
-      const l = recurrent[k];
+      const l = recurrent[k].layer;
       const h = state.h[k];
       if (l.type === 'lstm') lstmStep(h, state.c[k]!, gates, l, cur, h, state.c[k]!);
       else if (l.type === 'gru') gruStep(h, gates, gh, l, cur, h);
@@ -116,11 +111,8 @@ export function createJsSession(model: Model): Session {
   }
 
   function stepBatch(states: readonly StreamState[], xs: Float32Array, ys: Float32Array): void {
-    const n = states.length;
-    if (xs.length < n * I || ys.length < n * O) {
-      throw new RangeError(`stepBatch: ${n} streams need xs of ${n * I} and ys of ${n * O} floats, got ${xs.length} and ${ys.length}`);
-    }
-    for (let s = 0; s < n; s++) {
+    checkBatch(plan, states.length, xs, ys);
+    for (let s = 0; s < states.length; s++) {
       const base = s * I;
       for (let i = 0; i < I; i++) xn[i] = (xs[base + i] - mean[i]) / std[i];
       writeOutput(forward(states[s]), ys, s * O, xs, base);
@@ -128,8 +120,8 @@ export function createJsSession(model: Model): Session {
   }
 
   return {
-    model, inputSize: I, outputSize: O, stateSize,
-    createState,
+    model, plan, inputSize: I, outputSize: O, stateSize: plan.stateSize,
+    createState: () => createStreamState(plan),
     reset: (state) => state.buffer.fill(0),
     step,
     stepBatch,

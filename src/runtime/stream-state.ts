@@ -1,4 +1,4 @@
-import type { RecurrentLayer } from '../model/types.js';
+import type { ModelPlan } from '../model/plan.js';
 
 /** One stream's recurrent state: h (and c for LSTM) of every recurrent layer. */
 export interface StreamState {
@@ -10,26 +10,13 @@ export interface StreamState {
   readonly c: readonly (Float32Array | null)[];
 }
 
-/** Floats in a StreamState's buffer for these layers. */
-export function stateSizeOf(recurrent: readonly RecurrentLayer[]): number {
-  let n = 0;
-  for (const l of recurrent) n += l.type === 'lstm' ? 2 * l.hiddenSize : l.hiddenSize;
-  return n;
-}
-
-/** A zero state laid out as h0 [c0] h1 [c1] … in one buffer, shared by every kernel backend. */
-export function createStreamState(recurrent: readonly RecurrentLayer[]): StreamState {
-  const buffer = new Float32Array(stateSizeOf(recurrent));
-  const h: Float32Array[] = [];
-  const c: (Float32Array | null)[] = [];
-  let off = 0;
-  for (const l of recurrent) {
-    h.push(buffer.subarray(off, off + l.hiddenSize));
-    off += l.hiddenSize;
-    if (l.type === 'lstm') {
-      c.push(buffer.subarray(off, off + l.hiddenSize));
-      off += l.hiddenSize;
-    } else c.push(null);
-  }
-  return { buffer, h, c };
+/** A zero state laid out as the plan says (h0 [c0] h1 [c1] …), shared by every kernel backend. */
+export function createStreamState(plan: ModelPlan): StreamState {
+  const buffer = new Float32Array(plan.stateSize);
+  const view = (off: number, n: number) => buffer.subarray(off, off + n);
+  return {
+    buffer,
+    h: plan.recurrent.map((r) => view(r.hOffset, r.hiddenSize)),
+    c: plan.recurrent.map((r) => (r.cOffset >= 0 ? view(r.cOffset, r.hiddenSize) : null)),
+  };
 }

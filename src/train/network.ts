@@ -14,7 +14,8 @@ import {
 } from '../kernels/cells-backward.js';
 import { denseForward } from '../kernels/dense.js';
 import { denseBackward, denseBackwardPre } from '../kernels/dense-backward.js';
-import { GATES, type DenseLayer, type Layer, type Model, type RecurrentLayer } from '../model/types.js';
+import { planModel } from '../model/plan.js';
+import { parameterCount, type DenseLayer, type Layer, type Model, type RecurrentLayer } from '../model/types.js';
 
 export type Precision = 'f32' | 'f64';
 
@@ -61,22 +62,17 @@ export interface Network {
   runSeries(out: FloatArray, x: FloatArray, n: number): void;
 }
 
-function recurrentOf(layers: readonly Layer[]): RecurrentLayer[] {
-  return layers.filter((l): l is RecurrentLayer => l.type !== 'dense');
-}
-
 /** Builds a trainable network holding a copy of the model's (f32) weights. */
 export function createNetwork(model: Model, maxSteps: number, precision: Precision = 'f32'): Network {
   const F = precision === 'f64' ? Float64Array : Float32Array;
   // The forward kernels are typed for Float32Array; in f64 mode they receive Float64Array.
   const as32 = (a: FloatArray): Float32Array => a as Float32Array;
 
+  const plan = planModel(model);
+  if (plan.recurrent.length === 0) throw new Error('createNetwork: the model has no recurrent layer');
+
   // ---- parameters: flat storage and layer views over it ------------------------------
-  let total = 0;
-  for (const l of model.layers) {
-    if (l.type === 'dense') total += l.w.data.length + l.b.data.length;
-    else total += l.wIh.data.length + l.wHh.data.length + l.bIh.data.length + l.bHh.data.length;
-  }
+  const total = parameterCount(model);
   const params = new F(total);
   const grads = new Float64Array(total);
   const tensors: ParamTensor[] = [];
@@ -96,29 +92,24 @@ export function createNetwork(model: Model, maxSteps: number, precision: Precisi
     if (l.type === 'dense') return { ...l, w: take(`${p}.w`, l.w), b: take(`${p}.b`, l.b) };
     return { ...l, wIh: take(`${p}.wIh`, l.wIh), wHh: take(`${p}.wHh`, l.wHh), bIh: take(`${p}.bIh`, l.bIh), bHh: take(`${p}.bHh`, l.bHh) };
   });
-  const recurrent = recurrentOf(layers);
-  const dense = layers.filter((l): l is DenseLayer => l.type === 'dense');
-  if (recurrent.length === 0) throw new Error('createNetwork: the model has no recurrent layer');
-  const gradsOf = (k: number): CellGrads => {
-    const idx = layers.indexOf(recurrent[k]);
-    const t = tensors.filter((x) => x.name.startsWith(`layers[${idx}].`));
+  // The plan's layers, as the views over `params` built above.
+  const recurrent = plan.recurrent.map((r) => layers[r.index] as RecurrentLayer);
+  const dense = plan.denseIndex.map((k) => layers[k] as DenseLayer);
+  const gradsAt = (idx: number) => tensors.filter((x) => x.name.startsWith(`layers[${idx}].`));
+  const cellGrads = plan.recurrent.map((r): CellGrads => {
+    const t = gradsAt(r.index);
     return { dWIh: t[0].grad, dWHh: t[1].grad, dBIh: t[2].grad, dBHh: t[3].grad };
-  };
-  const cellGrads = recurrent.map((_, k) => gradsOf(k));
-  const denseGrads = dense.map((l) => {
-    const idx = layers.indexOf(l);
-    const t = tensors.filter((x) => x.name.startsWith(`layers[${idx}].`));
+  });
+  const denseGrads = plan.denseIndex.map((k) => {
+    const t = gradsAt(k);
     return { dW: t[0].grad, db: t[1].grad };
   });
 
-  const I = model.inputs.names.length;
+  const { inputSize: I, outputSize: O, stateSize } = plan;
   const R = recurrent.length;
-  const top = recurrent[R - 1].hiddenSize;
-  const O = dense.length ? dense[dense.length - 1].outputSize : top;
-  const Hs = recurrent.map((l) => l.hiddenSize);
-  const isLstm = recurrent.map((l) => l.type === 'lstm');
-  let stateSize = 0;
-  for (let k = 0; k < R; k++) stateSize += isLstm[k] ? 2 * Hs[k] : Hs[k];
+  const Hs = plan.recurrent.map((r) => r.hiddenSize);
+  const isLstm = plan.recurrent.map((r) => r.cOffset >= 0);
+  const gateRows = plan.recurrent.map((r) => r.gates * r.hiddenSize);
 
   // ---- caches: one slot per time step, with views made once ---------------------------
   const T = maxSteps;
@@ -129,7 +120,7 @@ export function createNetwork(model: Model, maxSteps: number, precision: Precisi
   const xs = slots(I, T);
   const hs = Hs.map((H) => slots(H, T + 1)); // hs[k][0]: the initial state
   const cs = Hs.map((H, k) => (isLstm[k] ? slots(H, T + 1) : []));
-  const gates = recurrent.map((l) => slots(GATES[l.type] * l.hiddenSize, T));
+  const gates = gateRows.map((n) => slots(n, T));
   const ghs = recurrent.map((l) => (l.type === 'gru' ? slots(3 * l.hiddenSize, T) : []));
   const douts = dense.map((d) => slots(d.outputSize, T));
   const outBuf = new F(T * O);
@@ -139,7 +130,7 @@ export function createNetwork(model: Model, maxSteps: number, precision: Precisi
   const dhNext = Hs.map(f64), dhPrev = Hs.map(f64), dhCur = Hs.map(f64);
   const dcNext = Hs.map(f64), dcPrev = Hs.map(f64);
   const dFromAbove = Hs.map(f64); // ∂loss/∂h of layer k at the current step, from layer k+1 / the head
-  const dpre = recurrent.map((l) => f64(GATES[l.type] * l.hiddenSize));
+  const dpre = gateRows.map(f64);
   const dpreH = recurrent.map((l) => f64(3 * l.hiddenSize));
   const dDenseIn = dense.map((d) => f64(d.inputSize));
   const dDensePre = dense.map((d) => f64(d.outputSize)); // scratch of denseBackward
@@ -164,30 +155,20 @@ export function createNetwork(model: Model, maxSteps: number, precision: Precisi
 
   function forwardWindow(state: FloatArray, x: FloatArray, x0: number, steps: number): FloatArray {
     if (steps > T) throw new RangeError(`forwardWindow: ${steps} steps, the network was built for ${T}`);
-    let s = 0;
     for (let k = 0; k < R; k++) {
-      const H = Hs[k];
-      for (let j = 0; j < H; j++) hs[k][0][j] = state[s + j];
-      s += H;
-      if (isLstm[k]) {
-        for (let j = 0; j < H; j++) cs[k][0][j] = state[s + j];
-        s += H;
-      }
+      const { hiddenSize: H, hOffset, cOffset } = plan.recurrent[k];
+      for (let j = 0; j < H; j++) hs[k][0][j] = state[hOffset + j];
+      if (cOffset >= 0) for (let j = 0; j < H; j++) cs[k][0][j] = state[cOffset + j];
     }
     for (let t = 0; t < steps; t++) {
       const xt = xs[t];
       for (let i = 0; i < I; i++) xt[i] = x[x0 + t * I + i];
       forwardStep(t);
     }
-    s = 0;
     for (let k = 0; k < R; k++) {
-      const H = Hs[k];
-      for (let j = 0; j < H; j++) state[s + j] = hs[k][steps][j];
-      s += H;
-      if (isLstm[k]) {
-        for (let j = 0; j < H; j++) state[s + j] = cs[k][steps][j];
-        s += H;
-      }
+      const { hiddenSize: H, hOffset, cOffset } = plan.recurrent[k];
+      for (let j = 0; j < H; j++) state[hOffset + j] = hs[k][steps][j];
+      if (cOffset >= 0) for (let j = 0; j < H; j++) state[cOffset + j] = cs[k][steps][j];
     }
     return outBuf;
   }
@@ -241,7 +222,7 @@ export function createNetwork(model: Model, maxSteps: number, precision: Precisi
   // Inference buffers, stepped in place like the runtime session.
   const runH = Hs.map((H) => new F(H));
   const runC = Hs.map((H) => new F(H));
-  const runGates = recurrent.map((l) => new F(GATES[l.type] * l.hiddenSize));
+  const runGates = gateRows.map((n) => new F(n));
   const runGh = recurrent.map((l) => new F(3 * l.hiddenSize));
   const runDense = dense.map((d) => new F(d.outputSize));
   const runX = new F(I);

@@ -1,5 +1,6 @@
 // The step session against a second, live implementation: TensorFlow.js layers (cpu
-// backend), with our PyTorch-layout weights mapped over. tfjs computes in float32.
+// backend), with our PyTorch-layout weights mapped over, on each kernel path (JS and
+// WebAssembly SIMD). tfjs computes in float32.
 //
 // Mapping (tfjs-layers recurrent.ts): kernel [I, G*H] = wIhᵀ, recurrentKernel [H, G*H] = wHhᵀ,
 // one bias = bIh + bHh; LSTM gate order i, f, c, o = PyTorch's i, f, g, o. tfjs defaults the
@@ -14,10 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeModel, encodeModel, initModel, seededRandom, type DenseActivation, type Model, type RecurrentLayer, type Tensor,
 } from '../../src/model/index.js';
-import { createSession } from '../../src/runtime/index.js';
+import { createSession, type KernelChoice } from '../../src/runtime/session.js';
 
-/** Same budget as the PyTorch comparison; tfjs's float32 sums are the larger error here. */
-const TOLERANCE = 1e-5;
+/** Same budgets as the PyTorch comparison; tfjs's float32 sums are the larger error here. */
+const TOLERANCES: Readonly<Record<KernelChoice, number>> = {
+  js: 1e-5, // float64 sums
+  wasm: 1e-5, // float32 sums, in SIMD lane order
+};
+const PATHS = Object.keys(TOLERANCES) as KernelChoice[];
 const T = 200;
 
 interface Case {
@@ -90,7 +95,8 @@ function buildModel(c: Case, seed: number): Model {
   return decodeModel(encodeModel(model)); // the codec is on the path
 }
 
-describe.each(CASES.map((c, n) => [c.name, c, n] as const))('%s', (_name, c, n) => {
+describe.each(CASES.flatMap((c, n) => PATHS.map((kernels) => [c.name, kernels, c, n] as const)))('%s on %s kernels', (_name, kernels, c, n) => {
+  const TOLERANCE = TOLERANCES[kernels];
   it(`matches tfjs ${c.cell === 'lstm' ? 'LSTM' : 'SimpleRNN'} within ${TOLERANCE} on every step and the final state`, () => {
     const model = buildModel(c, 1000 + n);
     const rand = seededRandom(77 + n);
@@ -137,7 +143,7 @@ describe.each(CASES.map((c, n) => [c.name, c, n] as const))('%s', (_name, c, n) 
       return { ys: seq.dataSync() as Float32Array, finalH, finalC };
     });
 
-    const session = createSession(model);
+    const session = createSession(model, { kernels });
     const O = session.outputSize;
     expect(ref.ys.length).toBe(T * O);
     const state = session.createState();
@@ -160,12 +166,12 @@ describe.each(CASES.map((c, n) => [c.name, c, n] as const))('%s', (_name, c, n) 
       maxState = Math.max(maxState, maxAbsDiff(state.h[k], ref.finalH[k]));
       if (recurrent[k].type === 'lstm') maxState = Math.max(maxState, maxAbsDiff(state.c[k]!, ref.finalC[k]));
     }
-    observed[c.name] = { steps: T, maxOutputDiff: maxOut, maxStateDiff: maxState };
+    observed[`${c.name} ${kernels}`] = { steps: T, maxOutputDiff: maxOut, maxStateDiff: maxState };
     expect(maxOut, `worst step ${worstStep}`).toBeLessThanOrEqual(TOLERANCE);
     expect(maxState).toBeLessThanOrEqual(TOLERANCE);
 
     // The initial state reached tfjs and us alike: from zeros the first output differs.
-    const fresh = createSession(model).step(createSession(model).createState(), xs.subarray(0, c.I));
+    const fresh = session.step(session.createState(), xs.subarray(0, c.I));
     expect(maxAbsDiff(fresh, ref.ys.subarray(0, O))).toBeGreaterThan(100 * TOLERANCE);
   });
 });

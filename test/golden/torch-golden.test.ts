@@ -1,13 +1,18 @@
 // The step session against PyTorch: every fixture in test/fixtures/golden (float64 torch on
 // the same float32 weights, regenerate with scripts/golden/make-golden.py) is built into a
-// model, sent through the codec, and stepped from its non-zero initial state.
+// model, sent through the codec, and stepped from its non-zero initial state, on each kernel
+// path: the JS kernels and the WebAssembly SIMD kernels.
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, seededRandom, type Model } from '../../src/model/index.js';
-import { createSession, type Session, type StreamState } from '../../src/runtime/index.js';
+import { createSession, type KernelChoice, type Session, type StreamState } from '../../src/runtime/session.js';
 import { fixtureModel, loadFixtures, type TorchFixture } from './torch-fixture.js';
 
-/** Max abs difference allowed against the float64 reference (the runtime keeps f32 state). */
-const TOLERANCE = 1e-5;
+/** Max abs difference allowed against the float64 reference, per kernel path (both keep f32 state). */
+const TOLERANCES: Readonly<Record<KernelChoice, number>> = {
+  js: 1e-5, // float64 sums
+  wasm: 1e-5, // float32 sums, in SIMD lane order
+};
+const PATHS = Object.keys(TOLERANCES) as KernelChoice[];
 
 const fixtures = loadFixtures();
 const observed: Record<string, { steps: number; maxOutputDiff: number; maxStateDiff: number }> = {};
@@ -61,7 +66,9 @@ it('has the fixtures (regenerate with /usr/bin/python3 scripts/golden/make-golde
   expect(fixtures.some((f) => f.inputSize === 1)).toBe(true);
 });
 
-describe.each(fixtures.map((fx) => [fx.name, fx] as const))('%s', (_name, fx) => {
+describe.each(fixtures.flatMap((fx) => PATHS.map((kernels) => [fx.name, kernels, fx] as const)))('%s on %s kernels', (_name, kernels, fx) => {
+  const TOLERANCE = TOLERANCES[kernels];
+  const newSession = (m: Model) => createSession(m, { kernels });
   const model = roundTrip(fixtureModel(fx));
   const inputs = fx.inputs.map((row) => Float32Array.from(row));
   const T = fx.steps;
@@ -69,7 +76,7 @@ describe.each(fixtures.map((fx) => [fx.name, fx] as const))('%s', (_name, fx) =>
   it(`matches torch ${fx.torch} within ${TOLERANCE} on every step and the final state`, () => {
     expect(inputs.length).toBe(T);
     expect(T).toBeGreaterThanOrEqual(200);
-    const session = createSession(model);
+    const session = newSession(model);
     const O = session.outputSize;
     expect(O).toBe(fx.expected.outputs[0].length);
     const state = session.createState();
@@ -91,13 +98,13 @@ describe.each(fixtures.map((fx) => [fx.name, fx] as const))('%s', (_name, fx) =>
       if (fx.cell === 'lstm') maxState = Math.max(maxState, maxAbsDiff(state.c[k]!, fx.expected.c![k]));
       else expect(state.c[k]).toBeNull();
     }
-    observed[fx.name] = { steps: T, maxOutputDiff: maxOut, maxStateDiff: maxState };
+    observed[`${fx.name} ${kernels}`] = { steps: T, maxOutputDiff: maxOut, maxStateDiff: maxState };
     expect(maxOut, `worst step ${worstStep}`).toBeLessThanOrEqual(TOLERANCE);
     expect(maxState).toBeLessThanOrEqual(TOLERANCE);
   });
 
   it('depends on the initial state (so the comparison above checks it was used)', () => {
-    const session = createSession(model);
+    const session = newSession(model);
     const zero = run(session, session.createState(), inputs.slice(0, 1));
     expect(maxAbsDiff(zero, fx.expected.outputs[0])).toBeGreaterThan(100 * TOLERANCE);
   });
@@ -114,7 +121,7 @@ describe.each(fixtures.map((fx) => [fx.name, fx] as const))('%s', (_name, fx) =>
         l[key] = [...w.slice(H * cols, 2 * H * cols), ...a, ...w.slice(2 * H * cols)];
       }
     }
-    const session = createSession(fixtureModel(swapped));
+    const session = newSession(fixtureModel(swapped));
     const state = session.createState();
     setState(state, fx);
     const ys = run(session, state, inputs);
@@ -126,7 +133,7 @@ describe.each(fixtures.map((fx) => [fx.name, fx] as const))('%s', (_name, fx) =>
 
   it('stepBatch over independent streams gives bit for bit the numbers of single steps', () => {
     const N = 4;
-    const session = createSession(model);
+    const session = newSession(model);
     const I = session.inputSize;
     const O = session.outputSize;
     const rand = seededRandom(0x5eed + T);
@@ -161,7 +168,7 @@ describe.each(fixtures.map((fx) => [fx.name, fx] as const))('%s', (_name, fx) =>
   });
 
   it('reset() then replay equals a fresh run', () => {
-    const used = createSession(model);
+    const used = newSession(model);
     const state = used.createState();
     setState(state, fx);
     run(used, state, inputs);
@@ -169,10 +176,26 @@ describe.each(fixtures.map((fx) => [fx.name, fx] as const))('%s', (_name, fx) =>
     expect(Array.from(state.buffer).every((v) => Object.is(v, 0))).toBe(true);
     const replay = run(used, state, inputs);
 
-    const fresh = createSession(roundTrip(model));
+    const fresh = newSession(roundTrip(model));
     const freshState = fresh.createState();
     const first = run(fresh, freshState, inputs);
     expect(bits(replay)).toEqual(bits(first));
     expect(bits(state.buffer)).toEqual(bits(freshState.buffer));
   });
+});
+
+it('runs two different kernel paths (their float32 outputs differ in the last bits somewhere)', () => {
+  const differs = fixtures.some((fx) => {
+    const model = fixtureModel(fx);
+    const inputs = fx.inputs.map((row) => Float32Array.from(row));
+    const [js, wasm] = PATHS.map((kernels) => {
+      const session = createSession(model, { kernels });
+      const state = session.createState();
+      setState(state, fx);
+      return bits(run(session, state, inputs));
+    });
+    return js.some((b, i) => b !== wasm[i]);
+  });
+  expect(PATHS).toEqual(['js', 'wasm']);
+  expect(differs).toBe(true);
 });

@@ -1,6 +1,7 @@
 // The wasm session against the JS session (f32 models, 1e-5 over long sequences), against
-// PyTorch (the golden fixtures), against itself (batch = single steps, bit for bit), and for
-// int8 models against a TypeScript session built from the reference kernels (exactly).
+// itself (batch = single steps, bit for bit), and for int8 models against a TypeScript
+// session built from the reference kernels (exactly). Against PyTorch and tfjs it runs in
+// test/golden, beside the JS session.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { denseForward } from '../../src/kernels/dense.js';
 import { matvecQ8ActRef, quantizeActRef } from '../../src/kernels/matvec-q8-act.js';
@@ -12,7 +13,6 @@ import {
 } from '../../src/model/index.js';
 import { chooseKernels, createJsSession, createSession, type Session } from '../../src/runtime/session.js';
 import { createWasmSession, WASM_CHUNK } from '../../src/runtime/session-wasm.js';
-import { fixtureModel, loadFixtures } from '../golden/torch-fixture.js';
 
 const rand = seededRandom(5);
 
@@ -95,21 +95,6 @@ describe.each(MODELS)('%s: wasm session', (_name, m) => {
     expect(Array.from(runAll(s, xs, 3, false))).toEqual(Array.from(runAll(s, xs, 3, true)));
     const xs9 = inputs(50, 9, m.inputs.names.length);
     expect(Array.from(runAll(s, xs9, 9, false))).toEqual(Array.from(runAll(s, xs9, 9, true)));
-  });
-});
-
-describe('golden PyTorch fixtures through the wasm session', () => {
-  it.each(loadFixtures().map((fx) => [fx.name, fx] as const))('%s within 1e-5 on every step', (_n, fx) => {
-    const s = createWasmSession(fixtureModel(fx));
-    const st = s.createState();
-    fx.layers.forEach((l, k) => {
-      st.h[k].set(l.h0);
-      if (fx.cell === 'lstm') st.c[k]!.set(l.c0);
-    });
-    fx.inputs.forEach((row, t) => {
-      const y = s.step(st, row);
-      fx.expected.outputs[t].forEach((v, o) => expect(Math.abs(y[o] - v)).toBeLessThan(1e-5));
-    });
   });
 });
 

@@ -40,7 +40,6 @@ export interface WasmKernels {
   scatter_t(sT: number, dst: number, stride: number, rows: number, m: number, n: number): void;
   /** dst [m][o] = f32(std · src + mean) in float64 (the output stage); src rows `stride` floats apart. */
   affine_out(src: number, stride: number, std: number, mean: number, dst: number, o: number, m: number): void;
-  peak_f32(iters: number): number;
 }
 
 // (module (func (result v128) (v128.const i32x4 0 0 0 0))): validates only where SIMD is on.

@@ -195,34 +195,14 @@
       (local.set $n (i32.sub (local.get $n) (i32.const 4)))
       (br $l))))
 
-  ;; ------------------------------------------------------------------ cells (4 lanes, macros)
-  ;; Gate pre-activations come in with both biases added: p = (Wx + bI) + (Uh + bH).
-  ;; Cell temporaries: $si $sf $tg $so $cn $tc (plus the math temporaries).
-
-  ;; LSTM: c' = σ(f) c + σ(i) tanh(g);  h' = σ(o) tanh(c').  Stores c' at {cp}, h' at {hp}.
-  ;;@def LSTM_CELL {pi} {pf} {pg} {po} {cp} {hp}
-    ;;@SIGMOID $si {pi}
-    ;;@SIGMOID $sf {pf}
-    ;;@TANH $tg {pg}
-    ;;@SIGMOID $so {po}
-    (local.set $cn (f32x4.add
-      (f32x4.mul (local.get $sf) (v128.load (local.get {cp})))
-      (f32x4.mul (local.get $si) (local.get $tg))))
-    (v128.store (local.get {cp}) (local.get $cn))
-    ;;@TANH $tc $cn
-    (v128.store (local.get {hp}) (f32x4.mul (local.get $so) (local.get $tc)))
-  ;;@end
-
-  ;; GRU: r = σ(pr), z = σ(pz), n = tanh(xn + r hn), h' = (1 - z) n + z h.  Updates h at {hp}.
-  ;;@def GRU_CELL {pr} {pz} {xn} {hn} {hp}
-    ;;@SIGMOID $si {pr}
-    ;;@SIGMOID $sf {pz}
-    (local.set $cn (f32x4.add (local.get {xn}) (f32x4.mul (local.get $si) (local.get {hn}))))
-    ;;@TANH $tc $cn
-    (v128.store (local.get {hp}) (f32x4.add
-      (f32x4.mul (f32x4.sub (v128.const f32x4 1.0 1.0 1.0 1.0) (local.get $sf)) (local.get $tc))
-      (f32x4.mul (local.get $sf) (v128.load (local.get {hp})))))
-  ;;@end
+  ;; ------------------------------------------------------------------ cells (4 lanes)
+  ;; Gate pre-activations come in with both biases added: p = (Wx + bI) + (Uh + bH). The cell
+  ;; arithmetic, one f32 operation at a time, is specified by lstmCellF32 / gruCellF32 /
+  ;; rnnCellF32 in src/kernels/wasm/reference.ts (the tests hold every gate kernel to them):
+  ;;   LSTM: c' = σ(f) c + σ(i) tanh(g);  h' = σ(o) tanh(c')
+  ;;   GRU:  r = σ(pr), z = σ(pz), n = tanh(xn + r hn), h' = (1 - z) n + z h
+  ;;         (xn = Wn x + bIn, hn = Un h + bHn: PyTorch's reset-after form)
+  ;; The gate kernels name their temporaries $si $sf $tg $so $cn $tc (plus the math temporaries).
 
   ;; RNN: tanh ({relu} = 0) or relu ({relu} = 1).  Stores at {hp}.
   ;;@def RNN_CELL {p} {relu} {hp}
@@ -368,7 +348,7 @@
   ;; Single-stream gates in passes, one activation per loop body (with several in one body V8
   ;; spills most live vectors): ACT_ROWS turns gate rows at byte offset {off} of each group
   ;; ({stride} bytes a group) into {act}((gx + bi) + (gh + bh)) in place in gx; a last pass
-  ;; combines them per group. Same operations, in the same order, as LSTM_CELL / GRU_CELL.
+  ;; combines them per group. Same operations, in the same order, as lstmCellF32 / gruCellF32.
   ;;@def ACT_ROWS {off} {stride} {act}
     (local.set $o (i32.const {off}))
     (loop $rows
@@ -663,7 +643,7 @@
   ;;@end
   ;; Two passes, one activation per loop body: with the four gates' math in one body V8 spills
   ;; most of the live vectors. Pass 1 turns gxT's rows into activations in place (σ for i, f,
-  ;; o; tanh for g); pass 2 combines them with c per unit. Same arithmetic as LSTM_CELL.
+  ;; o; tanh for g); pass 2 combines them with c per unit. Same arithmetic as lstmCellF32.
   (func (export "lstm_gates_t") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $c i32) (param $h i32) (param $groups i32) (param $n i32)
     (local $ns i32) (local $r i32) (local $o i32) (local $p i32) (local $pe i32) (local $q i32)
@@ -731,7 +711,7 @@
 
   ;; Two passes like lstm_gates_t (one activation per loop body). Pass 1 turns the r and z rows of
   ;; gxT into σ in place (rows 0-7 of each group's 12); pass 2 per unit: n = tanh(xn + r hn),
-  ;; h' = (1 - z) n + z h. Same arithmetic as GRU_CELL.
+  ;; h' = (1 - z) n + z h. Same arithmetic as gruCellF32.
   (func (export "gru_gates_t") (param $gx i32) (param $gh i32) (param $bi i32) (param $bh i32)
     (param $h i32) (param $groups i32) (param $n i32)
     (local $ns i32) (local $u i32) (local $k i32) (local $o i32) (local $oe i32) (local $p i32) (local $q i32)
@@ -983,38 +963,4 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $ob)))
       (local.set $s (i32.sub (local.get $s) (i32.const 1)))
       (br $streams))))
-
-  ;; Peak probe for the benchmark: `iters` rounds of 12 independent f32x4 mul+add chains
-  ;; (48 multiply-adds a round: 12 chains x 4 lanes; enough chains to cover the mul+add
-  ;; latency, so the loop is bound by the vector units' throughput; no memory traffic).
-  (func (export "peak_f32") (param $iters i32) (result f32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $a8 v128) (local $a9 v128) (local $a10 v128) (local $a11 v128) (local $m v128)
-    (local.set $m (v128.const f32x4 0.999 0.999 0.999 0.999))
-    (local.set $a1 (v128.const f32x4 1 1 1 1))
-    (local.set $a2 (v128.const f32x4 2 2 2 2))
-    (local.set $a3 (v128.const f32x4 3 3 3 3))
-    (local.set $a4 (v128.const f32x4 4 4 4 4))
-    (local.set $a5 (v128.const f32x4 5 5 5 5))
-    (local.set $a6 (v128.const f32x4 6 6 6 6))
-    (local.set $a7 (v128.const f32x4 7 7 7 7))
-    (local.set $a8 (v128.const f32x4 8 8 8 8))
-    (local.set $a9 (v128.const f32x4 9 9 9 9))
-    (local.set $a10 (v128.const f32x4 10 10 10 10))
-    (local.set $a11 (v128.const f32x4 11 11 11 11))
-    (loop $l
-      (local.set $a0 (f32x4.add (f32x4.mul (local.get $a0) (local.get $m)) (local.get $m)))
-      (local.set $a1 (f32x4.add (f32x4.mul (local.get $a1) (local.get $m)) (local.get $m)))
-      (local.set $a2 (f32x4.add (f32x4.mul (local.get $a2) (local.get $m)) (local.get $m)))
-      (local.set $a3 (f32x4.add (f32x4.mul (local.get $a3) (local.get $m)) (local.get $m)))
-      (local.set $a4 (f32x4.add (f32x4.mul (local.get $a4) (local.get $m)) (local.get $m)))
-      (local.set $a5 (f32x4.add (f32x4.mul (local.get $a5) (local.get $m)) (local.get $m)))
-      (local.set $a6 (f32x4.add (f32x4.mul (local.get $a6) (local.get $m)) (local.get $m)))
-      (local.set $a7 (f32x4.add (f32x4.mul (local.get $a7) (local.get $m)) (local.get $m)))
-      (local.set $a8 (f32x4.add (f32x4.mul (local.get $a8) (local.get $m)) (local.get $m)))
-      (local.set $a9 (f32x4.add (f32x4.mul (local.get $a9) (local.get $m)) (local.get $m)))
-      (local.set $a10 (f32x4.add (f32x4.mul (local.get $a10) (local.get $m)) (local.get $m)))
-      (local.set $a11 (f32x4.add (f32x4.mul (local.get $a11) (local.get $m)) (local.get $m)))
-      (local.set $iters (i32.sub (local.get $iters) (i32.const 1)))
-      (br_if $l (i32.gt_s (local.get $iters) (i32.const 0))))
-    (f32x4.extract_lane 0 (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (local.get $a2)) (local.get $a3)) (local.get $a4)) (local.get $a5)) (local.get $a6)) (local.get $a7)) (local.get $a8)) (local.get $a9)) (local.get $a10)) (local.get $a11))))
 )
