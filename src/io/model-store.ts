@@ -19,7 +19,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Model } from '../model/types.js';
 import type { ModelStatusEvent } from '../stream/events.js';
 import { initialState, LifecycleError, parseLifecycleState, transition, wasRolledBack, type LifecycleState, type ModelRef } from '../stream/model-lifecycle.js';
-import { sameInputs } from '../stream/model-slot.js';
+import { sameInputs } from '../model/same-inputs.js';
 import type { Logger } from './logger.js';
 import { EnvelopeError, openEnvelope, type VerifiedModel } from './model-envelope.js';
 

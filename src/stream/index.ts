@@ -5,7 +5,7 @@ export { parseReadings, type ParseReadingsOptions } from './parse-readings.js';
 export { inferPerDevice, type InferOptions } from './infer-per-device.js';
 export { batchSameTick } from './batch-same-tick.js';
 export { toPredictions, modelStatusDocument, type ToPredictionsOptions } from './to-predictions.js';
-export { ModelSlot, recurrentShape, sameInputs, type SwapOptions, type StatesReason } from './model-slot.js';
+export { ModelSlot, type SwapOptions, type StatesReason } from './model-slot.js';
 export { initialState, judgeOffer, transition, type LifecycleState, type ModelRef, type OfferVerdict } from './model-lifecycle.js';
 export { DEFAULT_PROBATION, probationLimits, type ProbationLimits } from './probation.js';
 export { inferenceLine, type InferenceLineOptions } from './inference-line.js';

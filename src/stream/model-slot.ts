@@ -3,7 +3,8 @@
 // the committed model's session, and the candidate's while it is on probation. Signature
 // and hash checks happen earlier, at the I/O edge; this decides on verified models only.
 // No I/O, no clock.
-import { isRecurrent, type Model } from '../model/types.js';
+import { sameInputs } from '../model/same-inputs.js';
+import type { Model } from '../model/types.js';
 import { createSession, type Session } from '../runtime/session.js';
 import type { ModelCandidate } from './events.js';
 import { initialState, judgeOffer, runningModel, transition, type LifecycleState, type ModelRef, type OfferVerdict } from './model-lifecycle.js';
@@ -29,18 +30,6 @@ export interface SwapOptions {
 
 /** Why device states were kept or reset on a swap (the model status event's `statesReason`). */
 export type StatesReason = 'continues-running' | 'same-shape-allowed' | 'fresh-model' | 'continues-other' | 'shape-changed';
-
-/** The recurrent layers' types and hidden sizes: device states can only carry over when these match. */
-export function recurrentShape(model: Model): string {
-  return model.layers.filter(isRecurrent).map((l) => `${l.type}:${l.hiddenSize}`).join(',');
-}
-
-/** Same input names in the same order: the devices' readings mean the same to both models. */
-export function sameInputs(a: Model, b: Model): boolean {
-  const x = a.inputs.names;
-  const y = b.inputs.names;
-  return x.length === y.length && x.every((n, i) => n === y[i]);
-}
 
 const refOf = (c: ModelCandidate): ModelRef => ({ name: c.model.name, version: c.model.modelVersion, sha256: c.sha256 });
 
@@ -99,7 +88,7 @@ export class ModelSlot {
   accept(c: ModelCandidate): Accepted {
     const session = this.make(c.model); // may throw: the caller rejects the offer then
     const running = runningModel(this.state);
-    const statesReason = this.statesRule(c.model, running.sha256);
+    const statesReason = this.statesRule(session, running.sha256);
     const supersedes = this.state.probation ?? undefined;
     this.state = transition(this.state, { type: 'accept', model: refOf(c) });
     this.candidate = session;
@@ -111,9 +100,10 @@ export class ModelSlot {
     return { keepStates, statesReason, committed, ...(supersedes ? { supersedes } : {}) };
   }
 
-  private statesRule(next: Model, runningSha256: string | undefined): StatesReason {
-    if (recurrentShape(next) !== recurrentShape(this.model)) return 'shape-changed';
-    const from = next.meta?.continuesFrom;
+  private statesRule(next: Session, runningSha256: string | undefined): StatesReason {
+    // The plan's shape key: device states can only carry over when the recurrent layers match.
+    if (next.plan.shapeKey !== this.session.plan.shapeKey) return 'shape-changed';
+    const from = next.model.meta?.continuesFrom;
     if (typeof from === 'string' && runningSha256 !== undefined && from === runningSha256) return 'continues-running';
     if (this.options.keepStatesOnSameShape) return 'same-shape-allowed';
     return typeof from === 'string' ? 'continues-other' : 'fresh-model';

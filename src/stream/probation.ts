@@ -3,7 +3,7 @@
 // goes wrong after a few steps of one device looks fine when readings are spread over a
 // large fleet and counted together. No I/O, no clock; the per-step check allocates nothing.
 import type { Model } from '../model/types.js';
-import { residualInputs } from '../runtime/output-stage.js';
+import { planModel } from '../model/plan.js';
 
 export interface ProbationLimits {
   /** Clean readings (any device) before a commit; 0: no probation at all. */
@@ -83,7 +83,7 @@ export type PlausibilityCheck = (y: Float32Array, x: ArrayLike<number>) => Impla
 export function plausibilityCheck(model: Model, zLimit: number): PlausibilityCheck {
   const mean = model.outputs.mean?.data;
   const std = model.outputs.std?.data;
-  const from = residualInputs(model);
+  const from = planModel(model).residualFrom;
   const names = model.outputs.names;
   return (y, x) => {
     for (let o = 0; o < y.length; o++) {

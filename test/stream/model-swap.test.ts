@@ -9,7 +9,7 @@ import { createCounters } from '../../src/stream/counters.js';
 import type { ModelOfferEvent, ModelStatusEvent, PredictionEvent, ReadingEvent, StreamEvent } from '../../src/stream/events.js';
 import { inferPerDevice, type InferOptions } from '../../src/stream/infer-per-device.js';
 import { initialState, transition } from '../../src/stream/model-lifecycle.js';
-import { recurrentShape } from '../../src/stream/model-slot.js';
+import { planModel } from '../../src/model/plan.js';
 import { DEFAULT_PROBATION } from '../../src/stream/probation.js';
 import { diverging, exploding, saturating, TARGET_MEAN, TARGET_STD, version, withTargetStats } from '../helpers/swap-models.js';
 import { reading } from './support.js';
@@ -83,7 +83,7 @@ describe('model swap in the stream', () => {
   });
 
   it('a different recurrent shape resets every device state, counted', async () => {
-    expect(recurrentShape(v2small)).not.toBe(recurrentShape(v1));
+    expect(planModel(v2small).shapeKey).not.toBe(planModel(v1).shapeKey);
     const { out, counters } = await run([a0, b0, offer(v2small), a1, b1]);
     const want = reference([
       { device: 'a', values: [22, 42], model: v2small }, { device: 'b', values: [23, 43], model: v2small },
