@@ -74,8 +74,8 @@ describe('bounded envelope decoding', () => {
   });
 
   // A child process with a small heap, so a regression aborts instead of swapping the machine.
-  // The bound is generous: the 100 MiB input itself plus node and tsx (about 250 MB); the
-  // defect took 5 GB.
+  // The bound is generous: building the 100 MiB input holds about three copies of it, plus
+  // node and tsx (about 380 MB measured); the defect took 5 GB.
   it('a 100 MiB envelope plus one trailing byte is refused with bounded memory, with and without the cap', async () => {
     const RSS_BOUND_MB = 600;
     const script = `
