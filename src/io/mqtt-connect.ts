@@ -26,6 +26,13 @@ export function authOptions(auth: BrokerAuth): IClientOptions {
   };
 }
 
+/** The warning for credentials sent in plain text (mqtt://, ws://), or null when there is none. */
+export function plaintextCredentialsWarning(broker: string, auth: Pick<BrokerAuth, 'username' | 'password'>): string | null {
+  if (auth.username === undefined && auth.password === undefined) return null;
+  if (!/^(mqtt|ws):/i.test(broker)) return null;
+  return `the broker user name and password go over ${broker} in plain text (not encrypted): use mqtts:// or wss:// with --ca`;
+}
+
 export class TlsFileError extends Error {
   override readonly name = 'TlsFileError';
 }
