@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, envName, flagName, parseDuration, resolveRunConfig } from '../../src/io/run-config.js';
 
@@ -65,4 +67,33 @@ describe('run settings', () => {
     expect(() => resolveRunConfig({ flags: {}, env: {}, configFile: configFile('{nope') })).toThrow(/not valid JSON/);
     expect(() => resolveRunConfig({ flags: {}, env: {}, configFile: '/nonexistent/run.json' })).toThrow(/cannot read config file/);
   });
+});
+
+describe('broker URL', () => {
+  it.each(['mqtt://h:1883', 'mqtts://h:8883', 'ws://h:8080/mqtt', 'wss://h/mqtt', 'MQTT://h'])('accepts %s', (broker) => {
+    expect(resolveRunConfig({ flags: { model: 'm', broker }, env: {} }).broker).toBe(broker);
+  });
+
+  // Reproduced: `--broker localhost:1883` was accepted and mqtt.js looped forever on a protocol error.
+  it.each([
+    [{ flags: { model: 'm', broker: 'localhost:1883' }, env: {} }, /--broker: "localhost:1883" has no accepted scheme/],
+    [{ flags: { model: 'm' }, env: { EDGE_RNN_BROKER: 'http://h:1883' } }, /EDGE_RNN_BROKER: "http:\/\/h:1883" has no accepted scheme/],
+    [{ flags: { model: 'm' }, env: {}, configFile: configFile({ broker: '127.0.0.1' }) }, /"broker": "127.0.0.1" has no accepted scheme/],
+  ])('refuses a URL without mqtt, mqtts, ws or wss (%#)', (sources, message) => {
+    expect(() => resolveRunConfig(sources)).toThrow(message);
+    expect(() => resolveRunConfig(sources)).toThrow(ConfigError);
+  });
+
+  it('`run --broker localhost:1883` is a one-line usage error, exit 2', async () => {
+    const root = new URL('../../', import.meta.url).pathname;
+    const args = [join(root, 'bin/edge-rnn.mjs'), 'run', '--model', join(root, 'models/example-lstm.msgpack'), '--broker', 'localhost:1883'];
+    // The timeout turns the old endless reconnect loop into a failure instead of a hang.
+    const r = await promisify(execFile)(process.execPath, args, { timeout: 15_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number | null; stderr: string; killed?: boolean }) => ({ code: e.killed ? -1 : e.code, stderr: e.stderr }),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/localhost:1883.*mqtt:\/\//);
+  }, 30_000);
 });
