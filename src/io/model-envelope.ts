@@ -143,14 +143,26 @@ function shortView(v: unknown): string {
   return `a ${v instanceof Uint8Array ? 'binary' : Array.isArray(v) ? 'list' : typeof v}`;
 }
 
+/** What an envelope says about itself, unverified. */
+export interface ClaimedEnvelope {
+  readonly name: string;
+  readonly modelVersion: number;
+  /** Hex sha256 of the model bytes, as the payload claims. */
+  readonly sha256: string;
+}
+
 /**
- * Name and version an envelope claims, with the same bounds as openEnvelope but WITHOUT
- * checking the signature: for `push` comparing against what the broker retains, never
- * for deciding what runs.
+ * Name, version and hash an envelope claims, with the same bounds as openEnvelope but
+ * WITHOUT checking the signature: for `push` (comparing with what the broker retains,
+ * recognising its verdicts), never for deciding what runs.
  */
-export function readEnvelopeInfo(bytes: Uint8Array, limits: EnvelopeLimits = {}): { readonly name: string; readonly modelVersion: number } {
+export function readEnvelopeInfo(bytes: Uint8Array, limits: EnvelopeLimits = {}): ClaimedEnvelope {
   const body = unpackMap(openFrame(bytes, limits).payload, 'envelope payload');
-  return { name: field(body, 'name', isStr, 'a name'), modelVersion: field(body, 'modelVersion', isPosInt, 'a positive integer') };
+  return {
+    name: field(body, 'name', isStr, 'a name'),
+    modelVersion: field(body, 'modelVersion', isPosInt, 'a positive integer'),
+    sha256: Buffer.from(field(body, 'sha256', isBin, 'a sha256 digest')).toString('hex'),
+  };
 }
 
 /**
