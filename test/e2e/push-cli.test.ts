@@ -3,7 +3,7 @@
 // to the previous good one); push refuses undecodable models and envelopes larger than
 // the broker's announced maximum packet size.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { encodeModel } from '../../src/model/codec.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { version } from '../helpers/swap-models.js';
 import { CLI, collect, connect, uniqueId, waitFor } from './support.js';
+import { Packr } from 'msgpackr';
 import { spawnRun } from './support-push.js';
 
 const exec = promisify(execFile);
@@ -250,4 +251,54 @@ describe('edge-rnn push tells what the devices decided', () => {
     });
     expect(plain.stderr).toMatch(/warning: .*plain text/);
   }, 30_000);
+});
+
+// Reproduced before the fix: a 100 MiB envelope plus one trailing byte, retained on the
+// model topic, took the runtime to 5 GB RSS (msgpackr stringified it into an error); with
+// a 512 MB heap it aborted, and again at every restart. Here the runtime has a 256 MB heap.
+describe('an oversized retained push does not take the runtime down', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await startBroker();
+  });
+  afterAll(async () => {
+    await broker?.close();
+  });
+
+  it('100 MiB + 1 byte on the model topic: refused (or never delivered), peak RSS bounded, predictions go on', async () => {
+    const RSS_BOUND_MB = 900; // the packet is buffered whole by mqtt.js (about 2 copies) plus node and tsx
+    const dir = mkdtempSync(join(tmpdir(), 'edge-rnn-oversize-'));
+    const keys = writeKeyPair(dir, 'signer');
+    const name = uniqueId('big');
+    const modelFile = join(dir, 'v1.msgpack');
+    writeFileSync(modelFile, encodeModel(version(name, 1)));
+    const instance = uniqueId('big');
+    const sink = await collect(broker.url, broker.mqttVersion, [`p/${instance}/+`, `edge-rnn/${instance}/+`]);
+    const run = spawnRun(CLI, [
+      '--model', modelFile, '--broker', broker.url, '--mqtt-version', String(broker.mqttVersion), '--instance', instance,
+      '--trust', keys.publicPath, '--model-store', 'none', '--prediction-topic', `p/${instance}/{device}`,
+    ], ['--max-old-space-size=256']);
+    const on = (suffix: string) => sink.messages.filter((m) => m.topic === `edge-rnn/${instance}/${suffix}`).map((m) => m.doc);
+    const preds = () => sink.messages.filter((m) => m.topic.startsWith('p/'));
+    await waitFor('online', () => on('status').some((s) => s.state === 'online'), 20_000);
+
+    const packr = new Packr({ useRecords: false, variableMapSize: true });
+    const huge = Buffer.concat([packr.pack({ format: 'edge-rnn-envelope', version: 1, payload: Buffer.alloc(100 * 1024 * 1024, 7), signature: Buffer.alloc(64) }), Buffer.from([0xc0])]);
+    const pub = await connect(broker.url, broker.mqttVersion);
+    await pub.publishAsync(`models/${name}`, huge, { qos: 1, retain: true });
+    let seq = 0;
+    const reading = () => Buffer.from(JSON.stringify({ seq: seq++, values: { temperature: 21, humidity: 44 } }));
+    // Readings published after the push queue behind it in the runtime's one ordered flow.
+    for (let k = 0; k < 5; k++) await pub.publishAsync('sensors/m1/reading', reading(), { qos: 1 });
+    await waitFor('predictions after the push', () => preds().length >= 5, 60_000);
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${run.child.pid}/status`, 'utf8'));
+    await pub.publishAsync(`models/${name}`, Buffer.alloc(0), { qos: 1, retain: true });
+    await pub.endAsync();
+    expect(run.child.exitCode).toBeNull();
+    // Delivered (no maximum packet size announced): refused by its size. Not delivered: nothing to say.
+    for (const s of on('model')) expect(s).toMatchObject({ event: 'rejected', code: 'too-large' });
+    expect(await run.stop()).toBe(0);
+    await sink.client.endAsync();
+    if (hwm) expect(Number(hwm[1]) / 1024).toBeLessThan(RSS_BOUND_MB);
+  }, 120_000);
 });

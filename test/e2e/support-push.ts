@@ -45,8 +45,8 @@ export function tamper(envelope: Uint8Array, change: (body: Record<string, unkno
 }
 
 /** `edge-rnn run` as a process; `stop` sends SIGTERM and resolves with its exit code. */
-export function spawnRun(cli: string, args: readonly string[]): { child: ChildProcess; logs: () => string; stop: () => Promise<number | null> } {
-  const child = spawn(process.execPath, [cli, 'run', '--health-interval', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnRun(cli: string, args: readonly string[], nodeArgs: readonly string[] = []): { child: ChildProcess; logs: () => string; stop: () => Promise<number | null> } {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--health-interval', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   child.stdout!.on('data', (d) => (logs += d));
   child.stderr!.on('data', (d) => (logs += d));
