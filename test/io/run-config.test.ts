@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, envName, flagName, parseDuration, resolveRunConfig } from '../../src/io/run-config.js';
+import { ConfigError, envName, flagName, parseDuration, resolvePushConfig, resolveRunConfig } from '../../src/io/run-config.js';
 
 function configFile(doc: unknown): string {
   const p = join(mkdtempSync(join(tmpdir(), 'edge-rnn-cfg-')), 'run.json');
@@ -96,4 +96,39 @@ describe('broker URL', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/localhost:1883.*mqtt:\/\//);
   }, 30_000);
+});
+
+describe('push settings: the same mechanism and keys as run', () => {
+  it('takes flags over env vars over the config file; one file serves run and push', () => {
+    const file = configFile({ model: 'run-model.msgpack', broker: 'mqtts://file:8883', username: 'fileuser', maxDevices: 7, key: '/tls/client.key', modelMaxBytes: 1000 });
+    const c = resolvePushConfig({ flags: { model: 'new.msgpack' }, env: { EDGE_RNN_CONFIG: file, EDGE_RNN_SIGNING_KEY: '/keys/s.key.pem', EDGE_RNN_USERNAME: 'envuser' } });
+    expect(c).toMatchObject({
+      model: 'new.msgpack', signingKey: '/keys/s.key.pem', broker: 'mqtts://file:8883', username: 'envuser', key: '/tls/client.key',
+      modelMaxBytes: 1000, mqttVersion: 5, wait: null, statusTopics: ['edge-rnn/+/model'],
+    });
+    expect(resolveRunConfig({ flags: {}, env: { EDGE_RNN_CONFIG: file } }).maxDevices).toBe(7);
+  });
+
+  it('--wait alone waits 10 s; a value is seconds or a duration', () => {
+    const base = { model: 'm', signingKey: 'k' };
+    expect(resolvePushConfig({ flags: { ...base, wait: true }, env: {} }).wait).toBe(10_000);
+    expect(resolvePushConfig({ flags: { ...base, wait: '3' }, env: {} }).wait).toBe(3000);
+    expect(resolvePushConfig({ flags: base, env: { EDGE_RNN_WAIT: '500ms' } }).wait).toBe(500);
+  });
+
+  it.each([
+    [{ flags: { signingKey: 'k' }, env: {} }, {}, /no model/],
+    [{ flags: { model: 'm' }, env: {} }, {}, /no signing key: give --key, EDGE_RNN_SIGNING_KEY/],
+    [{ flags: {}, env: {} }, { clear: true }, /--clear needs --name, --topic or --model/],
+    [{ flags: { model: 'm', signingKey: 'k', broker: 'localhost:1883' }, env: {} }, {}, /--broker: "localhost:1883" has no accepted scheme/],
+    [{ flags: { model: 'm', signingKey: 'k', wait: 'soon' }, env: {} }, {}, /--wait/],
+    [{ flags: { model: 'm', signingKey: 'k' }, env: {}, configFile: configFile({ brokr: 'x' }) }, {}, /unknown setting "brokr"/],
+  ])('refuses bad settings (%#)', (sources, mode, message) => {
+    expect(() => resolvePushConfig(sources, mode)).toThrow(message);
+    expect(() => resolvePushConfig(sources, mode)).toThrow(ConfigError);
+  });
+
+  it('--clear needs no model or key', () => {
+    expect(resolvePushConfig({ flags: { name: 'mote' }, env: {} }, { clear: true })).toMatchObject({ name: 'mote' });
+  });
 });
