@@ -106,7 +106,7 @@ async function readRetained(client: MqttClient, topic: string, ms: number): Prom
   }
 }
 
-/** Refuses to replace a retained push of a version at least as new, unless forced. */
+/** Refuses to replace a retained push of a version at least as new (the caller skips this with --force). */
 async function checkRetained(client: MqttClient, pushed: ClaimedEnvelope, options: PushOptions): Promise<RetainedPush | null> {
   const bytes = await readRetained(client, options.topic, options.retainedWaitMs ?? 1000);
   if (bytes === null || bytes.length === 0) return null;
@@ -117,7 +117,7 @@ async function checkRetained(client: MqttClient, pushed: ClaimedEnvelope, option
     if (!(e instanceof EnvelopeError)) throw e;
     return { unreadable: `${e.code}: ${e.message}` };
   }
-  if (retained.modelVersion >= pushed.modelVersion && !options.force) {
+  if (retained.modelVersion >= pushed.modelVersion) {
     throw new PushError(
       `${options.topic} already retains ${retained.name} v${retained.modelVersion} (as it claims: its signature is not checked here); ` +
         `${pushed.name} v${pushed.modelVersion} is not newer, and would replace it for every device started later: pass --force to push it anyway`,
