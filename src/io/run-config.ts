@@ -120,9 +120,9 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
 
 /** Settings of `edge-rnn push`; broker, credentials, TLS files and modelMaxBytes are run's keys. */
 export const PUSH_SETTINGS: readonly SettingSpec<keyof PushConfig>[] = [
-  { key: 'model', kind: 'string', help: 'model file (.msgpack) to sign and push; refused if it does not decode' },
+  { key: 'model', kind: 'string', placeholder: '<file>', help: 'model file (.msgpack) to sign and push; refused if it does not decode' },
   { key: 'signingKey', kind: 'string', flag: 'key', placeholder: '<file>', help: 'ed25519 private key (PEM, from edge-rnn keygen); stays on this machine' },
-  { key: 'broker', kind: 'url', help: 'broker URL (mqtt://, mqtts://, ws://, wss://)', default: DEFAULT_BROKER },
+  { key: 'broker', kind: 'url', placeholder: '<url>', help: 'broker URL (mqtt://, mqtts://, ws://, wss://)', default: DEFAULT_BROKER },
   { key: 'name', kind: 'string', help: "publish on models/<name>", default: "the model's own name" },
   { key: 'topic', kind: 'string', help: 'publish on this topic instead of models/<name>' },
   { key: 'mqttVersion', kind: 'version', help: "MQTT protocol version, 5 or 4 (3.1.1); only 5 announces the broker's maximum packet size", default: '5' },
@@ -131,7 +131,7 @@ export const PUSH_SETTINGS: readonly SettingSpec<keyof PushConfig>[] = [
   { key: 'ca', kind: 'string', placeholder: '<file>', help: 'TLS: CA certificate file (PEM)' },
   { key: 'cert', kind: 'string', placeholder: '<file>', help: 'TLS: client certificate file (PEM)' },
   { key: 'key', kind: 'string', flag: 'tls-key', placeholder: '<file>', help: 'TLS: client key file (PEM) (--key is the signing key here)' },
-  { key: 'modelMaxBytes', kind: 'int', help: 'refuse to push an envelope larger than this; devices refuse it anyway (their --model-max-bytes)', default: String(DEFAULT_ENVELOPE_MAX_BYTES) },
+  { key: 'modelMaxBytes', kind: 'int', placeholder: '<bytes>', help: 'refuse to push an envelope larger than this; devices refuse it anyway (their --model-max-bytes)', default: String(DEFAULT_ENVELOPE_MAX_BYTES) },
   { key: 'wait', kind: 'duration', placeholder: '[seconds]', help: "wait this long for every instance's verdict on the push (--wait alone: 10s)" },
   { key: 'statusTopics', kind: 'list', help: 'model status topics --wait listens on; the level + matches is the instance', default: DEFAULT_PUSH_STATUS_TOPIC },
 ];
