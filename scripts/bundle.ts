@@ -16,7 +16,7 @@ export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'edge-rnn.mjs');
  * Size budget for dist/edge-rnn.mjs (minified, bytes). The build fails above it so that a
  * new dependency is a decision, not an accident. See docs/deploy.md for what takes it.
  */
-export const SIZE_BUDGET_BYTES = 640 * 1024;
+export const SIZE_BUDGET_BYTES = 648 * 1024; // +8 KiB: push --wait, shared settings, bounded envelopes (issue 13)
 
 /**
  * Optional modules that dependencies `require` inside try/catch and do without: native

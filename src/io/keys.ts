@@ -1,6 +1,6 @@
 // ed25519 key pairs for signing models: PEM files, private key readable by its owner only.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class KeyError extends Error {
@@ -27,9 +27,41 @@ export function writeKeyPair(dir: string, name = 'edge-rnn', overwrite = false):
   }
   mkdirSync(dir, { recursive: true });
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  writeFileSync(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  writeFileSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+  writeWithMode(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600);
+  writeWithMode(publicPath, publicKey.export({ type: 'spki', format: 'pem' }), 0o644);
   return { privatePath, publicPath, keyId: keyId(publicKey) };
+}
+
+// writeFileSync's `mode` applies only when it creates the file: over an existing 0644 key
+// (keygen --force) the new private key stayed 0644 (issue 13). A fresh file written with
+// the mode and renamed over the old one never exists with any other mode.
+function writeWithMode(path: string, data: string | Buffer, mode: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data, { mode, flag: 'wx' });
+    chmodSync(tmp, mode); // the umask may only have narrowed it; make it exact
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing was left behind
+    }
+    throw new KeyError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Trusting a key that others may write lets them pick what this device runs. */
+function assertNotWritableByOthers(path: string): void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return; // readPem names the missing file
+  }
+  if (mode & 0o022) {
+    throw new KeyError(`${path} is writable by group or others (mode 0${mode.toString(8)}); whoever can write it decides which models are trusted: chmod go-w it`);
+  }
 }
 
 function readPem(path: string, what: string): string {
@@ -55,7 +87,9 @@ export function readPrivateKey(path: string): KeyObject {
   }
 }
 
+/** A trusted public key: refused when group or others can write the file. */
 export function readPublicKey(path: string): KeyObject {
+  assertNotWritableByOthers(path);
   const pem = readPem(path, 'public key');
   // A private key would also yield its public half; refuse it so private keys never
   // get copied to devices by mistake.

@@ -7,6 +7,12 @@
 // The signature is ed25519 over the payload bytes exactly as sent, so verification never
 // depends on re-encoding. Every field that matters (model bytes, hash, name, version, key
 // id, time) is inside the signed payload.
+//
+// Bytes from the network are bounded before anything is decoded: an envelope over
+// `maxBytes` is refused by its length, and each msgpack map must end exactly where its
+// bytes end, checked here. msgpackr's own trailing-bytes check JSON.stringifies the whole
+// decoded value into its error (issue 13: a 100 MiB envelope plus one byte took 5 GB),
+// so we decode in its sequential mode and compare the end position ourselves.
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
 import { decodeModel } from '../model/codec.js';
@@ -16,12 +22,15 @@ import { keyId } from './keys.js';
 
 export const ENVELOPE_FORMAT = 'edge-rnn-envelope';
 export const ENVELOPE_VERSION = 1;
+/** Largest envelope accepted by default (bytes); models here are KB to a few hundred KB. */
+export const DEFAULT_ENVELOPE_MAX_BYTES = 4 * 1024 * 1024;
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 export type EnvelopeRejectCode =
-  | 'malformed' // not an envelope at all, or a field missing / of the wrong type
+  | 'too-large' // more bytes than the configured cap: refused before decoding
+  | 'malformed' // not an envelope at all, trailing bytes, or a field missing / of the wrong type
   | 'unsigned' // no signature, or no trusted keys configured
   | 'unknown-key' // signed by a key we do not trust
   | 'bad-signature' // signature does not verify: bytes were changed after signing
@@ -37,6 +46,11 @@ export class EnvelopeError extends Error {
   ) {
     super(message);
   }
+}
+
+export interface EnvelopeLimits {
+  /** Bytes; default DEFAULT_ENVELOPE_MAX_BYTES. */
+  readonly maxBytes?: number;
 }
 
 export interface EnvelopeInfo {
@@ -84,29 +98,80 @@ const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0
 const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 
+/** Refuses more than `maxBytes` by length alone, before any decoding. */
+export function checkEnvelopeSize(length: number, limits: EnvelopeLimits = {}): void {
+  const max = limits.maxBytes ?? DEFAULT_ENVELOPE_MAX_BYTES;
+  if (length > max) throw new EnvelopeError('too-large', `envelope is ${length} bytes, over the limit of ${max} bytes`);
+}
+
+/** Exactly one msgpack map filling `bytes`; the error never carries decoded data. */
 function unpackMap(bytes: Uint8Array, what: string): Record<string, unknown> {
-  let v: unknown;
+  let value: unknown;
+  let end = -1;
   try {
-    v = unpackr.unpack(bytes);
+    unpackr.unpackMultiple(bytes, (v: unknown, _start?: number, stop?: number) => {
+      value = v;
+      end = stop ?? -1;
+      return false; // the first value only: what follows is counted, not decoded
+    });
   } catch (e) {
-    throw new EnvelopeError('malformed', `${what} is not valid msgpack (${(e as Error).message})`);
+    throw new EnvelopeError('malformed', `${what} is not valid msgpack (${String((e as Error)?.message ?? e).slice(0, 80)})`);
   }
-  if (!isMap(v)) throw new EnvelopeError('malformed', `${what} is not a msgpack map`);
-  return v;
+  if (end < 0) throw new EnvelopeError('malformed', `${what} is empty`);
+  const extra = bytes.length - end;
+  if (extra > 0) throw new EnvelopeError('malformed', `${extra} byte${extra === 1 ? '' : 's'} after the ${what}: trailing data is refused`);
+  if (!isMap(value)) throw new EnvelopeError('malformed', `${what} is not a msgpack map`);
+  return value;
+}
+
+/** The outer map, checked for format and version; `payload` is the signed bytes. */
+function openFrame(bytes: Uint8Array, limits: EnvelopeLimits): Record<string, unknown> & { payload: Uint8Array } {
+  checkEnvelopeSize(bytes.length, limits);
+  const env = unpackMap(bytes, 'envelope');
+  if (env.format !== ENVELOPE_FORMAT) {
+    if (env.format === 'edge-rnn') throw new EnvelopeError('unsigned', 'a bare model, not a signed envelope');
+    throw new EnvelopeError('malformed', `not a model envelope (format ${shortView(env.format)})`);
+  }
+  if (env.version !== ENVELOPE_VERSION) throw new EnvelopeError('malformed', `unknown envelope version ${shortView(env.version)}`);
+  return { ...env, payload: field(env, 'payload', isBin, 'binary') };
+}
+
+/** A short, bounded description of an unexpected value for an error message. */
+function shortView(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40));
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  return `a ${v instanceof Uint8Array ? 'binary' : Array.isArray(v) ? 'list' : typeof v}`;
+}
+
+/** What an envelope says about itself, unverified. */
+export interface ClaimedEnvelope {
+  readonly name: string;
+  readonly modelVersion: number;
+  /** Hex sha256 of the model bytes, as the payload claims. */
+  readonly sha256: string;
+}
+
+/**
+ * Name, version and hash an envelope claims, with the same bounds as openEnvelope but
+ * WITHOUT checking the signature: for `push` (comparing with what the broker retains,
+ * recognising its verdicts), never for deciding what runs.
+ */
+export function readEnvelopeInfo(bytes: Uint8Array, limits: EnvelopeLimits = {}): ClaimedEnvelope {
+  const body = unpackMap(openFrame(bytes, limits).payload, 'envelope payload');
+  return {
+    name: field(body, 'name', isStr, 'a name'),
+    modelVersion: field(body, 'modelVersion', isPosInt, 'a positive integer'),
+    sha256: Buffer.from(field(body, 'sha256', isBin, 'a sha256 digest')).toString('hex'),
+  };
 }
 
 /**
  * Verify an envelope against trusted public keys (by key id) and return the model.
- * Checks, in order: framing, signature by a trusted key, hash, model decode, metadata.
+ * Checks, in order: size, framing, signature by a trusted key, hash, model decode, metadata.
  */
-export function openEnvelope(bytes: Uint8Array, trusted: ReadonlyMap<string, KeyObject>): VerifiedModel {
-  const env = unpackMap(bytes, 'envelope');
-  if (env.format !== ENVELOPE_FORMAT) {
-    if (env.format === 'edge-rnn') throw new EnvelopeError('unsigned', 'a bare model, not a signed envelope');
-    throw new EnvelopeError('malformed', `not a model envelope (format ${JSON.stringify(env.format)})`);
-  }
-  if (env.version !== ENVELOPE_VERSION) throw new EnvelopeError('malformed', `unknown envelope version ${JSON.stringify(env.version)}`);
-  const payload = field(env, 'payload', isBin, 'binary');
+export function openEnvelope(bytes: Uint8Array, trusted: ReadonlyMap<string, KeyObject>, limits: EnvelopeLimits = {}): VerifiedModel {
+  const env = openFrame(bytes, limits);
+  const payload = env.payload;
   if (env.signature === undefined) throw new EnvelopeError('unsigned', 'envelope has no signature');
   const signature = field(env, 'signature', isBin, 'binary');
   if (trusted.size === 0) throw new EnvelopeError('unsigned', 'no trusted keys configured (--trust)');

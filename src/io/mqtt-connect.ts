@@ -26,6 +26,39 @@ export function authOptions(auth: BrokerAuth): IClientOptions {
   };
 }
 
+/** The warning for credentials sent in plain text (mqtt://, ws://), or null when there is none. */
+export function plaintextCredentialsWarning(broker: string, auth: Pick<BrokerAuth, 'username' | 'password'>): string | null {
+  if (auth.username === undefined && auth.password === undefined) return null;
+  if (!/^(mqtt|ws):/i.test(broker)) return null;
+  return `the broker user name and password go over ${broker} in plain text (not encrypted): use mqtts:// or wss:// with --ca`;
+}
+
+// A PUBLISH is its payload plus a fixed header (5 bytes at most), the topic (2 + up to
+// 65 535 bytes), a packet id (2) and MQTT 5 properties the broker forwards (expiry, alias,
+// subscription ids, user properties): 4 KiB of properties is allowed for.
+export const PACKET_HEADER_SLACK = 5 + 2 + 65_535 + 2 + 4096;
+// The largest packet MQTT can frame: 1 + 4 length bytes + 268 435 455 remaining.
+const MQTT_MAX_PACKET = 268_435_460;
+
+export interface PayloadLimits {
+  /** Largest reading payload accepted (run --max-bytes). */
+  readonly readingMaxBytes: number;
+  /** Largest pushed model envelope accepted (--model-max-bytes); absent: no model topic. */
+  readonly modelMaxBytes?: number;
+}
+
+/**
+ * MQTT 5 CONNECT properties announcing the largest packet this client accepts, to spread
+ * into `properties`: a compliant broker then never sends more (it drops the message for
+ * this client), so an oversized retained push cannot even reach the process (issue 13).
+ * MQTT 3.1.1 has no such property: {} (the size check in the handler still applies).
+ */
+export function maximumPacketSizeProperty(limits: PayloadLimits, mqttVersion: 4 | 5): { maximumPacketSize?: number } {
+  if (mqttVersion !== 5) return {};
+  const payload = Math.max(limits.readingMaxBytes, limits.modelMaxBytes ?? 0);
+  return { maximumPacketSize: Math.min(payload + PACKET_HEADER_SLACK, MQTT_MAX_PACKET) };
+}
+
 export class TlsFileError extends Error {
   override readonly name = 'TlsFileError';
 }

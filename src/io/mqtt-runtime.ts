@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import type { IClientOptions } from 'mqtt';
 import { Subject, type Subscription } from 'rxjs';
 import type { Model } from '../model/types.js';
+import { DEFAULT_MAX_BYTES } from '../protocol/reading.js';
 import { fillTopic } from '../protocol/topic.js';
 import { createSession } from '../runtime/session.js';
 import { createCounters, type StreamCounters } from '../stream/counters.js';
@@ -24,7 +25,8 @@ import type { ProbationLimits } from '../stream/probation.js';
 import { formatHealth, healthMeter } from './health.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ModelStore } from './model-store.js';
-import { authOptions, type BrokerAuth } from './mqtt-connect.js';
+import { DEFAULT_ENVELOPE_MAX_BYTES } from './model-envelope.js';
+import { authOptions, maximumPacketSizeProperty, plaintextCredentialsWarning, type BrokerAuth } from './mqtt-connect.js';
 import { DEFAULTS } from './run-config.js';
 import { connectMqtt, systemClock, type ConnectClient, type RuntimeClient, type RuntimeClock } from './runtime/client.js';
 import { BrokerRefusedError, manageConnection } from './runtime/connection.js';
@@ -59,8 +61,8 @@ export interface RuntimeOptions extends BrokerAuth {
   readonly onTable?: (table: DeviceTable) => void;
   /** Topic of pushed model envelopes (no wildcards); none is subscribed without it. */
   readonly modelTopic?: string;
-  /** Largest pushed-model message, refused before decoding beyond it. */
-  readonly maxModelBytes?: number;
+  /** Largest pushed-model message, refused before decoding beyond it (default DEFAULT_ENVELOPE_MAX_BYTES). */
+  readonly modelMaxBytes?: number;
   /** Public keys (by key id) a pushed model must be signed with; none: every push is refused. */
   readonly trusted?: ReadonlyMap<string, KeyObject>;
   /** Accept pushed versions not newer than the running one (development only). */
@@ -153,7 +155,15 @@ function clientOptionsFor(options: RuntimeOptions, id: Identity, offlineStatus: 
     connectTimeout: 10_000,
     resubscribe: false, // we subscribe on every connect ourselves
     will: { topic: id.statusTopic, payload: Buffer.from(offlineStatus), qos: 1, retain: true },
-    ...(id.version === 5 ? { properties: { sessionExpiryInterval: options.sessionExpiryS ?? DEFAULTS.sessionExpiryS } } : {}),
+    // MQTT 5: the broker keeps our session this long, and never sends us a packet larger
+    // than we can take (a reading, or a pushed model when a model topic is subscribed).
+    ...(id.version === 5 ? { properties: {
+      sessionExpiryInterval: options.sessionExpiryS ?? DEFAULTS.sessionExpiryS,
+      ...maximumPacketSizeProperty({
+        readingMaxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+        ...(options.modelTopic !== undefined ? { modelMaxBytes: options.modelMaxBytes ?? DEFAULT_ENVELOPE_MAX_BYTES } : {}),
+      }, 5),
+    } } : {}),
     ...authOptions({ ...options, mqttVersion: id.version }),
     ...mqttLog,
   };
@@ -197,6 +207,8 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
 
   const input = new Subject<Incoming | ModelOfferEvent>();
   const client = (options.connect ?? connectMqtt)(options.broker, clientOptionsFor(options, id, status('offline')));
+  const plaintext = plaintextCredentialsWarning(options.broker, options);
+  if (plaintext) log.warn({ broker: options.broker }, plaintext);
   let stopping = false;
   let fatal: Error | undefined;
   let stopped: Promise<void> | null = null;
@@ -206,7 +218,7 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
 
   installIntake(client, (e) => input.next(e), {
     modelTopic, now: () => clock.now(), stopping: () => stopping,
-    verifyModel: modelVerifier({ trusted: options.trusted ?? new Map(), maxBytes: options.maxModelBytes ?? DEFAULTS.maxModelBytes, modelTopic, log }),
+    verifyModel: modelVerifier({ trusted: options.trusted ?? new Map(), maxBytes: options.modelMaxBytes ?? DEFAULT_ENVELOPE_MAX_BYTES, modelTopic, log }),
   });
   const recordModelStatus = modelStatusRecorder(log, options.modelStore);
   const publish = publisher(client, log);

@@ -1,10 +1,13 @@
-// Settings of `edge-rnn run` from three places, in this order of precedence: command-line
-// flags, environment variables (EDGE_RNN_*), an optional JSON config file. One table
-// below names every setting once, so --help, the env names and the file keys agree.
-import { readFileSync } from 'node:fs';
+// Settings of `edge-rnn run` and `edge-rnn push` from three places, in this order of
+// precedence: command-line flags, environment variables (EDGE_RNN_*), an optional JSON
+// config file (src/io/settings.ts). One table per command names every setting once, so
+// --help, the env names and the file keys agree; a setting both commands share (broker,
+// credentials, TLS files, model size cap) has one key, one env var and one file key.
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { DEFAULT_ENVELOPE_MAX_BYTES } from './model-envelope.js';
+import { ConfigError, envName, resolveSettings, type ConfigSources, type SettingSpec } from './settings.js';
 
 /** Defaults of the runtime's settings: the one place they live (flags, env, file and startRuntime read them). */
 export const DEFAULTS = {
@@ -21,27 +24,17 @@ export const DEFAULTS = {
   reconnectMaxMs: 30_000,
   keepaliveS: 30,
   healthIntervalMs: 60_000,
-  /** Largest pushed-model message accepted, checked before any decoding. */
-  maxModelBytes: 4 * 1024 * 1024,
 } as const;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError, envName, flagName, parseDuration, type ConfigSources, type SettingSpec } from './settings.js';
 
-type Kind = 'string' | 'list' | 'int' | 'count' | 'bool' | 'duration' | 'version' | 'level';
+const DEFAULT_BROKER = 'mqtt://127.0.0.1:1883';
+/** Where every runtime publishes its retained model status: {instance} as +. */
+const DEFAULT_PUSH_STATUS_TOPIC = DEFAULTS.modelStatusTopic.replace('{instance}', '+');
 
-export interface SettingSpec {
-  /** Key in the config file and in RunConfig; the flag is its kebab-case. */
-  readonly key: keyof RunConfig;
-  readonly kind: Kind;
-  readonly help: string;
-  readonly default?: string;
-}
-
-export const SETTINGS: readonly SettingSpec[] = [
+export const SETTINGS: readonly SettingSpec<keyof RunConfig>[] = [
   { key: 'model', kind: 'string', help: 'model file (.msgpack)' },
-  { key: 'broker', kind: 'string', help: 'broker URL (mqtt://, mqtts://, ws://, wss://)', default: 'mqtt://127.0.0.1:1883' },
+  { key: 'broker', kind: 'url', help: 'broker URL (mqtt://, mqtts://, ws://, wss://)', default: DEFAULT_BROKER },
   { key: 'topics', kind: 'list', help: 'reading topic patterns, comma-separated; the device id is the level the first + matches', default: DEFAULTS.topics.join(',') },
   { key: 'predictionTopic', kind: 'string', help: 'prediction topic template ({device}, {instance})', default: DEFAULTS.predictionTopic },
   { key: 'deadLetterTopic', kind: 'string', help: 'dead-letter topic template', default: DEFAULTS.deadLetterTopic },
@@ -65,6 +58,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'probation', kind: 'count', help: 'readings a pushed model must predict (finite, no error) before it is kept; a failure before that rolls back (0: no probation)', default: String(DEFAULTS.probation) },
   { key: 'modelStore', kind: 'string', help: 'folder where accepted pushed models are kept across restarts ("none": memory only)', default: '<folder of --model>/pushed/<instance>' },
   { key: 'modelStatusTopic', kind: 'string', help: 'retained topic for model accepted/rejected/rolled-back/committed', default: DEFAULTS.modelStatusTopic },
+  { key: 'modelMaxBytes', kind: 'int', help: 'pushed model envelopes larger than this many bytes are refused before decoding', default: String(DEFAULT_ENVELOPE_MAX_BYTES) },
   { key: 'logLevel', kind: 'level', help: `log level (${LOG_LEVELS.join(', ')})`, default: 'info' },
 ];
 
@@ -100,116 +94,14 @@ export interface RunConfig {
   /** null: accepted models are not kept on disk. */
   modelStore: string | null;
   modelStatusTopic: string;
+  /** Bytes: the cap on a pushed envelope, checked before decoding. */
+  modelMaxBytes: number;
   logLevel: LogLevel;
-}
-
-/** `predictionTopic` -> `--prediction-topic`, `EDGE_RNN_PREDICTION_TOPIC`. */
-export function flagName(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-}
-export function envName(key: string): string {
-  return 'EDGE_RNN_' + flagName(key).replace(/-/g, '_').toUpperCase();
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "500ms", "30s", "10m", "2h", "7d"; a bare number is seconds. Returns milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!m) throw new Error(`"${text}" is not a duration (e.g. 500ms, 30s, 10m, 2h, 7d)`);
-  return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']);
-}
-
-function convert(spec: SettingSpec, raw: unknown, where: string): unknown {
-  const fail = (why: string) => new ConfigError(`${where}: ${why}`);
-  switch (spec.kind) {
-    case 'string':
-      if (typeof raw !== 'string' || raw === '') throw fail('expected a non-empty string');
-      return raw;
-    case 'list': {
-      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
-      if (!items || !items.every((t) => typeof t === 'string')) throw fail('expected a list');
-      const list = (items as string[]).map((t) => t.trim()).filter((t) => t !== '');
-      if (list.length === 0) throw fail('expected at least one entry');
-      return list;
-    }
-    case 'count': {
-      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(v) || v < 0) throw fail(`expected a non-negative integer, got ${JSON.stringify(raw)}`);
-      return v;
-    }
-    case 'bool': {
-      if (raw === true || raw === false) return raw;
-      const v = String(raw).trim().toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-      if (['0', 'false', 'no', 'off'].includes(v)) return false;
-      throw fail(`expected true or false, got ${JSON.stringify(raw)}`);
-    }
-    case 'int': {
-      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(v) || v < 1) throw fail(`expected a positive integer, got ${JSON.stringify(raw)}`);
-      return v;
-    }
-    case 'duration':
-      if (typeof raw === 'number' && raw >= 0) return Math.round(raw * 1000);
-      try {
-        return parseDuration(String(raw));
-      } catch (e) {
-        throw fail((e as Error).message);
-      }
-    case 'version': {
-      const v = String(raw).trim();
-      if (v === '5') return 5;
-      if (v === '4' || v === '3.1.1') return 4;
-      throw fail(`expected 5 or 4, got ${JSON.stringify(raw)}`);
-    }
-    case 'level':
-      if (!LOG_LEVELS.includes(raw as LogLevel)) throw fail(`expected one of ${LOG_LEVELS.join(', ')}`);
-      return raw;
-  }
-}
-
-export interface ConfigSources {
-  /** Parsed flags keyed by setting key (undefined: not given). */
-  readonly flags: Partial<Record<string, unknown>>;
-  readonly env: NodeJS.ProcessEnv;
-  /** Config file path (flag --config or EDGE_RNN_CONFIG). */
-  readonly configFile?: string;
-}
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError(`config file ${path}: expected a JSON object`);
-  const known = new Set(SETTINGS.map((s) => s.key as string));
-  for (const k of Object.keys(doc)) {
-    if (!known.has(k)) throw new ConfigError(`config file ${path}: unknown setting "${k}" (known: ${[...known].join(', ')})`);
-  }
-  return doc as Record<string, unknown>;
 }
 
 /** Merges flags > env > config file > defaults into a checked RunConfig. */
 export function resolveRunConfig(sources: ConfigSources): RunConfig {
-  const configFile = sources.configFile ?? sources.env.EDGE_RNN_CONFIG;
-  const file = configFile ? readConfigFile(configFile) : {};
-  const out: Record<string, unknown> = {};
-  for (const spec of SETTINGS) {
-    const flag = sources.flags[spec.key];
-    const env = sources.env[envName(spec.key)];
-    if (flag !== undefined) out[spec.key] = convert(spec, flag, `--${flagName(spec.key)}`);
-    else if (env !== undefined && env !== '') out[spec.key] = convert(spec, env, envName(spec.key));
-    else if (file[spec.key] !== undefined) out[spec.key] = convert(spec, file[spec.key], `${configFile}: "${spec.key}"`);
-  }
+  const out = resolveSettings(SETTINGS, sources, FILE_KEYS);
   if (out.model === undefined) throw new ConfigError(`no model: give --model, ${envName('model')} or "model" in a config file`);
   const instance = (out.instance as string | undefined) ?? hostname();
   const none = (v: unknown) => v === 'none';
@@ -217,7 +109,7 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
   if (typeof modelTopic === 'string' && /[+#]/.test(modelTopic)) throw new ConfigError(`model topic "${modelTopic}": a plain topic is needed, without + or #`);
   const modelStore = out.modelStore === undefined ? join(dirname(out.model as string), 'pushed', instance) : none(out.modelStore) ? null : (out.modelStore as string);
   return {
-    broker: 'mqtt://127.0.0.1:1883',
+    broker: DEFAULT_BROKER,
     topics: [...DEFAULTS.topics],
     predictionTopic: DEFAULTS.predictionTopic,
     deadLetterTopic: DEFAULTS.deadLetterTopic,
@@ -234,9 +126,74 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
     allowDowngrade: false,
     probation: DEFAULTS.probation,
     modelStatusTopic: DEFAULTS.modelStatusTopic,
+    modelMaxBytes: DEFAULT_ENVELOPE_MAX_BYTES,
     ...out,
     modelTopic,
     modelStore,
     instance,
   } as unknown as RunConfig;
 }
+
+/** Settings of `edge-rnn push`; broker, credentials, TLS files and modelMaxBytes are run's keys. */
+export const PUSH_SETTINGS: readonly SettingSpec<keyof PushConfig>[] = [
+  { key: 'model', kind: 'string', placeholder: '<file>', help: 'model file (.msgpack) to sign and push; refused if it does not decode' },
+  { key: 'signingKey', kind: 'string', flag: 'key', placeholder: '<file>', help: 'ed25519 private key (PEM, from edge-rnn keygen); stays on this machine' },
+  { key: 'broker', kind: 'url', placeholder: '<url>', help: 'broker URL (mqtt://, mqtts://, ws://, wss://)', default: DEFAULT_BROKER },
+  { key: 'name', kind: 'string', help: "publish on models/<name>", default: "the model's own name" },
+  { key: 'topic', kind: 'string', help: 'publish on this topic instead of models/<name>' },
+  { key: 'mqttVersion', kind: 'version', help: "MQTT protocol version, 5 or 4 (3.1.1); only 5 announces the broker's maximum packet size", default: '5' },
+  { key: 'username', kind: 'string', help: 'broker user name' },
+  { key: 'password', kind: 'string', help: 'broker password (prefer the env var or config file over the flag)' },
+  { key: 'ca', kind: 'string', placeholder: '<file>', help: 'TLS: CA certificate file (PEM)' },
+  { key: 'cert', kind: 'string', placeholder: '<file>', help: 'TLS: client certificate file (PEM)' },
+  { key: 'key', kind: 'string', flag: 'tls-key', placeholder: '<file>', help: 'TLS: client key file (PEM) (--key is the signing key here)' },
+  { key: 'modelMaxBytes', kind: 'int', placeholder: '<bytes>', help: 'refuse to push an envelope larger than this; devices refuse it anyway (their --model-max-bytes)', default: String(DEFAULT_ENVELOPE_MAX_BYTES) },
+  { key: 'wait', kind: 'duration', placeholder: '[seconds]', help: "wait this long for every instance's verdict on the push (--wait alone: 10s)" },
+  { key: 'statusTopics', kind: 'list', help: 'model status topics --wait listens on; the level + matches is the instance', default: DEFAULT_PUSH_STATUS_TOPIC },
+];
+
+export interface PushConfig {
+  /** Absent only with --clear (then --name or --topic says what to clear). */
+  model?: string;
+  signingKey?: string;
+  broker: string;
+  name?: string;
+  topic?: string;
+  mqttVersion: 4 | 5;
+  username?: string;
+  password?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  modelMaxBytes: number;
+  /** Milliseconds to wait for verdicts; null: do not wait. */
+  wait: number | null;
+  statusTopics: string[];
+}
+
+export const DEFAULT_PUSH_WAIT_MS = 10_000;
+
+/** Merges flags > env > config file > defaults into a checked PushConfig. */
+export function resolvePushConfig(sources: ConfigSources, mode: { readonly clear?: boolean } = {}): PushConfig {
+  // `--wait` without a value (commander: true) means the default wait.
+  const flags = sources.flags.wait === true ? { ...sources.flags, wait: `${DEFAULT_PUSH_WAIT_MS}ms` } : sources.flags;
+  const out = resolveSettings(PUSH_SETTINGS, { ...sources, flags }, FILE_KEYS);
+  if (!mode.clear) {
+    if (out.model === undefined) throw new ConfigError(`no model: give --model, ${envName('model')} or "model" in a config file`);
+    if (out.signingKey === undefined) throw new ConfigError(`no signing key: give --key, ${envName('signingKey')} or "signingKey" in a config file`);
+  } else if (out.model === undefined && out.name === undefined && out.topic === undefined) {
+    throw new ConfigError('--clear needs --name, --topic or --model to know which retained push to clear');
+  }
+  return {
+    broker: DEFAULT_BROKER,
+    mqttVersion: 5,
+    modelMaxBytes: DEFAULT_ENVELOPE_MAX_BYTES,
+    statusTopics: [DEFAULT_PUSH_STATUS_TOPIC],
+    ...out,
+    wait: (out.wait as number | undefined) ?? null,
+  } as unknown as PushConfig;
+}
+
+// One config file may serve run and push: each takes its own keys and refuses only keys
+// no command knows (a typo).
+const FILE_KEYS: ReadonlySet<string> = new Set([...SETTINGS, ...PUSH_SETTINGS].map((s) => s.key as string));

@@ -1,5 +1,6 @@
 // Shared pieces of the model-push end-to-end tests: keys, hand-made envelopes (to reach
 // each reject path), and a runtime started the way `run` starts it.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { keyId } from '../../src/io/keys.js';
@@ -41,4 +42,20 @@ export function tamper(envelope: Uint8Array, change: (body: Record<string, unkno
   const body = packr.unpack(outer.payload) as Record<string, unknown>;
   change(body);
   return packr.pack({ ...outer, payload: packr.pack(body) });
+}
+
+/** `edge-rnn run` as a process; `stop` sends SIGTERM and resolves with its exit code. */
+export function spawnRun(cli: string, args: readonly string[], nodeArgs: readonly string[] = []): { child: ChildProcess; logs: () => string; stop: () => Promise<number | null> } {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--health-interval', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stdout!.on('data', (d) => (logs += d));
+  child.stderr!.on('data', (d) => (logs += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child, logs: () => logs,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }

@@ -92,7 +92,7 @@ describe('runtime on a fake client', () => {
 
   it('refuses a pushed model over the size bound before decoding, and acks it', async () => {
     const key = signer();
-    const { runtime, client } = start(model, { modelTopic: 'models/m', trusted: new Map([[key.id, key.publicKey]]), maxModelBytes: 1000 });
+    const { runtime, client } = start(model, { modelTopic: 'models/m', trusted: new Map([[key.id, key.publicKey]]), modelMaxBytes: 1000 });
     await runtime.ready;
     const d = client.deliver('models/m', Buffer.alloc(1001, 0xc1));
     expect(d.acked).toBe(true);

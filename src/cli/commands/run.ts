@@ -90,7 +90,7 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       statusTopic: config.statusTopic, mqttVersion: config.mqttVersion,
       sessionExpiryS: Math.round(config.sessionExpiry / 1000),
       username: config.username, password: config.password, ...tls,
-      maxBytes: config.maxBytes, maxDevices: config.maxDevices, resetAfterMs: config.resetAfter,
+      maxBytes: config.maxBytes, modelMaxBytes: config.modelMaxBytes, maxDevices: config.maxDevices, resetAfterMs: config.resetAfter,
       healthIntervalMs: config.healthInterval, logger: log,
       modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: { minReadings: config.probation },
       modelStore: store, modelSha256: start.sha256, modelStatusTopic: config.modelStatusTopic,
