@@ -233,7 +233,7 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     onTable: options.onTable,
     modelStatusTopic: options.modelStatusTopic ?? DEFAULTS.modelStatusTopic,
     swap: {
-      allowDowngrade: options.allowDowngrade, probation: { minReadings: DEFAULTS.probation, ...options.probation },
+      allowDowngrade: options.allowDowngrade, probation: options.probation,
       runningSha256: options.modelSha256, keepStatesOnSameShape: options.keepStatesOnSameShape,
       lifecycle: options.modelStore?.begin({ name: model.name, version: model.modelVersion, ...(options.modelSha256 ? { sha256: options.modelSha256 } : {}) }, log),
     },

@@ -5,6 +5,7 @@
 // credentials, TLS files, model size cap) has one key, one env var and one file key.
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { DEFAULT_PROBATION } from '../stream/probation.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { DEFAULT_ENVELOPE_MAX_BYTES } from './model-envelope.js';
 import { ConfigError, envName, resolveSettings, type ConfigSources, type SettingSpec } from './settings.js';
@@ -17,7 +18,6 @@ export const DEFAULTS = {
   statusTopic: 'edge-rnn/{instance}/status',
   modelStatusTopic: 'edge-rnn/{instance}/model',
   modelTopic: 'models/{model}',
-  probation: 100,
   mqttVersion: 5 as 4 | 5,
   sessionExpiryS: 7 * 24 * 3600,
   reconnectMinMs: 500,
@@ -55,7 +55,13 @@ export const SETTINGS: readonly SettingSpec<keyof RunConfig>[] = [
   { key: 'modelTopic', kind: 'string', help: 'topic of pushed (signed) models; {model} is the running model\'s name; "none": do not subscribe', default: DEFAULTS.modelTopic },
   { key: 'trust', kind: 'list', help: 'public key file (PEM, from edge-rnn keygen) a pushed model must be signed with; repeat the flag or comma-separate; without it every push is refused' },
   { key: 'allowDowngrade', kind: 'bool', help: 'accept pushed models whose version is not newer than the running one (development only: turns off anti-rollback)', default: 'false' },
-  { key: 'probation', kind: 'count', help: 'readings a pushed model must predict (finite, no error) before it is kept; a failure before that rolls back (0: no probation)', default: String(DEFAULTS.probation) },
+  { key: 'probation', kind: 'count', help: 'clean readings (any device) a pushed model must predict before it is committed; a failure before that rolls back (0: no probation)', default: String(DEFAULT_PROBATION.minReadings) },
+  { key: 'probationDevices', kind: 'count', help: 'devices that must each see the pushed model for --probation-steps clean steps before it commits (a smaller fleet: every device seen)', default: String(DEFAULT_PROBATION.minDevices) },
+  { key: 'probationSteps', kind: 'count', help: 'clean steps per device during probation', default: String(DEFAULT_PROBATION.minStepsPerDevice) },
+  { key: 'probationZLimit', kind: 'number', help: 'a probation output further than this many std from the training targets is implausible and rolls the model back', default: String(DEFAULT_PROBATION.zLimit) },
+  { key: 'keepStatesOnSameShape', kind: 'bool', help: 'keep device states over a swap whenever the recurrent shapes match (default: only when the pushed model declares meta.continuesFrom the running one)', default: 'false' },
+  { key: 'stateDir', kind: 'string', help: 'folder for device state checkpoints and, with --model-store none, the model lifecycle file ("none": states in memory only)', default: '<folder of --model>/state/<instance>' },
+  { key: 'checkpointInterval', kind: 'duration', help: 'period of device state checkpoints (also written at a clean stop; 0: only then)', default: '10s' },
   { key: 'modelStore', kind: 'string', help: 'folder where accepted pushed models are kept across restarts ("none": memory only)', default: '<folder of --model>/pushed/<instance>' },
   { key: 'modelStatusTopic', kind: 'string', help: 'retained topic for model accepted/rejected/rolled-back/committed', default: DEFAULTS.modelStatusTopic },
   { key: 'modelMaxBytes', kind: 'int', help: 'pushed model envelopes larger than this many bytes are refused before decoding', default: String(DEFAULT_ENVELOPE_MAX_BYTES) },
@@ -91,6 +97,14 @@ export interface RunConfig {
   trust: string[];
   allowDowngrade: boolean;
   probation: number;
+  probationDevices: number;
+  probationSteps: number;
+  probationZLimit: number;
+  keepStatesOnSameShape: boolean;
+  /** null: no checkpoints. */
+  stateDir: string | null;
+  /** Milliseconds. */
+  checkpointInterval: number;
   /** null: accepted models are not kept on disk. */
   modelStore: string | null;
   modelStatusTopic: string;
@@ -108,6 +122,7 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
   const modelTopic = out.modelTopic === undefined ? DEFAULTS.modelTopic : none(out.modelTopic) ? null : (out.modelTopic as string);
   if (typeof modelTopic === 'string' && /[+#]/.test(modelTopic)) throw new ConfigError(`model topic "${modelTopic}": a plain topic is needed, without + or #`);
   const modelStore = out.modelStore === undefined ? join(dirname(out.model as string), 'pushed', instance) : none(out.modelStore) ? null : (out.modelStore as string);
+  const stateDir = out.stateDir === undefined ? join(dirname(out.model as string), 'state', instance) : none(out.stateDir) ? null : (out.stateDir as string);
   return {
     broker: DEFAULT_BROKER,
     topics: [...DEFAULTS.topics],
@@ -124,12 +139,18 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
     logLevel: 'info',
     trust: [],
     allowDowngrade: false,
-    probation: DEFAULTS.probation,
+    probation: DEFAULT_PROBATION.minReadings,
+    probationDevices: DEFAULT_PROBATION.minDevices,
+    probationSteps: DEFAULT_PROBATION.minStepsPerDevice,
+    probationZLimit: DEFAULT_PROBATION.zLimit,
+    keepStatesOnSameShape: false,
+    checkpointInterval: 10_000,
     modelStatusTopic: DEFAULTS.modelStatusTopic,
     modelMaxBytes: DEFAULT_ENVELOPE_MAX_BYTES,
     ...out,
     modelTopic,
     modelStore,
+    stateDir,
     instance,
   } as unknown as RunConfig;
 }

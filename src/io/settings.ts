@@ -9,7 +9,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export type SettingKind = 'string' | 'url' | 'list' | 'int' | 'count' | 'bool' | 'duration' | 'version' | 'level';
+export type SettingKind = 'string' | 'url' | 'list' | 'int' | 'count' | 'number' | 'bool' | 'duration' | 'version' | 'level';
 
 export interface SettingSpec<K extends string = string> {
   /** Key in the config file and in the resolved config; the flag is its kebab-case. */
@@ -75,6 +75,11 @@ function convert(spec: SettingSpec, raw: unknown, where: string): unknown {
     case 'int': {
       const v = integer(raw, 1);
       if (Number.isNaN(v)) throw fail(`expected a positive integer, got ${JSON.stringify(raw)}`);
+      return v;
+    }
+    case 'number': {
+      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!(Number.isFinite(v) && v > 0)) throw fail(`expected a positive number, got ${JSON.stringify(raw)}`);
       return v;
     }
     case 'bool': {

@@ -4,6 +4,7 @@
 // Pushed models: verified against --trust keys, swapped in by the stream, kept in
 // --model-store (src/io/model-store.ts) so a restart serves the last accepted one.
 import { createHash, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { KeyError, keyId, readPublicKey } from '../../io/keys.js';
 import { createLogger } from '../../io/logger.js';
@@ -79,7 +80,11 @@ published retained on --model-status-topic. See docs/runtime.md.`);
     }
     const trusted = readTrustedKeys(config.trust);
     const log = createLogger(config.logLevel, { instance: config.instance });
-    const store = config.modelStore === null ? undefined : new ModelStore(config.modelStore);
+    // The lifecycle (what committed, the anti-rollback floor) is kept even without an
+    // envelope store: then in the state folder.
+    const store = config.modelStore !== null ? new ModelStore(config.modelStore)
+      : config.stateDir !== null ? new ModelStore(null, join(config.stateDir, 'lifecycle.json')) : undefined;
+    if (!store) log.warn('--model-store none and --state-dir none: the anti-rollback floor lives in memory only; after a restart an older signed model would be accepted');
     // A damaged store never stops the start: chooseStartModel logs and falls back.
     const start = chooseStartModel({ model: file.model, sha256: createHash('sha256').update(file.bytes).digest('hex') }, store, trusted, log);
     const model = start.model;
@@ -92,7 +97,8 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       username: config.username, password: config.password, ...tls,
       maxBytes: config.maxBytes, modelMaxBytes: config.modelMaxBytes, maxDevices: config.maxDevices, resetAfterMs: config.resetAfter,
       healthIntervalMs: config.healthInterval, logger: log,
-      modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: { minReadings: config.probation },
+      modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: { minReadings: config.probation, minDevices: config.probationDevices, minStepsPerDevice: config.probationSteps, zLimit: config.probationZLimit },
+      keepStatesOnSameShape: config.keepStatesOnSameShape,
       modelStore: store, modelSha256: start.sha256, modelStatusTopic: config.modelStatusTopic,
     });
     log.info({
