@@ -19,7 +19,7 @@ export interface RegressionMetrics {
   readonly targets: readonly TargetMetrics[];
 }
 
-export interface ClassMetrics {
+export interface PerClassMetrics {
   readonly label: string;
   readonly support: number;
   /** null when undefined (no step predicted / present in this class). */
@@ -32,7 +32,7 @@ export interface ClassificationMetrics {
   readonly task: 'classification';
   readonly steps: number;
   readonly accuracy: number;
-  readonly classes: readonly ClassMetrics[];
+  readonly classes: readonly PerClassMetrics[];
   /** confusion[true][predicted], counts of validation steps. */
   readonly confusion: readonly (readonly number[])[];
 }
