@@ -6,7 +6,7 @@ import { readModelFile } from '../../io/model-file.js';
 import { Subject } from 'rxjs';
 import { argmax, f32Json } from '../../protocol/prediction.js';
 import { createSession, type KernelChoice } from '../../runtime/session.js';
-import { createCounters } from '../../stream/counters.js';
+import { createCounters, type StreamCounters } from '../../stream/counters.js';
 import type { ReadingEvent, StreamEvent } from '../../stream/events.js';
 import { inferPerDevice } from '../../stream/infer-per-device.js';
 import type { Model } from '../../model/types.js';
@@ -32,6 +32,8 @@ export interface PredictRecordedOptions {
   readonly batched?: boolean;
   /** Force a kernel path (default: EDGE_RNN_KERNELS, else the fastest). */
   readonly kernels?: KernelChoice;
+  /** The stream operator's counters (batches, batched readings), for tests and benchmarks. */
+  readonly counters?: StreamCounters;
 }
 
 /** The model's inputs [rows, I] (parsed before the first step, so a bad cell fails before any output) and each row's device. */
@@ -77,7 +79,7 @@ export function predictRecorded(
   let failure: string | undefined;
   const readings = new Subject<StreamEvent | readonly StreamEvent[]>();
   // Recorded data has no seq and no gaps to honour: keep every device, never reset.
-  const sub = readings.pipe(inferPerDevice(session, { counters: createCounters(), maxDevices: Number.MAX_SAFE_INTEGER })).subscribe((e) => {
+  const sub = readings.pipe(inferPerDevice(session, { counters: options.counters ?? createCounters(), maxDevices: Number.MAX_SAFE_INTEGER })).subscribe((e) => {
     if (e.kind !== 'prediction') {
       failure ??= `row ${e.origin.row}: ${e.kind === 'dead-letter' ? `${e.code}: ${e.message}` : e.kind}`;
       return;
