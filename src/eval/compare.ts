@@ -1,6 +1,7 @@
 // Float vs int8, side by side (issue 6): both models step over the same recorded readings,
 // one state per device, through each device's whole stream, so error that builds up in
-// the recurrent state shows. Pure: data in, numbers out; the CLI reads the CSV.
+// the recurrent state shows. Pure: data in, numbers out; the CLI reads the CSV. Lives in
+// src/eval (issue 14): it judges models, and nothing on the serving path needs it.
 import type { Model } from '../model/types.js';
 import { createSession, type StreamState } from '../runtime/session.js';
 
@@ -39,6 +40,7 @@ export interface RegressionMetric {
   readonly perOutput: readonly { readonly name: string; readonly float: ErrorPair; readonly int8: ErrorPair }[];
 }
 
+/** One model's score on the labelled rows (not per class: that is train's PerClassMetrics). */
 export interface ClassifierScore {
   readonly accuracy: number;
   /** Macro F1 over the classes that occur in the labels or the predictions. */

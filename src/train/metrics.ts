@@ -19,6 +19,7 @@ export interface RegressionMetrics {
   readonly targets: readonly TargetMetrics[];
 }
 
+/** One class's row of the validation report (the quantization report's whole-model score is eval's ClassifierScore). */
 export interface PerClassMetrics {
   readonly label: string;
   readonly support: number;
