@@ -42,7 +42,8 @@ export async function buildProgram(only?: string): Promise<Command> {
 // `edge-rnn … | head -1`: the reader of stdout left, so nobody wants the rest. End at once
 // and quietly with 0, as a program killed by SIGPIPE would (Node ignores SIGPIPE, so a
 // write gets EPIPE and, unhandled, prints a stack trace). `run` logs through pino, which
-// already stops writing on EPIPE and keeps serving. (issue 12)
+// stops writing on EPIPE and keeps serving: a service must not stop predicting because
+// its log reader went away (the unit restarts only on failure). (issue 12)
 let brokenPipeHandled = false;
 function endQuietlyOnBrokenPipe(): void {
   if (brokenPipeHandled) return;
