@@ -11,8 +11,8 @@ import { compareDataFromCsv, formatReport } from '../src/cli/commands/quantize.j
 import { readCsv } from '../src/io/csv.js';
 import { readModelFile, writeModelFile } from '../src/io/model-file.js';
 import type { Model } from '../src/model/types.js';
-import type { CompareData } from '../src/runtime/compare.js';
-import { METRIC_TOLERANCE, SIZE_TARGET, quantizeWithReport, type QuantizationReport } from '../src/runtime/quantization-report.js';
+import type { CompareData } from '../src/eval/compare.js';
+import { METRIC_TOLERANCE, SIZE_TARGET, quantizeWithReport, type QuantizationReport } from '../src/eval/quantization-report.js';
 
 const SHIPPED = ['mote-forecaster', 'mote-events'];
 const DATA_DIRS = ['firmware-sim/data', 'models', 'data'];

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import { parseCellNumber } from '../../src/protocol/cell-number.js';
 
 /** The shipped data file. */
 export const MOTE_DATA_PATH = fileURLToPath(new URL('../data/suthaharan-single-hop.csv', import.meta.url));
@@ -33,15 +34,16 @@ export function loadMoteSeries(path: string = MOTE_DATA_PATH): MoteSeries[] {
   const byMote = new Map<string, { indoor: boolean; temperature: number[]; humidity: number[] }>();
   rows.forEach((row, i) => {
     const mote = row.mote_id;
-    const t = Number(row.temperature);
-    const h = Number(row.humidity);
-    if (mote === undefined || mote === '' || !Number.isFinite(t) || !Number.isFinite(h)) {
+    // The CSV number rule that train, predict and quantize read this file with.
+    const t = parseCellNumber(row.temperature ?? '');
+    const h = parseCellNumber(row.humidity ?? '');
+    if (mote === undefined || mote === '' || !t.ok || !h.ok) {
       throw new MoteDataError(`${path}: row ${i + 2} needs mote_id, temperature and humidity (got ${JSON.stringify(row)})`);
     }
     let s = byMote.get(mote);
     if (!s) byMote.set(mote, (s = { indoor: row.indoor === '1', temperature: [], humidity: [] }));
-    s.temperature.push(t);
-    s.humidity.push(h);
+    s.temperature.push(t.value);
+    s.humidity.push(h.value);
   });
   if (byMote.size === 0) throw new MoteDataError(`${path}: no readings`);
   return [...byMote.entries()]

@@ -39,8 +39,24 @@ export async function buildProgram(only?: string): Promise<Command> {
   return program;
 }
 
+// `edge-rnn … | head -1`: the reader of stdout left, so nobody wants the rest. End at once
+// and quietly with 0, as a program killed by SIGPIPE would (Node ignores SIGPIPE, so a
+// write gets EPIPE and, unhandled, prints a stack trace). `run` logs through pino, which
+// stops writing on EPIPE and keeps serving: a service must not stop predicting because
+// its log reader went away (the unit restarts only on failure). (issue 12)
+let brokenPipeHandled = false;
+function endQuietlyOnBrokenPipe(): void {
+  if (brokenPipeHandled) return;
+  brokenPipeHandled = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  endQuietlyOnBrokenPipe();
   const program = await buildProgram(argv[0]);
   if (argv.length === 0) {
     program.outputHelp();

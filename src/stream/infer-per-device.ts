@@ -46,6 +46,7 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
       const x = new Float32Array(I);
       let xs = new Float32Array(0);
       let ys = new Float32Array(0);
+      let saved = new Float32Array(0); // states of a batch before it is stepped [n, stateSize]
       const running = () => ({ name: slot.model.name, version: slot.model.modelVersion });
       const emitStatus = (e: Omit<ModelStatusEvent, 'kind' | 'running'>) => subscriber.next({ kind: 'model-status', running: running(), ...e });
 
@@ -151,23 +152,32 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
         if (a.committed) emitStatus({ status: 'committed', ...about });
       }
 
-      // Steps a group in which each device appears at most once.
+      // Steps a group in which each device appears at most once, with one stepBatch. If it
+      // throws, some states may already have advanced: all are put back as they were and
+      // the group is stepped one reading at a time, so only a reading that fails on its own
+      // becomes a dead letter, and the others get exactly the numbers of single steps.
       function stepGroup(group: Pending[]): void {
-        if (group.length === 1) {
-          subscriber.next(stepOne(group[0]));
-          return;
-        }
         const s = slot.session;
         const O = s.outputSize;
         const n = group.length;
+        const S = s.stateSize;
         if (xs.length < n * I) xs = new Float32Array(n * I * 2);
         if (ys.length < n * O) ys = new Float32Array(n * O * 2);
+        if (saved.length < n * S) saved = new Float32Array(n * S * 2);
+        for (let k = 0; k < n; k++) saved.set(group[k].entry.state.buffer, k * S);
+        if (n === 1) return stepAlone(group[0], 0);
         for (let k = 0; k < n; k++) {
           const values = group[k].event.reading.values;
           for (let i = 0; i < I; i++) xs[k * I + i] = values[i];
         }
         const t0 = clock?.();
-        s.stepBatch(group.map((p) => p.entry.state), xs, ys);
+        try {
+          s.stepBatch(group.map((p) => p.entry.state), xs, ys);
+        } catch {
+          for (let k = 0; k < n; k++) group[k].entry.state.buffer.set(saved.subarray(k * S, (k + 1) * S));
+          for (let k = 0; k < n; k++) stepAlone(group[k], k);
+          return;
+        }
         if (t0 !== undefined) {
           const per = (clock!() - t0) / n;
           for (let k = 0; k < n; k++) counters.stepLatency.add(per);
@@ -177,20 +187,41 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
         for (let k = 0; k < n; k++) subscriber.next(finish(group[k], ys.slice(k * O, (k + 1) * O)));
       }
 
+      // Reading k of a group on its own; if its step throws, its state goes back to saved[k]
+      // (a failed reading does not advance its device) and it becomes a dead letter.
+      function stepAlone(p: Pending, k: number): void {
+        let out: StreamEvent;
+        try {
+          out = stepOne(p);
+        } catch (err) {
+          const S = slot.session.stateSize;
+          p.entry.state.buffer.set(saved.subarray(k * S, (k + 1) * S));
+          out = stepError(p.event, err);
+        }
+        subscriber.next(out);
+      }
+
+      function stepError(e: StreamEvent, err: unknown): StreamEvent {
+        countDeadLetter(counters, 'step-error');
+        return deadLetter(e.origin, 'step-error', String((err as Error)?.message ?? err), 'device' in e ? e.device : undefined);
+      }
+
+      // One message of an array; returns with every event before it emitted or in `group`.
       function stepMany(events: readonly StreamEvent[]): void {
         let group: Pending[] = [];
         const inGroup = new Set<string>();
         const flush = () => {
-          if (group.length) stepGroup(group);
+          const g = group;
           group = [];
           inGroup.clear();
+          if (g.length) stepGroup(g);
         };
-        for (const e of events) {
+        const take = (e: StreamEvent): void => {
           if (e.kind !== 'reading') {
             flush(); // keep the output in arrival order; a swap lands between two groups
             if (e.kind === 'model-offer') offer(e);
             else subscriber.next(e);
-            continue;
+            return;
           }
           // A device's second reading must see the state its first one left; and a group
           // never reaches the cap, so no state in it can be evicted and reused meanwhile.
@@ -199,15 +230,24 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
           if (!('entry' in a)) {
             flush();
             subscriber.next(a);
-            continue;
+            return;
           }
           if (slot.onProbation) {
             flush();
             stepOnProbation(a);
-            continue;
+            return;
           }
           group.push(a);
           inGroup.add(e.device);
+        };
+        for (const e of events) {
+          try {
+            take(e);
+          } catch (err) {
+            // A bug or an unexpected error in one message's bookkeeping: that message alone.
+            flush();
+            subscriber.next(stepError(e, err));
+          }
         }
         flush();
       }
@@ -223,16 +263,13 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
 
       return source.subscribe({
         next(input) {
+          // An array turns its own errors into dead letters, one per failing message.
+          if (Array.isArray(input)) return stepMany(input as readonly StreamEvent[]);
           try {
-            if (Array.isArray(input)) stepMany(input as readonly StreamEvent[]);
-            else stepSingle(input as StreamEvent);
+            stepSingle(input as StreamEvent);
           } catch (err) {
             // A bug or an unexpected model error must not end the stream; say which message.
-            const e = (Array.isArray(input) ? input[0] : input) as StreamEvent | undefined;
-            if (e && !Array.isArray(input)) {
-              countDeadLetter(counters, 'step-error');
-              subscriber.next(deadLetter(e.origin, 'step-error', String((err as Error)?.message ?? err), 'device' in e ? e.device : undefined));
-            } else subscriber.error(err);
+            subscriber.next(stepError(input as StreamEvent, err));
           }
         },
         error: (err) => subscriber.error(err),

@@ -1,6 +1,7 @@
 // From parsed columns to training series: one series per device (never mixed), a
 // time-ordered validation split at the end of each device's series, normalisation
 // statistics from the training split only, and the per-step targets.
+import { parseCellNumber } from '../protocol/cell-number.js';
 import { TrainDataError } from './errors.js';
 
 export type TaskSpec =
@@ -99,10 +100,16 @@ export function isValStep(s: Series, shift: number, t: number): boolean {
   return t >= s.trainEnd && t + shift < s.n;
 }
 
+// Labels that all read as numbers (by the CSV number rule) sort as numbers: "2" before "10".
 function sortLabels(values: Iterable<string>): string[] {
   const list = [...new Set(values)];
-  const numeric = list.every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
-  return numeric ? list.sort((a, b) => Number(a) - Number(b)) : list.sort();
+  const value = new Map<string, number>();
+  for (const v of list) {
+    const n = parseCellNumber(v);
+    if (!n.ok) return list.sort();
+    value.set(v, n.value);
+  }
+  return list.sort((a, b) => value.get(a)! - value.get(b)!);
 }
 
 /** Mean and population std over the training rows of each column, rounded to f32 as stored. */

@@ -19,7 +19,8 @@ export interface RegressionMetrics {
   readonly targets: readonly TargetMetrics[];
 }
 
-export interface ClassMetrics {
+/** One class's row of the validation report (the quantization report's whole-model score is eval's ClassifierScore). */
+export interface PerClassMetrics {
   readonly label: string;
   readonly support: number;
   /** null when undefined (no step predicted / present in this class). */
@@ -32,7 +33,7 @@ export interface ClassificationMetrics {
   readonly task: 'classification';
   readonly steps: number;
   readonly accuracy: number;
-  readonly classes: readonly ClassMetrics[];
+  readonly classes: readonly PerClassMetrics[];
   /** confusion[true][predicted], counts of validation steps. */
   readonly confusion: readonly (readonly number[])[];
 }

@@ -129,7 +129,7 @@ export function exportModel(net: Network, ds: Dataset, base: Model): Model {
  * the runtime session does (regression: f32(y' · std + mean), residual: plus the current
  * reading, f32(f32(x) + that); classification: probabilities).
  */
-export function predictSeries(net: Network, ds: Dataset, s: Series, out: Float32Array): Float32Array {
+export function seriesOutputs(net: Network, ds: Dataset, s: Series, out: Float32Array): Float32Array {
   net.runSeries(out, s.x, s.n);
   if (ds.task === 'regression') {
     const O = ds.outputNames.length, mean = ds.targetMean!, std = ds.targetStd!;
@@ -271,7 +271,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
   }
 
   net.params.set(best);
-  const metrics = validationMetrics(ds, (si) => predictSeries(net, ds, ds.series[si], evalOut));
+  const metrics = validationMetrics(ds, (si) => seriesOutputs(net, ds, ds.series[si], evalOut));
   return {
     model: exportModel(net, ds, base),
     history, bestEpoch, bestValLoss: bestLoss, epochsRun: history.length, stoppedEarly, metrics,

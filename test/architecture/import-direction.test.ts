@@ -1,5 +1,5 @@
 // The import direction from DESIGN.md, enforced: kernels < model < runtime < protocol < train <
-// stream < io < cli, firmware-sim on src/protocol only, and no I/O or clock in the compute core.
+// eval < stream < io < cli, firmware-sim on src/protocol only, and no I/O or clock in the compute core.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,7 @@ describe('import direction across the tree', () => {
 
   it('finds the source files (so an empty scan cannot pass)', () => {
     const units = new Set(files.map((f) => unitOf(relative(root, f).split(sep).join('/'))));
-    for (const layer of ['kernels', 'model', 'runtime']) expect(units).toContain(layer);
+    for (const layer of ['kernels', 'model', 'runtime', 'eval']) expect(units).toContain(layer);
     expect(files.length).toBeGreaterThan(10);
   });
 
@@ -58,6 +58,7 @@ describe('the scanner itself', () => {
   it('places paths in their layer', () => {
     expect(unitOf('src/model/wire.ts')).toBe('model');
     expect(unitOf('src/cli/commands/predict.ts')).toBe('cli');
+    expect(unitOf('src/eval/compare.ts')).toBe('eval');
     expect(unitOf('firmware-sim/replay.ts')).toBe('firmware-sim');
     expect(unitOf('src/utils/x.ts')).toBe('src/utils');
     expect(unitOf('src/index.ts')).toBe('src/index.ts');
@@ -83,6 +84,15 @@ describe('the scanner itself', () => {
     expect(rulesBroken('src/stream/deep/x.ts', "import { z } from '../../io/x.js';")).toEqual(['../../io/x.js']);
   });
 
+  it('places eval after train: it may judge with the trainer\'s metrics; the serving path and the trainer never import it', () => {
+    expect(rulesBroken('src/eval/x.ts', "import { a } from '../runtime/session.js'; import { b } from '../train/metrics.js'; import { c } from '../model/quantize.js';")).toEqual([]);
+    expect(rulesBroken('src/cli/commands/quantize.ts', "import { q } from '../../eval/quantization-report.js';")).toEqual([]);
+    for (const from of ['src/runtime/x.ts', 'src/train/x.ts', 'src/model/x.ts', 'src/protocol/x.ts']) {
+      expect(rulesBroken(from, "import { compareModels } from '../eval/compare.js';"), from).toEqual(['../eval/compare.js']);
+    }
+    expect(rulesBroken('src/eval/x.ts', "import { s } from '../stream/index.js';")).toEqual(['../stream/index.js']);
+  });
+
   it('kernels import nothing of ours', () => {
     const v = checkFile('src/kernels/matvec.ts', "import type { Model } from '../model/types.js';");
     expect(v.map((x) => x.rule)).toEqual(['src/kernels imports nothing of ours']);
@@ -102,7 +112,7 @@ describe('the scanner itself', () => {
   });
 
   it('the compute core does no I/O', () => {
-    for (const layer of ['kernels', 'model', 'runtime', 'train']) {
+    for (const layer of ['kernels', 'model', 'runtime', 'train', 'eval']) {
       for (const spec of ['node:fs', 'fs', 'fs/promises', 'node:fs/promises', 'node:net', 'node:http', 'https', 'node:child_process', 'mqtt', 'mqtt/lib/client.js']) {
         expect(rulesBroken(`src/${layer}/x.ts`, `import * as m from '${spec}';`), `${layer} ${spec}`).toEqual([spec]);
       }
@@ -118,6 +128,7 @@ describe('the scanner itself', () => {
     expect(clockReads("// Date.now() is not called here\nconst s = 'performance.now()'; const n = model.now; const d = new Date(ts);")).toEqual([]);
     expect(rulesBroken('src/train/loop.ts', 'const started = Date.now();')).toEqual(['Date.now']);
     expect(rulesBroken('src/runtime/x.ts', 'const t0 = performance.now();')).toEqual(['performance.now']);
+    expect(rulesBroken('src/eval/x.ts', 'const t0 = performance.now();')).toEqual(['performance.now']);
     expect(rulesBroken('src/io/clock.ts', 'export const now = () => Date.now();')).toEqual([]);
   });
 });

@@ -1,16 +1,18 @@
-// The layer rule from DESIGN.md as code: which of our folders may import which, and what the
+// The layer rule from DESIGN.md (plus src/eval, issue 14) as code: which of our folders may import which, and what the
 // compute core may not touch. Pure functions over (path, source text), so the rule itself is
 // tested on synthetic sources before it is run over the tree.
 import { posix } from 'node:path';
 import ts from 'typescript';
 
 /** Each layer may import only itself and the layers before it. */
-export const LAYERS = ['kernels', 'model', 'runtime', 'protocol', 'train', 'stream', 'io', 'cli'] as const;
+// `eval` (float-vs-int8 comparison, the quantization report) sits after `train`: it
+// judges models, so it may use the trainer's metrics, and nothing that serves imports it.
+export const LAYERS = ['kernels', 'model', 'runtime', 'protocol', 'train', 'eval', 'stream', 'io', 'cli'] as const;
 export type Layer = (typeof LAYERS)[number];
 type Unit = Layer | 'firmware-sim';
 
 /** No network, files, processes or clock: tested with golden vectors, runs in any JS runtime. */
-export const COMPUTE_CORE: readonly Layer[] = ['kernels', 'model', 'runtime', 'train'];
+export const COMPUTE_CORE: readonly Layer[] = ['kernels', 'model', 'runtime', 'train', 'eval'];
 
 // Modules that do I/O. (Use of the `process` global is hard to spot reliably, so it is not checked.)
 const IO_MODULE = /^(node:)?(fs|fs\/promises|net|http|https|http2|tls|dgram|child_process)$|^(node:)?(fs|child_process)\/|^mqtt($|\/)/;

@@ -3,8 +3,8 @@
 // accuracy and macro F1), the verdict, and the report stored in the int8 file.
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, type Model } from '../../src/model/index.js';
-import { compareModels } from '../../src/runtime/compare.js';
-import { metricChecks, quantizeWithReport } from '../../src/runtime/quantization-report.js';
+import { compareModels } from '../../src/eval/compare.js';
+import { metricChecks, quantizeWithReport } from '../../src/eval/quantization-report.js';
 import { dense, prng, recurrent, regressionModel } from './helpers.js';
 
 const rand = prng(5);

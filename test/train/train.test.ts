@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeModel, type Model } from '../../src/model/index.js';
 import { createSession } from '../../src/runtime/session.js';
 import { withEnv } from './with-env.js';
-import { predictSeries as cliPredictSeries } from '../../src/cli/commands/predict.js';
-import { buildDataset, clipGlobalNorm, createNetwork, globalNorm, predictSeries, train, type DatasetInput, type TrainOptions } from '../../src/train/index.js';
+import { predictRecorded } from '../../src/cli/commands/predict.js';
+import { buildDataset, clipGlobalNorm, createNetwork, globalNorm, seriesOutputs, train, type DatasetInput, type TrainOptions } from '../../src/train/index.js';
 import { validationMetrics } from '../../src/train/metrics.js';
 
 /** Two devices of noisy sines with different phases; a label marks the top of the wave. */
@@ -31,14 +31,14 @@ function synthetic(rowsPerDevice = 240): { input: Omit<DatasetInput, 'target'>; 
 
 /** `predict`'s stepping (float32 CSV readings, JS kernels) gives exactly the trainer's outputs, per device. */
 function expectPredictEqualsTrainer(
-  model: Model, s: ReturnType<typeof synthetic>, net: Parameters<typeof predictSeries>[0], ds: Parameters<typeof predictSeries>[1],
+  model: Model, s: ReturnType<typeof synthetic>, net: Parameters<typeof seriesOutputs>[0], ds: Parameters<typeof seriesOutputs>[1],
 ): void {
   const inputs = Float32Array.from(s.temp.flatMap((t, i) => [t, s.hum[i]]));
   const byDevice = new Map<string, number[]>();
   withEnv('EDGE_RNN_KERNELS', 'js', () =>
-    cliPredictSeries(model, inputs, s.devices, (p) => byDevice.set(p.device!, [...(byDevice.get(p.device!) ?? []), ...p.y])));
+    predictRecorded(model, inputs, s.devices, (p) => byDevice.set(p.device!, [...(byDevice.get(p.device!) ?? []), ...p.y])));
   ds.series.forEach((ser) => {
-    const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+    const trainer = seriesOutputs(net, ds, ser, new Float32Array(ser.n * 2));
     expect(byDevice.get(ser.device)!.map(Math.fround)).toEqual(Array.from(trainer));
   });
 }
@@ -128,7 +128,7 @@ describe('training', () => {
       const fast = createSession(r.model);
       const raw = (dev: string) => s.devices.flatMap((d, row) => (d === dev ? [[s.temp[row], s.hum[row]]] : []));
       ds.series.forEach((ser) => {
-        const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+        const trainer = seriesOutputs(net, ds, ser, new Float32Array(ser.n * 2));
         const state = session.createState(), fastState = fast.createState();
         const served = new Float32Array(ser.n * 2), servedFast = new Float32Array(ser.n * 2);
         raw(ser.device).forEach((x, t) => {
@@ -172,7 +172,7 @@ describe('training', () => {
     const fast = createSession(r.model, { kernels: 'wasm' });
     let se = [0, 0], steps = 0;
     ds.series.forEach((ser) => {
-      const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+      const trainer = seriesOutputs(net, ds, ser, new Float32Array(ser.n * 2));
       const state = session.createState(), fastState = fast.createState();
       const rows = rowsOf(ser.device);
       rows.forEach((row, t) => {
@@ -218,7 +218,7 @@ describe('training', () => {
     const session = createSession(r.model, { kernels: 'js' });
     const net = createNetwork(r.model, 1);
     const ser = ds.series[0];
-    const trainer = predictSeries(net, ds, ser, new Float32Array(ser.n * 2));
+    const trainer = seriesOutputs(net, ds, ser, new Float32Array(ser.n * 2));
     const state = session.createState();
     for (let t = 0; t < ser.n; t++) {
       const row = 2 * t; // device a's rows are the even ones

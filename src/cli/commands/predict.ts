@@ -1,15 +1,16 @@
 // `edge-rnn predict`: the offline twin of `run`. Steps the model over a recorded CSV, one
 // state per device, and prints one prediction per row.
 import type { Command } from 'commander';
-import { columnIndex, numericCell, readCsv } from '../../io/csv.js';
+import { columnIndex, numericCell, readCsv, type CsvTable } from '../../io/csv.js';
 import { readModelFile } from '../../io/model-file.js';
 import { Subject } from 'rxjs';
 import { argmax, f32Json } from '../../protocol/prediction.js';
-import { createSession } from '../../runtime/session.js';
-import { createCounters } from '../../stream/counters.js';
-import type { StreamEvent } from '../../stream/events.js';
+import { createSession, type KernelChoice } from '../../runtime/session.js';
+import { createCounters, type StreamCounters } from '../../stream/counters.js';
+import type { ReadingEvent, StreamEvent } from '../../stream/events.js';
 import { inferPerDevice } from '../../stream/infer-per-device.js';
 import type { Model } from '../../model/types.js';
+import { CliError } from '../errors.js';
 import { formatTable } from '../table.js';
 
 export interface PredictionRow {
@@ -22,23 +23,67 @@ export interface PredictionRow {
 
 export { f32Json };
 
+export interface PredictRecordedOptions {
+  /**
+   * Step the n-th row of every device together, one array per round of rows, so the
+   * stream operator steps them with one session.stepBatch (default). false: one row at a
+   * time. The numbers are the same either way.
+   */
+  readonly batched?: boolean;
+  /** Force a kernel path (default: EDGE_RNN_KERNELS, else the fastest). */
+  readonly kernels?: KernelChoice;
+  /** The stream operator's counters (batches, batched readings), for tests and benchmarks. */
+  readonly counters?: StreamCounters;
+}
+
+/** The model's inputs [rows, I] (parsed before the first step, so a bad cell fails before any output) and each row's device. */
+export function predictInputsFromCsv(model: Model, table: CsvTable, deviceColumn?: string): { inputs: Float32Array; devices?: string[]; cols: number[] } {
+  const names = model.inputs.names;
+  const cols = columnIndex(table, names);
+  const inputs = new Float32Array(table.rows.length * names.length);
+  table.rows.forEach((_, r) => cols.forEach((c, i) => (inputs[r * names.length + i] = numericCell(table, r, c))));
+  if (deviceColumn === undefined) return { inputs, cols };
+  const dc = columnIndex(table, [deviceColumn])[0];
+  return { inputs, devices: table.rows.map((row) => row[dc]), cols };
+}
+
+/** Row indices by round: round k holds the k-th row of each device, in file order. */
+function rounds(devices: readonly string[]): number[][] {
+  const seen = new Map<string, number>();
+  const out: number[][] = [];
+  devices.forEach((d, r) => {
+    const k = seen.get(d) ?? 0;
+    seen.set(d, k + 1);
+    (out[k] ??= []).push(r);
+  });
+  return out;
+}
+
 /**
  * Steps `model` over rows of inputs, keeping one state per device (or one stream when
- * devices is undefined); calls `emit` for each row in order. Runs through the same stream
- * operator as `edge-rnn run` (src/stream/infer-per-device.ts), so offline and live
+ * devices is undefined); calls `emit` for each row in file order. Runs through the same
+ * stream operator as `edge-rnn run` (src/stream/infer-per-device.ts), so offline and live
  * predictions are the same numbers.
  */
-export function predictSeries(
+export function predictRecorded(
   model: Model, inputs: Float32Array, devices: readonly string[] | undefined, emit: (p: PredictionRow) => void,
+  options: PredictRecordedOptions = {},
 ): void {
-  const session = createSession(model);
+  const session = createSession(model, options.kernels ? { kernels: options.kernels } : {});
   const I = session.inputSize;
   const rows = inputs.length / I;
   const labels = model.outputs.labels;
-  const readings = new Subject<StreamEvent>();
+  // Rounds finish rows out of file order: hold each until every row before it is out.
+  const done: (PredictionRow | undefined)[] = new Array(rows);
+  let next = 0;
+  let failure: string | undefined;
+  const readings = new Subject<StreamEvent | readonly StreamEvent[]>();
   // Recorded data has no seq and no gaps to honour: keep every device, never reset.
-  const sub = readings.pipe(inferPerDevice(session, { counters: createCounters(), maxDevices: Number.MAX_SAFE_INTEGER })).subscribe((e) => {
-    if (e.kind !== 'prediction') throw new Error(`predict: row ${e.origin.row}: ${e.kind === 'dead-letter' ? e.message : e.kind}`);
+  const sub = readings.pipe(inferPerDevice(session, { counters: options.counters ?? createCounters(), maxDevices: Number.MAX_SAFE_INTEGER })).subscribe((e) => {
+    if (e.kind !== 'prediction') {
+      failure ??= `row ${e.origin.row}: ${e.kind === 'dead-letter' ? `${e.code}: ${e.message}` : e.kind}`;
+      return;
+    }
     const y = Array.from(e.y, f32Json);
     const out: PredictionRow = { row: e.origin.row!, ...(devices ? { device: e.device } : {}), y };
     if (labels) {
@@ -46,16 +91,28 @@ export function predictSeries(
       out.label = labels[best];
       out.p = y[best];
     }
-    emit(out);
+    done[out.row] = out;
+    for (; next < rows && done[next]; next++) {
+      emit(done[next]!);
+      done[next] = undefined;
+    }
+  });
+  const reading = (r: number): ReadingEvent => ({
+    kind: 'reading', device: devices?.[r] ?? '', reading: { values: Array.from(inputs.subarray(r * I, (r + 1) * I)) }, origin: { receivedAt: 0, row: r },
   });
   try {
-    for (let r = 0; r < rows; r++) {
-      const values = Array.from(inputs.subarray(r * I, (r + 1) * I));
-      readings.next({ kind: 'reading', device: devices?.[r] ?? '', reading: { values }, origin: { receivedAt: 0, row: r } });
+    if (devices && options.batched !== false) {
+      for (const round of rounds(devices)) {
+        readings.next(round.map(reading));
+        if (failure) break;
+      }
+    } else {
+      for (let r = 0; r < rows && !failure; r++) readings.next(reading(r));
     }
   } finally {
     sub.unsubscribe();
   }
+  if (failure) throw new CliError(`predict: ${failure}`);
 }
 
 interface PredictOptions {
@@ -63,6 +120,7 @@ interface PredictOptions {
   data: string;
   deviceColumn?: string;
   json?: boolean;
+  batch: boolean;
 }
 
 export function registerPredict(program: Command): void {
@@ -73,33 +131,30 @@ export function registerPredict(program: Command): void {
     .requiredOption('-d, --data <file>', "CSV with a header row; columns named as the model's inputs")
     .option('--device-column <name>', 'column naming the device; state is kept per device (default: one stream)')
     .option('--json', 'one JSON line per row: {"row","device","y":[...]} (+ "label","p" for classification)')
+    .option('--no-batch', "with --device-column: step one row at a time instead of every device's n-th row together (same numbers, slower)")
     .action((opts: PredictOptions) => {
       const { model } = readModelFile(opts.model);
       const table = readCsv(opts.data);
       const names = model.inputs.names;
-      const cols = columnIndex(table, names);
-      const deviceCol = opts.deviceColumn === undefined ? undefined : columnIndex(table, [opts.deviceColumn])[0];
-      // Parse every cell before the first step, so a bad cell fails before any output.
-      const inputs = new Float32Array(table.rows.length * names.length);
-      table.rows.forEach((_, r) => cols.forEach((c, i) => (inputs[r * names.length + i] = numericCell(table, r, c))));
-      const devices = deviceCol === undefined ? undefined : table.rows.map((row) => row[deviceCol]);
+      const { inputs, devices, cols } = predictInputsFromCsv(model, table, opts.deviceColumn);
+      const options: PredictRecordedOptions = { batched: opts.batch };
 
       if (opts.json) {
         const out: string[] = [];
-        predictSeries(model, inputs, devices, (p) => {
+        predictRecorded(model, inputs, devices, (p) => {
           out.push(JSON.stringify(p));
           if (out.length >= 1024) process.stdout.write(out.splice(0).join('\n') + '\n');
-        });
+        }, options);
         if (out.length) process.stdout.write(out.join('\n') + '\n');
         return;
       }
       const yNames = model.outputs.labels ? model.outputs.labels.map((l) => `p(${l})`) : model.outputs.names.map((n) => `pred.${n}`);
       const header = ['row', ...(devices ? ['device'] : []), ...names, ...yNames, ...(model.outputs.labels ? ['label'] : [])];
       const rows: string[][] = [];
-      predictSeries(model, inputs, devices, (p) => {
+      predictRecorded(model, inputs, devices, (p) => {
         const inCells = cols.map((c) => table.rows[p.row][c]);
         rows.push([String(p.row), ...(devices ? [p.device!] : []), ...inCells, ...p.y.map((v) => v.toFixed(4)), ...(p.label !== undefined ? [p.label] : [])]);
-      });
+      }, options);
       const ahead = model.outputs.horizon ? ` (predicting ${model.outputs.horizon} steps ahead)` : '';
       process.stdout.write(`${model.name} v${model.modelVersion}${ahead}\n${formatTable(header, rows)}\n`);
     });

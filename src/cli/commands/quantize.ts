@@ -1,11 +1,11 @@
 // `edge-rnn quantize MODEL --out OUT [--data CSV]`: the int8 model (weights per-row int8,
 // everything else float32) with an accuracy report, printed and stored in its meta.
 import type { Command } from 'commander';
-import { columnIndex, numericCell, readCsv, type CsvTable } from '../../io/csv.js';
+import { cellNumber, cellPlace, columnIndex, CsvError, numericCell, readCsv, type CsvTable } from '../../io/csv.js';
 import { readModelFile, writeModelFile } from '../../io/model-file.js';
 import type { Model } from '../../model/types.js';
-import type { CompareData } from '../../runtime/compare.js';
-import { METRIC_TOLERANCE, quantizeWithReport, type QuantizationReport } from '../../runtime/quantization-report.js';
+import type { CompareData } from '../../eval/compare.js';
+import { METRIC_TOLERANCE, quantizeWithReport, type QuantizationReport } from '../../eval/quantization-report.js';
 import { CliError } from '../errors.js';
 import { formatTable } from '../table.js';
 
@@ -24,15 +24,17 @@ export function compareDataFromCsv(model: Model, table: CsvTable, deviceColumn?:
     return { inputs, devices, ...(c >= 0 ? { labels: table.rows.map((row) => row[c]) } : {}) };
   }
   // Regression targets: the columns named as the outputs (a forecaster's outputs are named
-  // after the inputs it forecasts). Empty or non-numeric cells are skipped, not fatal.
+  // after the inputs it forecasts). A missing or non-finite target leaves its row unscored;
+  // text that is not a number is a wrong column, an error as in train.
   const O = model.outputs.names.length;
   const tcols = model.outputs.names.map((n) => table.header.indexOf(n));
   if (tcols.some((c) => c < 0)) return { inputs, devices };
   const targets = new Float64Array(N * O);
   for (let r = 0; r < N; r++) {
     for (let o = 0; o < O; o++) {
-      const cell = table.rows[r][tcols[o]];
-      targets[r * O + o] = cell === '' ? NaN : Number(cell);
+      const n = cellNumber(table, r, tcols[o]);
+      if (!n.ok && n.code === 'not-a-number') throw new CsvError(`${cellPlace(table, r, tcols[o])}: ${n.why}`);
+      targets[r * O + o] = n.ok ? n.value : NaN;
     }
   }
   return { inputs, devices, targets };

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { columnIndex, readCsv, type CsvTable } from '../../io/csv.js';
+import { cellNumber, cellPlace, columnIndex, readCsv, type CsvTable } from '../../io/csv.js';
 import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-file.js';
 import type { Model, RecurrentType } from '../../model/types.js';
 import {
@@ -52,8 +52,6 @@ export interface TrainCliOptions {
 }
 
 const DEFAULT_SEED = 1;
-// Cells that mean "no value" rather than a wrong value: refused unless --drop-invalid.
-const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', '-']);
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 const int = (min: number) => (v: string) => {
@@ -84,30 +82,27 @@ export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs
   const numeric = [...inCols, ...tCols];
   const keep: number[] = [];
   const values: number[][] = numeric.map(() => []);
-  const line = (r: number) => r + 2; // 1-based, after the header row
   rows: for (let r = 0; r < table.rows.length; r++) {
     const row = table.rows[r];
     const parsed: number[] = [];
     for (const c of numeric) {
-      const cell = row[c];
-      const v = cell === '' ? NaN : Number(cell);
+      const n = cellNumber(table, r, c);
+      if (n.ok) {
+        parsed.push(n.value);
+        continue;
+      }
       // Missing / NaN / ±Infinity: a gap in the recording. Other text: a wrong column, always an error.
-      if (MISSING.has(cell.toLowerCase()) || /^[+-]?nan$/i.test(cell) || v === Infinity || v === -Infinity) {
-        if (o.dropInvalid) continue rows;
-        throw new CliError(
-          `${table.path}: line ${line(r)}, column "${table.header[c]}": missing or non-finite value ${JSON.stringify(cell)}; ` +
-          'refusing to train on it (pass --drop-invalid to skip such rows)',
-        );
-      }
-      if (!Number.isFinite(v)) {
-        throw new CliError(`${table.path}: line ${line(r)}, column "${table.header[c]}": ${JSON.stringify(cell)} is not a number`);
-      }
-      parsed.push(v);
+      if (n.code === 'not-a-number') throw new CliError(`${cellPlace(table, r, c)}: ${n.why}`);
+      if (o.dropInvalid) continue rows;
+      throw new CliError(
+        `${cellPlace(table, r, c)}: missing or non-finite value ${JSON.stringify(row[c])}; ` +
+        'refusing to train on it (pass --drop-invalid to skip such rows)',
+      );
     }
     for (const c of [lCol, dCol]) {
       if (c >= 0 && row[c] === '') {
         if (o.dropInvalid) continue rows;
-        throw new CliError(`${table.path}: line ${line(r)}, column "${table.header[c]}": empty; refusing to train on it (pass --drop-invalid to skip such rows)`);
+        throw new CliError(`${cellPlace(table, r, c)}: empty; refusing to train on it (pass --drop-invalid to skip such rows)`);
       }
     }
     keep.push(r);

@@ -1,8 +1,9 @@
 // Float vs int8, side by side (issue 6): both models step over the same recorded readings,
 // one state per device, through each device's whole stream, so error that builds up in
-// the recurrent state shows. Pure: data in, numbers out; the CLI reads the CSV.
+// the recurrent state shows. Pure: data in, numbers out; the CLI reads the CSV. Lives in
+// src/eval (issue 14): it judges models, and nothing on the serving path needs it.
 import type { Model } from '../model/types.js';
-import { createSession, type StreamState } from './session.js';
+import { createSession, type StreamState } from '../runtime/session.js';
 
 export interface CompareData {
   /** Raw readings [N, I] in the model's input order, rows in arrival order. */
@@ -39,7 +40,8 @@ export interface RegressionMetric {
   readonly perOutput: readonly { readonly name: string; readonly float: ErrorPair; readonly int8: ErrorPair }[];
 }
 
-export interface ClassMetrics {
+/** One model's score on the labelled rows (not per class: that is train's PerClassMetrics). */
+export interface ClassifierScore {
   readonly accuracy: number;
   /** Macro F1 over the classes that occur in the labels or the predictions. */
   readonly macroF1: number;
@@ -49,8 +51,8 @@ export interface ClassificationMetric {
   readonly kind: 'classification';
   readonly scored: number;
   readonly validationFraction?: number;
-  readonly float: ClassMetrics;
-  readonly int8: ClassMetrics;
+  readonly float: ClassifierScore;
+  readonly int8: ClassifierScore;
   /** Fraction of scored rows where both models pick the same label. */
   readonly agreement: number;
 }
@@ -198,7 +200,7 @@ function classification(
   if (labels.length !== N) throw new RangeError(`compareModels: ${labels.length} labels for ${N} rows`);
   const rows: number[] = [];
   for (let r = 0; r < N; r++) if (labels[r] !== '' && inScope[r]) rows.push(r);
-  const scores = (y: Float32Array): ClassMetrics => {
+  const scores = (y: Float32Array): ClassifierScore => {
     const tp = new Map<string, number>(), fp = new Map<string, number>(), fn = new Map<string, number>();
     const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
     let correct = 0;
