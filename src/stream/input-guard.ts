@@ -4,10 +4,11 @@
 // it. The accepted range of input i is mean ± zLimit·std, narrowed to [min − span, max +
 // span] (span = max − min) when the model stores its training min/max.
 //
-// zLimit 8 by default: real sensor data is far from Gaussian (a heat wave, a door left
+// zLimit 10 by default: real sensor data is far from Gaussian (a heat wave, a door left
 // open), and refusing genuine readings turns a model that is merely out of date into
-// silence, so the limit sits well beyond any plausible reading; yet every glitch code of
-// a 16-bit sensor (655.35, −273.15 on a 25 ± 5 °C room) lies dozens of σ out.
+// silence, so the limit sits well beyond plausible readings (the mote models' indoor
+// temperature has std 2.2 °C: ±22 °C around its mean); a sensor's glitch codes lie far
+// beyond it (655.35 is 290 std out, −273.15 is 140).
 //
 // A model whose normalisation is the identity (mean 0 and std 1 for every input, as
 // initModel makes it before training) carries no training statistics: it is not guarded.
@@ -16,7 +17,7 @@ import type { ModelInputs } from '../model/types.js';
 /** `reject`: dead-letter the reading, state untouched. `clamp`: step it with values clamped into range. `off`: no check. */
 export type GuardPolicy = 'reject' | 'clamp' | 'off';
 export const GUARD_POLICIES: readonly GuardPolicy[] = ['reject', 'clamp', 'off'];
-export const DEFAULT_GUARD_Z = 8;
+export const DEFAULT_GUARD_Z = 10;
 
 export interface GuardOptions {
   /** Standard deviations from the training mean an input may lie (default 8). */
