@@ -36,8 +36,9 @@ export function predictSeries(
   const rows = inputs.length / I;
   const labels = model.outputs.labels;
   const readings = new Subject<StreamEvent>();
-  // Recorded data has no seq and no gaps to honour: keep every device, never reset.
-  const sub = readings.pipe(inferPerDevice(session, { counters: createCounters(), maxDevices: Number.MAX_SAFE_INTEGER })).subscribe((e) => {
+  // Recorded data has no seq and no gaps to honour: keep every device, never reset; and
+  // every row is predicted as recorded (no input guard: the trainer's replay check holds).
+  const sub = readings.pipe(inferPerDevice(session, { counters: createCounters(), maxDevices: Number.MAX_SAFE_INTEGER, guardPolicy: 'off' })).subscribe((e) => {
     if (e.kind !== 'prediction') throw new Error(`predict: row ${e.origin.row}: ${e.kind === 'dead-letter' ? e.message : e.kind}`);
     const y = Array.from(e.y, f32Json);
     const out: PredictionRow = { row: e.origin.row!, ...(devices ? { device: e.device } : {}), y };
