@@ -36,6 +36,17 @@ export type Admission =
 
 export const DEFAULT_MAX_DEVICES = 10_000;
 
+/** The sequence rules of these options; a RangeError naming the option when one is invalid. */
+export function sequenceRules(options: DeviceTableOptions): SequenceRules {
+  const window = options.seqWindow ?? DEFAULT_SEQ_WINDOW;
+  const maxJump = options.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP;
+  const resetAfterMs = options.resetAfterMs ?? 0;
+  if (!Number.isInteger(window) || window < 1 || window > MAX_SEQ_WINDOW) throw new RangeError(`seqWindow must be a whole number from 1 to ${MAX_SEQ_WINDOW}, got ${window}`);
+  if (!Number.isSafeInteger(maxJump) || maxJump < 1) throw new RangeError(`maxSeqJump must be a whole number >= 1, got ${maxJump}`);
+  if (!(resetAfterMs >= 0)) throw new RangeError(`resetAfterMs must be >= 0, got ${resetAfterMs}`);
+  return { window, maxJump, resetAfterMs };
+}
+
 export class DeviceTable {
   private readonly entries = new Map<string, DeviceEntry>();
   readonly maxDevices: number;
@@ -47,11 +58,7 @@ export class DeviceTable {
     options: DeviceTableOptions = {},
   ) {
     this.maxDevices = Math.max(1, options.maxDevices ?? DEFAULT_MAX_DEVICES);
-    this.rules = {
-      window: Math.min(MAX_SEQ_WINDOW, Math.max(1, Math.floor(options.seqWindow ?? DEFAULT_SEQ_WINDOW))),
-      maxJump: Math.max(1, options.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP),
-      resetAfterMs: options.resetAfterMs ?? 0,
-    };
+    this.rules = sequenceRules(options);
   }
 
   get size(): number {

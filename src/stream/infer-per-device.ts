@@ -10,9 +10,9 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Session } from '../runtime/session.js';
 import { countDeadLetter, type StreamCounters } from './counters.js';
-import { DeviceTable, type Admission, type DeviceEntry, type DeviceTableOptions } from './device-table.js';
+import { DeviceTable, sequenceRules, type Admission, type DeviceEntry, type DeviceTableOptions } from './device-table.js';
 import { deadLetter, type ModelOfferEvent, type ModelStatusEvent, type Origin, type PredictionEvent, type ReadingEvent, type StreamEvent } from './events.js';
-import { InputGuard, type GuardOptions } from './input-guard.js';
+import { checkGuardOptions, InputGuard, type GuardOptions } from './input-guard.js';
 import { ModelSlot, type SwapOptions } from './model-slot.js';
 
 export interface InferOptions extends DeviceTableOptions, GuardOptions {
@@ -38,6 +38,8 @@ function allFinite(y: Float32Array): boolean {
 
 export function inferPerDevice(session: Session, options: InferOptions): OperatorFunction<StreamEvent | readonly StreamEvent[], StreamEvent> {
   const { counters, clock } = options;
+  sequenceRules(options); // invalid options throw here, when the line is built, not per reading
+  checkGuardOptions(options);
   const I = session.inputSize; // a swap never changes the inputs (ModelSlot.judge)
   return (source) =>
     new Observable<StreamEvent>((subscriber) => {

@@ -25,6 +25,14 @@ export interface GuardOptions {
   readonly guardPolicy?: GuardPolicy;
 }
 
+/** A RangeError naming the option when one is invalid. */
+export function checkGuardOptions(options: GuardOptions): void {
+  const z = options.guardZ ?? DEFAULT_GUARD_Z;
+  if (!(z > 0 && Number.isFinite(z))) throw new RangeError(`guardZ must be a number > 0, got ${z}`);
+  const p = options.guardPolicy ?? 'reject';
+  if (!GUARD_POLICIES.includes(p)) throw new RangeError(`guardPolicy must be one of ${GUARD_POLICIES.join(', ')}, got ${String(p)}`);
+}
+
 export class InputGuard {
   /** Accepted range per input [I]. */
   readonly lo: Float64Array;

@@ -62,4 +62,31 @@ describe('sequence rules in the stream', () => {
     const r = await run([0, 1, 2].map((s) => reading('a', s, v(s), s)));
     expect(r.out.map((e) => (e as PredictionEvent).steps)).toEqual([1, 2, 3]);
   });
+
+  it('refuses invalid options when the line is built, naming the option', () => {
+    const counters = createCounters();
+    expect(() => inferPerDevice(session, { counters, seqWindow: 0 })).toThrow(/seqWindow/);
+    expect(() => inferPerDevice(session, { counters, seqWindow: 1.5 })).toThrow(/seqWindow/);
+    expect(() => inferPerDevice(session, { counters, maxSeqJump: NaN })).toThrow(/maxSeqJump/);
+    expect(() => inferPerDevice(session, { counters, guardZ: 0 })).toThrow(/guardZ/);
+    expect(() => inferPerDevice(session, { counters, guardPolicy: 'bogus' as 'off' })).toThrow(/guardPolicy/);
+    expect(() => inferPerDevice(session, { counters, seqWindow: 64, maxSeqJump: 100, guardZ: 6, guardPolicy: 'clamp' })).not.toThrow();
+  });
+
+  it('a smaller window: a reading held back beyond it starts a new epoch instead of being late', async () => {
+    const seqs = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1];
+    const narrow = await run(seqs.map((s, i) => reading('a', s, v(s), i)), { seqWindow: 4 });
+    expect(narrow.counters.reboots).toBe(1);
+    expect(narrow.predicted).toEqual(seqs);
+    const wide = await run(seqs.map((s, i) => reading('a', s, v(s), i)));
+    expect(wide.dead).toEqual([]); // seq 1 was seen within the default window: a duplicate
+    expect(wide.counters.duplicates).toBe(1);
+  });
+
+  it('maxSeqJump bounds what one reading may skip', async () => {
+    const r = await run([0, 50, 51].map((s, i) => reading('a', s, v(s), i)), { maxSeqJump: 10 });
+    expect(r.dead).toEqual(['seq-jump']);
+    expect(r.predicted).toEqual([0, 51]);
+    expect(r.counters.seqResyncs).toBe(1);
+  });
 });
