@@ -64,7 +64,7 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
         return guarded ? guard : null;
       };
 
-      // Why a reading the sequence rules skip gets no prediction (a duplicate was predicted already).
+      // Why a reading the sequence rules skip gets no prediction (a duplicate: its first copy had one outcome already).
       function skipped(event: ReadingEvent, a: Extract<Admission, { kind: 'skip' }>): StreamEvent {
         const { reading, device, origin } = event;
         if (a.verdict === 'duplicate') return { kind: 'dropped', reason: 'duplicate', device, reading, origin };
