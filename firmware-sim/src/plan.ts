@@ -350,19 +350,24 @@ export interface RuntimeExpectation {
 /**
  * The runtime's view of a plan, from the plan's own annotations (not by parsing the
  * bytes, nor by its seq rules): a payload with a malformed or NaN fault is a dead letter;
- * a reboot starts the device's epoch over; a seq seen in the epoch is a duplicate; one
+ * a reboot starts the device's epoch over (seen by the runtime once a seq not above the
+ * old epoch's last arrives); a seq seen in the epoch is a duplicate; one
  * below the highest seen is late; a glitch is out of range (its seq counts as seen);
  * anything else is predicted. Assumes the runtime's seq window is wider than any reorder.
  */
 export function expectAtRuntime(steps: Iterable<PlanStep>): RuntimeExpectation {
   const out: RuntimeExpectation = { received: 0, predictions: 0, duplicates: 0, deadLetters: 0, invalid: 0, late: 0, outOfRange: 0, reboots: 0, gaps: 0, predicted: new Map() };
-  // known: the runtime has taken a seq of this device before, so a new epoch is a reboot it sees.
-  const epochs = new Map<string, { last: number; seen: Set<number>; known: boolean }>();
+  // before: the epoch a reboot ended, while the runtime has not yet seen a seq of the new
+  // one. If the first seq it sees is above that epoch's last (the readings before it were
+  // lost), nothing tells it of the reboot: the old epoch goes on.
+  type Epoch = { last: number; seen: Set<number>; before: Epoch | null };
+  const epochs = new Map<string, Epoch>();
   for (const step of steps) {
     let e = epochs.get(step.device);
-    if (!e) epochs.set(step.device, (e = { last: -1, seen: new Set(), known: false }));
+    if (!e) epochs.set(step.device, (e = { last: -1, seen: new Set(), before: null }));
     if (step.kind === 'reboot') {
-      epochs.set(step.device, { last: -1, seen: new Set(), known: e.known });
+      const before = e.last >= 0 ? e : e.before;
+      epochs.set(step.device, { last: -1, seen: new Set(), before });
       continue;
     }
     if (step.kind !== 'publish') continue;
@@ -371,6 +376,11 @@ export function expectAtRuntime(steps: Iterable<PlanStep>): RuntimeExpectation {
       out.invalid++;
       out.deadLetters++;
       continue;
+    }
+    if (e.before) {
+      if (step.seq > e.before.last) epochs.set(step.device, (e = e.before));
+      else out.reboots++;
+      e.before = null;
     }
     if (e.seen.has(step.seq)) {
       out.duplicates++;
@@ -383,9 +393,7 @@ export function expectAtRuntime(steps: Iterable<PlanStep>): RuntimeExpectation {
       continue;
     }
     if (e.last >= 0) out.gaps += step.seq - e.last - 1;
-    else if (e.known) out.reboots++;
     e.last = step.seq;
-    e.known = true;
     if (step.faults.includes('glitch')) {
       out.outOfRange++;
       out.deadLetters++;

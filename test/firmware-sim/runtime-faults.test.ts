@@ -132,7 +132,7 @@ describe('fault flags -> runtime counters, through a broker', () => {
   }, 30_000);
 
   it('every fault at once -> each message published is exactly one prediction, dead letter or counted duplicate', async () => {
-    const r = await play({ drop: 0.05, duplicate: 0.08, reorder: 0.08, malformed: 0.03, nan: 0.03, glitch: 0.04, reboot: 0.03 });
+    const r = await play({ drop: 0.05, duplicate: 0.08, reorder: 0.08, malformed: 0.03, nan: 0.03, glitch: 0.04, reboot: 0.03, disconnect: 0.03 });
     const published = r.steps.filter((s) => s.kind === 'publish').length;
     const c = r.counters;
     expect(c.received).toBe(published);
