@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadMoteSeries, MOTE_DATA_PATH, MOTE_PERIOD_MS } from './mote-data.js';
 import { PAYLOAD_FORMATS, type PayloadFormat } from './payload.js';
-import { NO_FAULTS, type Faults, type NodeSpec, type PlanConfig } from './plan.js';
+import { GLITCH_VALUE, NO_FAULTS, type Faults, type NodeSpec, type PlanConfig } from './plan.js';
 import { DEFAULT_SIGNALS, type SignalSpec } from './signals.js';
 import type { FleetOptions } from './fleet.js';
 
@@ -79,6 +79,8 @@ export interface SimFlags {
   reorder: number;
   malformed: number;
   nan: number;
+  glitch: number;
+  reboot: number;
   disconnect: number;
   offline: number;
   clockSkew: number;
@@ -127,6 +129,8 @@ export function addSimOptions(cmd: Command, { withBroker = true, speed: speedDef
     .option('--reorder <p>', 'fault: probability a reading is sent after the next one', probability, 0)
     .option('--malformed <p>', 'fault: probability of a broken payload', probability, 0)
     .option('--nan <p>', 'fault: probability one value is NaN', probability, 0)
+    .option('--glitch <p>', `fault: probability one value is a sensor glitch code (${GLITCH_VALUE})`, probability, 0)
+    .option('--reboot <p>', 'fault: probability per reading the node reboots after it (its seq counts from 0 again)', probability, 0)
     .option('--disconnect <p>', 'fault: probability per reading the node drops its connection', probability, 0)
     .option('--offline <duration>', 'fault: simulated time a dropped node stays offline', parseDuration, NO_FAULTS.offlineMs)
     .option('--clock-skew <duration>', "fault: each node's clock is off by up to ± this", parseDuration, 0);
@@ -137,7 +141,7 @@ export function addSimOptions(cmd: Command, { withBroker = true, speed: speedDef
 
 /** The faults part of the flags. */
 export function faultsFromFlags(f: SimFlags): Faults {
-  return { drop: f.drop, duplicate: f.duplicate, reorder: f.reorder, malformed: f.malformed, nan: f.nan, disconnect: f.disconnect, offlineMs: f.offline, clockSkewMs: f.clockSkew };
+  return { drop: f.drop, duplicate: f.duplicate, reorder: f.reorder, malformed: f.malformed, nan: f.nan, glitch: f.glitch, reboot: f.reboot, disconnect: f.disconnect, offlineMs: f.offline, clockSkewMs: f.clockSkew };
 }
 
 /** The nodes the flags ask for: one per mote (replay) or `nodes` synthetic ones. */

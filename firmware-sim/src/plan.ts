@@ -32,6 +32,10 @@ export interface Faults {
   readonly malformed: number;
   /** One value is NaN. */
   readonly nan: number;
+  /** One value is a sensor's glitch code, GLITCH_VALUE (a valid number far outside any real range). */
+  readonly glitch: number;
+  /** After this reading the node reboots: its seq counts from 0 again (a RebootStep marks it). */
+  readonly reboot: number;
   /** After this reading the node drops its connection (no DISCONNECT: its last will fires)... */
   readonly disconnect: number;
   /** ... stays offline this many ms of simulated time, buffering readings, then reconnects. */
@@ -40,7 +44,10 @@ export interface Faults {
   readonly clockSkewMs: number;
 }
 
-export const NO_FAULTS: Faults = { drop: 0, duplicate: 0, reorder: 0, malformed: 0, nan: 0, disconnect: 0, offlineMs: 5000, clockSkewMs: 0 };
+export const NO_FAULTS: Faults = { drop: 0, duplicate: 0, reorder: 0, malformed: 0, nan: 0, glitch: 0, reboot: 0, disconnect: 0, offlineMs: 5000, clockSkewMs: 0 };
+
+/** What a 16-bit sensor reading 0xFFFF in hundredths reports: 655.35 (issue 12). */
+export const GLITCH_VALUE = 655.35;
 
 export interface PlanConfig {
   readonly seed: number;
@@ -55,13 +62,13 @@ export interface PlanConfig {
   readonly payload: PayloadFormat;
   /** e.g. `sensors/{device}/reading` */
   readonly topic: string;
-  /** Stop each node after this many readings (seq values), when given. */
+  /** Stop each node after this many readings, when given. */
   readonly readingsPerNode?: number;
   /** Stop at this simulated time (ms), when given. */
   readonly untilMs?: number;
 }
 
-export type Fault = 'duplicate' | 'reorder' | 'malformed' | 'nan';
+export type Fault = 'duplicate' | 'reorder' | 'malformed' | 'nan' | 'glitch';
 
 export interface PublishStep {
   readonly kind: 'publish';
@@ -78,6 +85,8 @@ export interface PublishStep {
   readonly malformed?: MalformedKind;
   /** Which value a NaN fault replaced. */
   readonly nanValue?: string;
+  /** Which value a glitch fault replaced with GLITCH_VALUE. */
+  readonly glitchValue?: string;
 }
 
 export interface DropStep {
@@ -97,7 +106,14 @@ export interface DisconnectStep {
   readonly offlineMs: number;
 }
 
-export type PlanStep = PublishStep | DropStep | DisconnectStep;
+/** The node rebooted after its previous reading: the next one has seq 0 (nothing is sent). */
+export interface RebootStep {
+  readonly kind: 'reboot';
+  readonly atMs: number;
+  readonly device: string;
+}
+
+export type PlanStep = PublishStep | DropStep | DisconnectStep | RebootStep;
 
 /** A node's own nominal period and clock offset, from (seed, device). */
 export function nodeTraits(config: PlanConfig, node: NodeSpec): { periodMs: number; skewMs: number; phaseMs: number } {
@@ -139,6 +155,8 @@ export function* planNode(config: PlanConfig, node: NodeSpec): Generator<PlanSte
     malformed: rngFor(config.seed, node.device, 'fault-malformed'),
     nan: rngFor(config.seed, node.device, 'fault-nan'),
     disconnect: rngFor(config.seed, node.device, 'fault-disconnect'),
+    glitch: rngFor(config.seed, node.device, 'fault-glitch'),
+    reboot: rngFor(config.seed, node.device, 'fault-reboot'),
   };
   const values = valueSource(config, node);
   const topic = fillTopic(config.topic, { device: node.device });
@@ -149,8 +167,9 @@ export function* planNode(config: PlanConfig, node: NodeSpec): Generator<PlanSte
   let t = phaseMs;
   let lastAt = 0;
   let offlineUntil = 0;
-  for (let seq = 0; seq < limit && t <= until; seq++) {
-    const measured = values(seq, t);
+  // k counts readings (the values' index), seq what the firmware writes: a reboot resets it.
+  for (let k = 0, seq = 0; k < limit && t <= until; k++, seq++) {
+    const measured = values(k, t);
     if (measured === null) break;
     const atMs = Math.round(t);
     const ts = config.startTs + atMs + skewMs;
@@ -164,13 +183,16 @@ export function* planNode(config: PlanConfig, node: NodeSpec): Generator<PlanSte
     const names = Object.keys(measured);
     const nanName = names[Math.floor(draw.nan() * names.length)];
     const uDisconnect = draw.disconnect();
+    const uGlitch = draw.glitch();
+    const glitchName = names[Math.floor(draw.glitch() * names.length)];
+    const uReboot = draw.reboot();
 
     if (uDrop < faults.drop) {
       yield { kind: 'drop', atMs, device: node.device, seq, ts, values: measured };
     } else {
       const stepFaults: Fault[] = [];
       let bytes: Uint8Array;
-      let extra: { malformed?: MalformedKind; nanValue?: string } = {};
+      let extra: { malformed?: MalformedKind; nanValue?: string; glitchValue?: string } = {};
       if (uMalformed < faults.malformed) {
         stepFaults.push('malformed');
         bytes = malformedPayload({ ts, seq, values: measured }, format, malformedKind, draw.malformed);
@@ -179,6 +201,10 @@ export function* planNode(config: PlanConfig, node: NodeSpec): Generator<PlanSte
         stepFaults.push('nan');
         bytes = encodeReading({ ts, seq, values: { ...measured, [nanName]: NaN } }, format);
         extra = { nanValue: nanName };
+      } else if (uGlitch < faults.glitch) {
+        stepFaults.push('glitch');
+        bytes = encodeReading({ ts, seq, values: { ...measured, [glitchName]: GLITCH_VALUE } }, format);
+        extra = { glitchValue: glitchName };
       } else {
         bytes = encodeReading({ ts, seq, values: measured }, format);
       }
@@ -204,6 +230,15 @@ export function* planNode(config: PlanConfig, node: NodeSpec): Generator<PlanSte
         held = null;
       }
       yield { kind: 'disconnect', atMs, device: node.device, offlineMs: faults.offlineMs };
+    }
+    if (uReboot < faults.reboot) {
+      // A held reading is in the network, not the node: it still arrives, before the reboot.
+      if (held) {
+        for (const h of held) yield { ...h, atMs };
+        held = null;
+      }
+      yield { kind: 'reboot', atMs, device: node.device };
+      seq = -1; // the loop's seq++ makes the next reading 0
     }
     lastAt = atMs;
     t += periodMs * (1 + config.jitter * symmetric(timing));
@@ -240,17 +275,23 @@ export interface PlanSummary {
   reordered: number;
   malformed: number;
   nan: number;
+  glitches: number;
+  reboots: number;
   disconnects: number;
 }
 
 export function emptySummary(): PlanSummary {
-  return { readings: 0, published: 0, dropped: 0, duplicates: 0, reordered: 0, malformed: 0, nan: 0, disconnects: 0 };
+  return { readings: 0, published: 0, dropped: 0, duplicates: 0, reordered: 0, malformed: 0, nan: 0, glitches: 0, reboots: 0, disconnects: 0 };
 }
 
 /** Adds one step to a summary (per device or total). */
 export function countStep(s: PlanSummary, step: PlanStep): void {
   if (step.kind === 'disconnect') {
     s.disconnects++;
+    return;
+  }
+  if (step.kind === 'reboot') {
+    s.reboots++;
     return;
   }
   if (step.kind === 'drop') {
@@ -267,6 +308,7 @@ export function countStep(s: PlanSummary, step: PlanStep): void {
   if (step.faults.includes('reorder')) s.reordered++;
   if (step.faults.includes('malformed')) s.malformed++;
   if (step.faults.includes('nan')) s.nan++;
+  if (step.faults.includes('glitch')) s.glitches++;
 }
 
 /** Totals and per-device summaries of a finite list of steps. */
@@ -282,16 +324,24 @@ export function summarize(steps: Iterable<PlanStep>): { total: PlanSummary; devi
   return { total, devices };
 }
 
-/** What a runtime following DESIGN.md should count for these steps (see expectAtRuntime). */
+/** What a runtime following docs/runtime.md should count for these steps (see expectAtRuntime). */
 export interface RuntimeExpectation {
   /** Messages that reach it. */
   received: number;
   predictions: number;
-  /** Duplicate or older seq, dropped. */
+  /** A seq seen already in the device's epoch (a redelivery), dropped. */
   duplicates: number;
-  /** Invalid payloads (malformed, NaN). */
+  /** Every dead letter: invalid payloads, late readings, glitches. */
   deadLetters: number;
-  /** Seq numbers skipped between two accepted readings of a device (drops, invalid ones, reordered ones). */
+  /** Invalid payloads (malformed, NaN). */
+  invalid: number;
+  /** Readings overtaken by a later one of their device (reorder): dead letters `late`. */
+  late: number;
+  /** Glitch values: dead letters `out-of-range` (with a model that has training statistics). */
+  outOfRange: number;
+  /** Reboots the runtime sees: a reboot followed by a reading of that device. */
+  reboots: number;
+  /** Seq numbers skipped between two accepted readings of a device in one epoch (drops, invalid ones, reordered ones). */
   gaps: number;
   /** Predicted seq numbers per device, in order. */
   readonly predicted: Map<string, number[]>;
@@ -299,26 +349,56 @@ export interface RuntimeExpectation {
 
 /**
  * The runtime's view of a plan, from the plan's own annotations (not by parsing the
- * bytes): a payload with a malformed or NaN fault is a dead letter; otherwise a seq not
- * above the device's last accepted seq is a duplicate; otherwise it is predicted.
+ * bytes, nor by its seq rules): a payload with a malformed or NaN fault is a dead letter;
+ * a reboot starts the device's epoch over (seen by the runtime once a seq not above the
+ * old epoch's last arrives); a seq seen in the epoch is a duplicate; one
+ * below the highest seen is late; a glitch is out of range (its seq counts as seen);
+ * anything else is predicted. Assumes the runtime's seq window is wider than any reorder.
  */
 export function expectAtRuntime(steps: Iterable<PlanStep>): RuntimeExpectation {
-  const out: RuntimeExpectation = { received: 0, predictions: 0, duplicates: 0, deadLetters: 0, gaps: 0, predicted: new Map() };
-  const last = new Map<string, number>();
+  const out: RuntimeExpectation = { received: 0, predictions: 0, duplicates: 0, deadLetters: 0, invalid: 0, late: 0, outOfRange: 0, reboots: 0, gaps: 0, predicted: new Map() };
+  // before: the epoch a reboot ended, while the runtime has not yet seen a seq of the new
+  // one. If the first seq it sees is above that epoch's last (the readings before it were
+  // lost), nothing tells it of the reboot: the old epoch goes on.
+  type Epoch = { last: number; seen: Set<number>; before: Epoch | null };
+  const epochs = new Map<string, Epoch>();
   for (const step of steps) {
+    let e = epochs.get(step.device);
+    if (!e) epochs.set(step.device, (e = { last: -1, seen: new Set(), before: null }));
+    if (step.kind === 'reboot') {
+      const before = e.last >= 0 ? e : e.before;
+      epochs.set(step.device, { last: -1, seen: new Set(), before });
+      continue;
+    }
     if (step.kind !== 'publish') continue;
     out.received++;
     if (step.faults.includes('malformed') || step.faults.includes('nan')) {
+      out.invalid++;
       out.deadLetters++;
       continue;
     }
-    const prev = last.get(step.device) ?? -1;
-    if (step.seq <= prev) {
+    if (e.before) {
+      if (step.seq > e.before.last) epochs.set(step.device, (e = e.before));
+      else out.reboots++;
+      e.before = null;
+    }
+    if (e.seen.has(step.seq)) {
       out.duplicates++;
       continue;
     }
-    if (prev >= 0) out.gaps += step.seq - prev - 1;
-    last.set(step.device, step.seq);
+    e.seen.add(step.seq);
+    if (step.seq < e.last) {
+      out.late++;
+      out.deadLetters++;
+      continue;
+    }
+    if (e.last >= 0) out.gaps += step.seq - e.last - 1;
+    e.last = step.seq;
+    if (step.faults.includes('glitch')) {
+      out.outOfRange++;
+      out.deadLetters++;
+      continue;
+    }
     out.predictions++;
     let list = out.predicted.get(step.device);
     if (!list) out.predicted.set(step.device, (list = []));

@@ -32,7 +32,7 @@ function formatReport(r: FleetReport): string {
   const lines = [
     `${r.finished ? 'finished' : 'stopped'} after ${(r.simulatedMs / 1000).toFixed(0)} s simulated: ` +
       `${t.readings} readings, ${t.published} messages published`,
-    `faults: ${t.dropped} dropped, ${t.duplicates} duplicated, ${t.reordered} reordered, ${t.malformed} malformed, ${t.nan} NaN, ${t.disconnects} disconnects`,
+    `faults: ${t.dropped} dropped, ${t.duplicates} duplicated, ${t.reordered} reordered, ${t.malformed} malformed, ${t.nan} NaN, ${t.glitches} glitches, ${t.reboots} reboots, ${t.disconnects} disconnects`,
   ];
   for (const [device, s] of r.nodes) lines.push(`  ${device}: ${s.sent} sent, ${s.failed} failed, ${s.connects} connects`);
   return lines.join('\n') + '\n';

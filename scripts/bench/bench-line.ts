@@ -45,7 +45,7 @@ function messages(round: number): { topic: string; payload: Buffer }[] {
   const out: { topic: string; payload: Buffer }[] = new Array(total);
   for (let i = 0; i < total; i++) {
     const d = i % devices;
-    const seq = round * total + Math.floor(i / devices);
+    const seq = round * Math.ceil(total / devices) + Math.floor(i / devices); // contiguous per device across rounds
     const doc = { ts: t0 + i * 0.0137, seq, values: { temperature: 20 + (seq % 17) * 0.3 + d * 0.001, humidity: 40 + (seq % 13) * 0.2 } };
     out[i] = { topic: `sensors/dev-${d}/reading`, payload: Buffer.from(JSON.stringify(doc)) };
   }

@@ -10,7 +10,10 @@ export interface HealthSnapshot {
   readonly duplicates: number;
   readonly missedReadings: number;
   readonly resets: number;
+  readonly reboots: number;
   readonly evictions: number;
+  /** Dead letters by reason code (late, seq-jump, out-of-range, …). */
+  readonly deadByReason: Readonly<Record<string, number>>;
   readonly swaps: number;
   readonly modelRejects: number;
   readonly rollbacks: number;
@@ -37,7 +40,9 @@ export function healthMeter(counters: StreamCounters, now: () => number): () => 
       duplicates: counters.duplicates,
       missedReadings: counters.missedReadings,
       resets: counters.resets,
+      reboots: counters.reboots,
       evictions: counters.evictions,
+      deadByReason: { ...counters.deadByReason },
       swaps: counters.swaps,
       modelRejects: counters.modelRejects,
       rollbacks: counters.rollbacks,
@@ -54,8 +59,12 @@ export function healthMeter(counters: StreamCounters, now: () => number): () => 
 
 export function formatHealth(h: HealthSnapshot): string {
   const us = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(0)}µs`);
+  // The reasons behind the dead letters, largest first: `late 3, out-of-range 1`.
+  const reasons = Object.entries(h.deadByReason).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   return (
     `health: ${h.readingsPerS.toFixed(1)} readings/s, ${h.predictionsPerS.toFixed(1)} predictions/s, ` +
-    `${h.devices} devices, ${h.deadLetters} dead letters, ${h.duplicates} duplicates, ${h.missedReadings} missed, ${h.swaps} model swaps (${h.modelRejects} rejected, ${h.rollbacks} rolled back), ${h.sessionLosses} broker session losses, step p50 ${us(h.stepP50Us)} p99 ${us(h.stepP99Us)}`
+    `${h.devices} devices, ${h.deadLetters} dead letters${reasons ? ` (${reasons})` : ''}, ${h.duplicates} duplicates, ${h.missedReadings} missed, ` +
+    `${h.resets} gap resets, ${h.reboots} reboots, ` +
+    `${h.swaps} model swaps (${h.modelRejects} rejected, ${h.rollbacks} rolled back), ${h.sessionLosses} broker session losses, step p50 ${us(h.stepP50Us)} p99 ${us(h.stepP99Us)}`
   );
 }

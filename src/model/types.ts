@@ -59,6 +59,9 @@ export interface ModelInputs {
   readonly names: readonly string[];
   readonly mean: TensorF32; // [I]
   readonly std: TensorF32; // [I], every entry > 0
+  /** Optional, together: the training split's smallest and largest value per input (the runtime's input guard). */
+  readonly min?: TensorF32; // [I]
+  readonly max?: TensorF32; // [I], max[i] >= min[i]
 }
 
 export interface ModelOutputs {

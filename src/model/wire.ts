@@ -248,6 +248,21 @@ function parseOutputs(
   return out;
 }
 
+// Optional inputs.min / inputs.max (added after format v1 shipped: older files have neither).
+function parseInputRange(i: Obj, width: number): { min?: TensorF32; max?: TensorF32 } {
+  const rawMin = optional(i, 'min');
+  const rawMax = optional(i, 'max');
+  if (rawMin === undefined && rawMax === undefined) return {};
+  if (rawMin === undefined) fail('inputs.min', 'missing (inputs.max is given; min and max go together)');
+  if (rawMax === undefined) fail('inputs.max', 'missing (inputs.min is given; min and max go together)');
+  const min = parseF32(rawMin, 'inputs.min', [width]);
+  const max = parseF32(rawMax, 'inputs.max', [width]);
+  for (let k = 0; k < width; k++) {
+    if (!(max.data[k] >= min.data[k])) fail('inputs.max.data', `max[${k}] is ${max.data[k]}, below min[${k}] ${min.data[k]}`);
+  }
+  return { min, max };
+}
+
 function checkPositive(t: TensorF32, field: string): void {
   for (let i = 0; i < t.data.length; i++) {
     if (!(t.data[i] > 0)) fail(`${field}.data`, `std[${i}] is ${t.data[i]}, must be > 0`);
@@ -293,6 +308,7 @@ export function parseModel(raw: unknown): Model {
     names,
     mean: parseF32(get(i, 'mean', 'inputs'), 'inputs.mean', [names.length]),
     std: parseF32(get(i, 'std', 'inputs'), 'inputs.std', [names.length]),
+    ...parseInputRange(i, names.length),
   };
   checkPositive(inputs.std, 'inputs.std');
 
@@ -332,7 +348,11 @@ export function modelToWire(m: Model): Obj {
   const o = m.outputs;
   return {
     format: FORMAT_MAGIC, version: FORMAT_VERSION, name: m.name, modelVersion: m.modelVersion, task: m.task,
-    inputs: { names: [...m.inputs.names], mean: tensorToWire(m.inputs.mean), std: tensorToWire(m.inputs.std) },
+    inputs: {
+      names: [...m.inputs.names], mean: tensorToWire(m.inputs.mean), std: tensorToWire(m.inputs.std),
+      ...(m.inputs.min ? { min: tensorToWire(m.inputs.min) } : {}),
+      ...(m.inputs.max ? { max: tensorToWire(m.inputs.max) } : {}),
+    },
     outputs: {
       names: [...o.names],
       ...(o.mean ? { mean: tensorToWire(o.mean) } : {}),

@@ -1,11 +1,14 @@
-// Predictions on the wire: {"device","seq","ts","model":{"name","version"},"y":{...}}
+// Predictions on the wire: {"device","seq","ts","steps","model":{"name","version"},"y":{...}}
 // (+ "label","p" for classification), as JSON (DESIGN.md, "Stream and MQTT contract").
+// `steps`: readings the device state has seen since its last reset, this one included, so
+// a consumer can tell a cold-start prediction (steps 1, 2, …) from a warm one (issue 12).
 import type { Model } from '../model/types.js';
 
 export interface Prediction {
   readonly device: string;
   readonly seq?: number;
   readonly ts?: number;
+  readonly steps?: number;
   readonly model: { readonly name: string; readonly version: number };
   /** Output name (regression) or class label (classification) -> value. */
   readonly y: Readonly<Record<string, number>>;
@@ -13,7 +16,11 @@ export interface Prediction {
   readonly p?: number;
 }
 
-/** Shortest decimal that reads back as the same float32: the session computes in f32. */
+/**
+ * A float32 value as a decimal with 9 significant digits (trailing zeros dropped), which
+ * always reads back as the same float32: the session computes in f32. Not the shortest
+ * such decimal (f32(0.1) prints as 0.100000001).
+ */
 export function f32Json(v: number): number {
   return Number.isFinite(v) ? Number(Math.fround(v).toPrecision(9)) : v;
 }
@@ -54,6 +61,8 @@ export interface PredictionInput {
   readonly device: string;
   readonly seq?: number;
   readonly ts?: number;
+  /** Steps of the device state since its last reset (left out when absent). */
+  readonly steps?: number;
 }
 
 /** Builds the prediction document for output y of `model`. */
@@ -65,6 +74,7 @@ export function buildPrediction(model: Model, input: PredictionInput, y: ArrayLi
     device: input.device,
     ...(input.seq !== undefined ? { seq: input.seq } : {}),
     ...(input.ts !== undefined ? { ts: input.ts } : {}),
+    ...(input.steps !== undefined ? { steps: input.steps } : {}),
     model: { name: model.name, version: model.modelVersion },
     y: out,
   };
@@ -124,6 +134,7 @@ export function encodePrediction(model: Model, input: PredictionInput, y: ArrayL
   let s = `{"device":${JSON.stringify(input.device)}`;
   if (input.seq !== undefined) s += `,"seq":${jsonValue(input.seq)}`;
   if (input.ts !== undefined) s += `,"ts":${jsonValue(input.ts)}`;
+  if (input.steps !== undefined) s += `,"steps":${jsonValue(input.steps)}`;
   s += t.head;
   let first = true;
   for (let k = 0; k < t.keyJson.length; k++) {

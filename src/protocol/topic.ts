@@ -27,6 +27,11 @@ export function deviceMatcher(pattern: string): (topic: string) => string | null
 
 /** Topics remembered by devicesFromTopics: a fleet's reading topics, bounded. */
 const TOPIC_CACHE_SIZE = 4096;
+/**
+ * Longer topics are matched but not remembered: they keep the cache's memory bounded, and
+ * V8 hashes strings over 16 K characters by length alone, so same-length ones would collide.
+ */
+const TOPIC_CACHE_MAX_LENGTH = 512;
 
 /**
  * Several patterns: the first that yields a device id wins. The answers for recent topics
@@ -37,13 +42,14 @@ export function devicesFromTopics(patterns: readonly string[]): (topic: string) 
   const matchers = patterns.map(deviceMatcher);
   const cache = new Map<string, string | null>();
   return (topic) => {
-    const known = cache.get(topic);
+    const known = topic.length > TOPIC_CACHE_MAX_LENGTH ? undefined : cache.get(topic);
     if (known !== undefined) return known;
     let device: string | null = null;
     for (const m of matchers) {
       device = m(topic);
       if (device !== null) break;
     }
+    if (topic.length > TOPIC_CACHE_MAX_LENGTH) return device;
     if (cache.size >= TOPIC_CACHE_SIZE) cache.clear();
     cache.set(topic, device);
     return device;

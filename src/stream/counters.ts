@@ -39,12 +39,20 @@ export interface StreamCounters {
   deadLetters: number;
   /** Dead letters by reason code. */
   readonly deadByReason: Record<string, number>;
-  /** Duplicate or older `seq`, dropped. */
+  /** A `seq` already seen within the device's recent window (a redelivery), dropped. */
   duplicates: number;
   /** Readings a device skipped: its `seq` jumped past the last one + 1 (lost upstream). */
   missedReadings: number;
-  /** States reset because of a gap longer than resetAfter. */
+  /** States reset because of a gap longer than resetAfter (a new epoch). */
   resets: number;
+  /** New epochs because a device's seq fell back (it rebooted): src/stream/sequence.ts. */
+  reboots: number;
+  /** New epochs because a seq jump far ahead was confirmed by the next reading. */
+  seqResyncs: number;
+  /** Readings stepped with values clamped into the model's range (guard policy `clamp`). */
+  clamped: number;
+  /** States reset because the state or output went non-finite. */
+  nonFiniteResets: number;
   /** States evicted because there were more than maxDevices devices. */
   evictions: number;
   /** Device states held right now. */
@@ -69,7 +77,7 @@ export interface StreamCounters {
 export function createCounters(): StreamCounters {
   return {
     received: 0, readings: 0, predictions: 0, deadLetters: 0, deadByReason: {},
-    duplicates: 0, missedReadings: 0, resets: 0, evictions: 0, devices: 0, peakDevices: 0,
+    duplicates: 0, missedReadings: 0, resets: 0, reboots: 0, seqResyncs: 0, clamped: 0, nonFiniteResets: 0, evictions: 0, devices: 0, peakDevices: 0,
     swaps: 0, modelRejects: 0, rollbacks: 0, swapResets: 0,
     batches: 0, batchedReadings: 0, sessionLosses: 0,
     stepLatency: new LatencyWindow(),

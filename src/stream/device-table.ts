@@ -1,35 +1,56 @@
-// One recurrent state per device, with the rules of DESIGN.md: drop duplicate or older
-// seq, reset after a gap, evict the least recently seen device beyond a cap. A Map keeps
-// insertion order, so delete + set on every touch makes its first key the LRU device.
+// One recurrent state per device, with the sequence rules of ./sequence.ts (duplicates,
+// late readings, reboots, untrusted seq jumps, --reset-after gaps), and the least
+// recently seen device evicted beyond a cap. A Map keeps insertion order, so delete + set
+// on every touch makes its first key the LRU device. Memory per device is bounded: its
+// state buffer plus a SeqHistory of ⌈window/32⌉ words.
 import type { Session, StreamState } from '../runtime/session.js';
 import type { StreamCounters } from './counters.js';
+import { classifySeq, DEFAULT_MAX_SEQ_JUMP, DEFAULT_SEQ_WINDOW, isStepped, MAX_SEQ_WINDOW, SeqHistory, startsEpoch, type SeqInput, type SeqVerdict, type SequenceRules } from './sequence.js';
 
 export interface DeviceTableOptions {
   /** Most device states held at once; the least recently seen is evicted beyond it. */
   readonly maxDevices?: number;
-  /** A gap (ms) longer than this between two readings of a device resets its state. 0: never. */
+  /** A gap (ms) longer than this between two readings of a device starts a new epoch. 0: never. */
   readonly resetAfterMs?: number;
+  /** Recent seqs remembered per device for duplicate / late detection (default 256). */
+  readonly seqWindow?: number;
+  /** A seq more than this ahead of the last is not trusted on its own (default 10 000). */
+  readonly maxSeqJump?: number;
 }
 
 export interface DeviceEntry {
   /** Replaced when a model swap changes the recurrent shapes. */
   state: StreamState;
-  /** Highest seq seen, -1 before any. */
-  lastSeq: number;
-  /** Time (ms) of the last reading, NaN before any. */
-  lastTime: number;
+  /** The device's recent seqs and reading times. */
+  readonly seqs: SeqHistory;
+  /** Epochs started so far (first reading, gap, reboot, confirmed seq jump): 1 after the first reading. */
+  epoch: number;
+  /** Readings stepped into `state` since it was last reset (0: a zero state). */
+  steps: number;
 }
 
 export type Admission =
-  | { readonly kind: 'step'; readonly entry: DeviceEntry; readonly fresh: boolean }
-  | { readonly kind: 'duplicate' };
+  | { readonly kind: 'step'; readonly entry: DeviceEntry; readonly fresh: boolean; readonly verdict: SeqVerdict }
+  /** Not stepped: `duplicate` (counted here), `late` or `jump-untrusted` (the caller dead-letters them). */
+  | { readonly kind: 'skip'; readonly verdict: 'duplicate' | 'late' | 'jump-untrusted'; readonly last: number };
 
 export const DEFAULT_MAX_DEVICES = 10_000;
+
+/** The sequence rules of these options; a RangeError naming the option when one is invalid. */
+export function sequenceRules(options: DeviceTableOptions): SequenceRules {
+  const window = options.seqWindow ?? DEFAULT_SEQ_WINDOW;
+  const maxJump = options.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP;
+  const resetAfterMs = options.resetAfterMs ?? 0;
+  if (!Number.isInteger(window) || window < 1 || window > MAX_SEQ_WINDOW) throw new RangeError(`seqWindow must be a whole number from 1 to ${MAX_SEQ_WINDOW}, got ${window}`);
+  if (!Number.isSafeInteger(maxJump) || maxJump < 1) throw new RangeError(`maxSeqJump must be a whole number >= 1, got ${maxJump}`);
+  if (!(resetAfterMs >= 0)) throw new RangeError(`resetAfterMs must be >= 0, got ${resetAfterMs}`);
+  return { window, maxJump, resetAfterMs };
+}
 
 export class DeviceTable {
   private readonly entries = new Map<string, DeviceEntry>();
   readonly maxDevices: number;
-  readonly resetAfterMs: number;
+  readonly rules: SequenceRules;
 
   constructor(
     private session: Session,
@@ -37,7 +58,7 @@ export class DeviceTable {
     options: DeviceTableOptions = {},
   ) {
     this.maxDevices = Math.max(1, options.maxDevices ?? DEFAULT_MAX_DEVICES);
-    this.resetAfterMs = options.resetAfterMs ?? 0;
+    this.rules = sequenceRules(options);
   }
 
   get size(): number {
@@ -48,46 +69,52 @@ export class DeviceTable {
     return this.entries.has(device);
   }
 
+  /** The entry of `device`, without touching its LRU place (tests, checkpoints). */
+  peek(device: string): DeviceEntry | undefined {
+    return this.entries.get(device);
+  }
+
   /**
-   * Decide what to do with a reading of `device` at `time` (ms) with optional `seq`, and
-   * update the bookkeeping: the caller then steps `entry.state` once.
+   * Decide what to do with a reading of `device` at `time` (ms: its ts, else its arrival)
+   * with optional `seq` and own `ts`, and update the bookkeeping. On `step` the state is
+   * already reset when the reading starts a new epoch; the caller steps it once.
    */
-  admit(device: string, time: number, seq: number | undefined): Admission {
+  admit(device: string, time: number, seq: number | undefined, ts?: number): Admission {
     let entry = this.entries.get(device);
-    let fresh = false;
-    if (entry) {
-      if (seq !== undefined && seq <= entry.lastSeq) {
-        this.counters.duplicates++;
-        return { kind: 'duplicate' };
-      }
-      // A jump in seq means readings were lost before they reached us (dropped by the node
-      // or the network): count them, so a fleet's losses show in the health line.
-      if (seq !== undefined && entry.lastSeq >= 0) this.counters.missedReadings += seq - entry.lastSeq - 1;
-      this.entries.delete(device); // re-inserted below: now the most recently seen
-      if (this.resetAfterMs > 0 && time - entry.lastTime > this.resetAfterMs) {
-        this.session.reset(entry.state);
-        entry.lastSeq = -1;
-        this.counters.resets++;
-        fresh = true;
-      }
-    } else {
-      entry = { state: this.takeState(), lastSeq: -1, lastTime: NaN };
-      fresh = true;
-    }
-    if (seq !== undefined) entry.lastSeq = seq;
-    if (!(time < entry.lastTime)) entry.lastTime = time;
+    if (!entry) entry = { state: this.takeState(), seqs: new SeqHistory(this.rules.window), epoch: 0, steps: 0 };
+    else this.entries.delete(device); // re-inserted below: now the most recently seen
     this.entries.set(device, entry);
     this.counters.devices = this.entries.size;
     if (this.entries.size > this.counters.peakDevices) this.counters.peakDevices = this.entries.size;
-    return { kind: 'step', entry, fresh };
+
+    const input: SeqInput = { seq, ts, time };
+    const verdict = classifySeq(entry.seqs, input, this.rules);
+    const last = entry.seqs.last;
+    entry.seqs.record(verdict, input);
+    if (!isStepped(verdict)) {
+      if (verdict === 'duplicate') this.counters.duplicates++;
+      return { kind: 'skip', verdict: verdict as 'duplicate' | 'late' | 'jump-untrusted', last };
+    }
+    // A jump in seq means readings were lost before they reached us (dropped by the node
+    // or the network): count them, so a fleet's losses show in the health line.
+    if (verdict === 'next' && seq !== undefined && last >= 0) this.counters.missedReadings += seq - last - 1;
+    if (startsEpoch(verdict)) {
+      this.session.reset(entry.state);
+      entry.steps = 0;
+      entry.epoch++;
+      if (verdict === 'gap-reset') this.counters.resets++;
+      else if (verdict === 'reboot') this.counters.reboots++;
+      else if (verdict === 'jump-confirmed') this.counters.seqResyncs++;
+    }
+    return { kind: 'step', entry, fresh: startsEpoch(verdict), verdict };
   }
 
-  /** Forget a device's state (e.g. after its output went non-finite). */
+  /** Forget a device's state (e.g. after it went non-finite); its seq history is kept. */
   reset(device: string): void {
     const entry = this.entries.get(device);
     if (!entry) return;
     this.session.reset(entry.state);
-    entry.lastTime = NaN;
+    entry.steps = 0;
   }
 
   /**
@@ -99,7 +126,10 @@ export class DeviceTable {
   swapSession(session: Session, keepStates: boolean): number {
     this.session = session;
     if (keepStates) return 0;
-    for (const entry of this.entries.values()) entry.state = session.createState();
+    for (const entry of this.entries.values()) {
+      entry.state = session.createState();
+      entry.steps = 0;
+    }
     return this.entries.size;
   }
 

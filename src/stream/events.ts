@@ -37,8 +37,10 @@ export interface PredictionEvent {
   readonly reading: Reading;
   /** Model output [O], owned by this event. */
   readonly y: Float32Array;
-  /** True when this reading started a fresh state (first seen, or after a gap). */
+  /** True when this reading started from a zero state (a new epoch, or after a reset). */
   readonly fresh: boolean;
+  /** Readings its device state has seen since its last reset, this one included (1: cold). */
+  readonly steps: number;
   /** The model that predicted it (hot swap changes it between two readings). */
   readonly model: Model;
   readonly origin: Origin;
@@ -46,14 +48,14 @@ export interface PredictionEvent {
 
 export interface DeadLetterEvent {
   readonly kind: 'dead-letter';
-  /** Short machine-readable reason, e.g. `invalid-json`, `no-device`. */
+  /** Short machine-readable reason, e.g. `invalid-json`, `late`, `out-of-range` (docs/runtime.md lists them). */
   readonly code: string;
   readonly message: string;
   readonly device?: string;
   readonly origin: Origin;
 }
 
-/** A reading deliberately not predicted: a duplicate or older `seq` (QoS 1 redelivers). */
+/** A reading deliberately not predicted: its `seq` was seen already (QoS 1 redelivers). */
 export interface DroppedEvent {
   readonly kind: 'dropped';
   readonly reason: 'duplicate';

@@ -1,7 +1,9 @@
 export * from './events.js';
 export { createCounters, countDeadLetter, LatencyWindow, type StreamCounters } from './counters.js';
-export { DeviceTable, DEFAULT_MAX_DEVICES, type DeviceTableOptions } from './device-table.js';
-export { parseReadings, type ParseReadingsOptions } from './parse-readings.js';
+export { DeviceTable, DEFAULT_MAX_DEVICES, sequenceRules, type DeviceTableOptions, type DeviceEntry } from './device-table.js';
+export { classifySeq, SeqHistory, DEFAULT_SEQ_WINDOW, DEFAULT_MAX_SEQ_JUMP, MAX_SEQ_WINDOW, type SeqVerdict, type SequenceRules } from './sequence.js';
+export { InputGuard, checkGuardOptions, DEFAULT_GUARD_Z, GUARD_POLICIES, type GuardPolicy, type GuardOptions } from './input-guard.js';
+export { parseReadings, DEFAULT_MAX_DEVICE_ID_BYTES, type ParseReadingsOptions } from './parse-readings.js';
 export { inferPerDevice, type InferOptions } from './infer-per-device.js';
 export { batchSameTick } from './batch-same-tick.js';
 export { toPredictions, modelStatusDocument, type ToPredictionsOptions } from './to-predictions.js';

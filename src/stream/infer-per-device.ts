@@ -10,11 +10,12 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Session } from '../runtime/session.js';
 import { countDeadLetter, type StreamCounters } from './counters.js';
-import { DeviceTable, type DeviceEntry, type DeviceTableOptions } from './device-table.js';
+import { DeviceTable, sequenceRules, type Admission, type DeviceEntry, type DeviceTableOptions } from './device-table.js';
 import { deadLetter, type ModelOfferEvent, type ModelStatusEvent, type Origin, type PredictionEvent, type ReadingEvent, type StreamEvent } from './events.js';
+import { checkGuardOptions, InputGuard, type GuardOptions } from './input-guard.js';
 import { ModelSlot, type Accepted, type SwapOptions } from './model-slot.js';
 
-export interface InferOptions extends DeviceTableOptions {
+export interface InferOptions extends DeviceTableOptions, GuardOptions {
   readonly counters: StreamCounters;
   /** Milliseconds, for step latency; latency is not measured without it. */
   readonly clock?: () => number;
@@ -37,6 +38,8 @@ function allFinite(y: Float32Array): boolean {
 
 export function inferPerDevice(session: Session, options: InferOptions): OperatorFunction<StreamEvent | readonly StreamEvent[], StreamEvent> {
   const { counters, clock } = options;
+  sequenceRules(options); // invalid options throw here, when the line is built, not per reading
+  checkGuardOptions(options);
   const I = session.inputSize; // a swap never changes the inputs (ModelSlot.judge)
   return (source) =>
     new Observable<StreamEvent>((subscriber) => {
@@ -50,6 +53,30 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
       const running = () => ({ name: slot.model.name, version: slot.model.modelVersion });
       const emitStatus = (e: Omit<ModelStatusEvent, 'kind' | 'running'>) => subscriber.next({ kind: 'model-status', running: running(), ...e });
 
+      // The input guard of the model serving now (a pushed model brings its own statistics).
+      const policy = options.guardPolicy ?? 'reject';
+      let guard: InputGuard | null = null;
+      let guarded = false;
+      const guardNow = (): InputGuard | null => {
+        if (guard?.inputs !== slot.model.inputs) {
+          guard = new InputGuard(slot.model.inputs, options.guardZ);
+          guarded = guard.active;
+        }
+        return guarded ? guard : null;
+      };
+
+      // Why a reading the sequence rules skip gets no prediction (a duplicate: its first copy had one outcome already).
+      function skipped(event: ReadingEvent, a: Extract<Admission, { kind: 'skip' }>): StreamEvent {
+        const { reading, device, origin } = event;
+        if (a.verdict === 'duplicate') return { kind: 'dropped', reason: 'duplicate', device, reading, origin };
+        const code = a.verdict === 'late' ? 'late' : 'seq-jump';
+        countDeadLetter(counters, code);
+        const message = a.verdict === 'late'
+          ? `seq ${reading.seq} arrived after seq ${a.last}: not stepped, the state has moved past it`
+          : `seq ${reading.seq} jumps more than ${table.rules.maxJump} past the last seq ${a.last}: not trusted unless the next reading follows it`;
+        return deadLetter(origin, code, message, device);
+      }
+
       // Bookkeeping for one reading: a dead letter / dropped event, or a state to step.
       function admit(event: ReadingEvent): StreamEvent | Pending {
         const { reading, device, origin } = event;
@@ -57,21 +84,39 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
           countDeadLetter(counters, 'wrong-width');
           return deadLetter(origin, 'wrong-width', `reading has ${reading.values.length} values, the model takes ${I}`, device);
         }
-        const a = table.admit(device, reading.ts ?? origin.receivedAt, reading.seq);
-        if (a.kind === 'duplicate') return { kind: 'dropped', reason: 'duplicate', device, reading, origin };
+        const a = table.admit(device, reading.ts ?? origin.receivedAt, reading.seq, reading.ts);
+        if (a.kind === 'skip') return skipped(event, a);
+        const g = policy === 'off' ? null : guardNow();
+        if (g) {
+          const bad = g.outOfRange(reading.values);
+          if (bad >= 0 && policy === 'reject') {
+            countDeadLetter(counters, 'out-of-range');
+            return deadLetter(origin, 'out-of-range', `${g.describe(reading.values, bad)}: not stepped, the device state is unchanged`, device);
+          }
+          if (bad >= 0) {
+            const values = Float32Array.from(reading.values);
+            g.clamp(values);
+            counters.clamped++;
+            return { event: { ...event, reading: { ...reading, values: Array.from(values) } }, entry: a.entry, fresh: a.fresh };
+          }
+        }
         return { event, entry: a.entry, fresh: a.fresh };
       }
 
-      // A prediction for a stepped reading, or a dead letter if the output is not finite
-      // (the state is then reset, else that device would give NaN forever).
+      // A prediction for a stepped reading, or a dead letter if the output or the state is
+      // not finite (the state is then reset, else that device would give NaN forever).
       function finish(p: Pending, y: Float32Array): StreamEvent {
-        if (!allFinite(y)) {
+        const badOutput = !allFinite(y);
+        if (badOutput || !allFinite(p.entry.state.buffer)) {
           table.reset(p.event.device);
-          countDeadLetter(counters, 'non-finite-output');
-          return deadLetter(p.event.origin, 'non-finite-output', 'the model output is not finite for this reading; the device state was reset', p.event.device);
+          counters.nonFiniteResets++;
+          const code = badOutput ? 'non-finite-output' : 'non-finite-state';
+          countDeadLetter(counters, code);
+          return deadLetter(p.event.origin, code, `the model ${badOutput ? 'output' : 'state'} is not finite for this reading; the device state was reset`, p.event.device);
         }
         counters.predictions++;
-        const e: PredictionEvent = { kind: 'prediction', device: p.event.device, reading: p.event.reading, y, fresh: p.fresh, model: slot.model, origin: p.event.origin };
+        const steps = ++p.entry.steps;
+        const e: PredictionEvent = { kind: 'prediction', device: p.event.device, reading: p.event.reading, y, fresh: p.fresh || steps === 1, steps, model: slot.model, origin: p.event.origin };
         return e;
       }
 

@@ -3,18 +3,19 @@
 import { pipe, type OperatorFunction } from 'rxjs';
 import type { Session } from '../runtime/session.js';
 import type { StreamCounters } from './counters.js';
-import type { DeviceTable } from './device-table.js';
+import type { DeviceTable, DeviceTableOptions } from './device-table.js';
 import type { Incoming, ModelOfferEvent, Outgoing } from './events.js';
 import { inferPerDevice } from './infer-per-device.js';
+import type { GuardOptions } from './input-guard.js';
 import type { SwapOptions } from './model-slot.js';
 import { parseReadings } from './parse-readings.js';
 import { toPredictions, type ToPredictionsOptions } from './to-predictions.js';
 
-export interface InferenceLineOptions extends ToPredictionsOptions {
+// DeviceTableOptions: maxDevices, resetAfterMs, seqWindow, maxSeqJump; GuardOptions: guardZ, guardPolicy.
+export interface InferenceLineOptions extends ToPredictionsOptions, DeviceTableOptions, GuardOptions {
   readonly topics: readonly string[];
   readonly maxBytes?: number;
-  readonly maxDevices?: number;
-  readonly resetAfterMs?: number;
+  readonly maxDeviceIdBytes?: number;
   readonly counters: StreamCounters;
   readonly clock?: () => number;
   readonly onTable?: (table: DeviceTable) => void;
@@ -23,7 +24,7 @@ export interface InferenceLineOptions extends ToPredictionsOptions {
 
 export function inferenceLine(session: Session, options: InferenceLineOptions): OperatorFunction<Incoming | ModelOfferEvent, Outgoing> {
   return pipe(
-    parseReadings({ inputNames: session.model.inputs.names, topics: options.topics, maxBytes: options.maxBytes, counters: options.counters }),
+    parseReadings({ inputNames: session.model.inputs.names, topics: options.topics, maxBytes: options.maxBytes, maxDeviceIdBytes: options.maxDeviceIdBytes, counters: options.counters }),
     inferPerDevice(session, options),
     toPredictions(session.model, options),
   );

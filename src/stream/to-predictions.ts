@@ -20,6 +20,8 @@ export interface ToPredictionsOptions {
 }
 
 const encoder = new TextEncoder();
+/** Characters of the original topic kept in a dead letter. */
+const DEAD_LETTER_TOPIC_CHARS = 256;
 
 /** The retained model status document: {event, name, version, code, reason, sha256, keyId, running, at}. */
 export function modelStatusDocument(e: ModelStatusEvent): Record<string, unknown> {
@@ -40,15 +42,18 @@ export function toPredictions(_model: Model, options: ToPredictionsOptions): Ope
     switch (event.kind) {
       case 'prediction': {
         const { device, reading } = event;
-        const payload = encodePrediction(event.model, { device, seq: reading.seq, ts: reading.ts ?? event.origin.receivedAt }, event.y);
+        const payload = encodePrediction(event.model, { device, seq: reading.seq, ts: reading.ts ?? event.origin.receivedAt, steps: event.steps }, event.y);
         return { topic: predictionTopic(device), payload, event };
       }
       case 'dead-letter': {
         const raw = event.origin.payload;
+        const topic = event.origin.topic;
         const doc = {
           reason: event.code,
           message: event.message,
-          topic: event.origin.topic ?? null,
+          // A topic can be 64 KiB: its start says where it came from, its length how long it was.
+          topic: topic === undefined ? null : topic.length > DEAD_LETTER_TOPIC_CHARS ? topic.slice(0, DEAD_LETTER_TOPIC_CHARS) : topic,
+          ...(topic !== undefined && topic.length > DEAD_LETTER_TOPIC_CHARS ? { topicBytes: Buffer.byteLength(topic, 'utf8') } : {}),
           ...(event.device !== undefined ? { device: event.device } : {}),
           receivedAt: event.origin.receivedAt,
           ...(raw ? { bytes: raw.length, payload: Buffer.from(raw.subarray(0, keep)).toString('base64'), truncated: raw.length > keep } : {}),

@@ -71,6 +71,9 @@ export interface Dataset {
   readonly shift: number;
   readonly inputMean: Float32Array;
   readonly inputStd: Float32Array;
+  /** Smallest and largest value of each input over the training rows (f32), for the runtime's input guard. */
+  readonly inputMin: Float32Array;
+  readonly inputMax: Float32Array;
   /** Regression: statistics of the targets (residual: of their changes), training split only. */
   readonly targetMean?: Float32Array;
   readonly targetStd?: Float32Array;
@@ -112,16 +115,26 @@ function sortLabels(values: Iterable<string>): string[] {
   return list.sort((a, b) => value.get(a)! - value.get(b)!);
 }
 
-/** Mean and population std over the training rows of each column, rounded to f32 as stored. */
+/** Mean, population std, min and max over the training rows of each column, rounded to f32 as stored. */
 function trainStats(
   columns: readonly (ArrayLike<number>)[], names: readonly string[], groups: readonly number[][],
   trainEnds: readonly number[], what: string,
-): { mean: Float32Array; std: Float32Array } {
+): { mean: Float32Array; std: Float32Array; min: Float32Array; max: Float32Array } {
   const mean = new Float32Array(columns.length);
   const std = new Float32Array(columns.length);
+  const min = new Float32Array(columns.length).fill(Infinity);
+  const max = new Float32Array(columns.length).fill(-Infinity);
   columns.forEach((col, c) => {
     let n = 0, sum = 0;
-    groups.forEach((rows, g) => { for (let t = 0; t < trainEnds[g]; t++) { sum += col[rows[t]]; n++; } });
+    groups.forEach((rows, g) => {
+      for (let t = 0; t < trainEnds[g]; t++) {
+        const v = col[rows[t]];
+        sum += v;
+        n++;
+        if (v < min[c]) min[c] = v;
+        if (v > max[c]) max[c] = v;
+      }
+    });
     const m = sum / n;
     let ss = 0;
     groups.forEach((rows, g) => { for (let t = 0; t < trainEnds[g]; t++) { const d = col[rows[t]] - m; ss += d * d; } });
@@ -135,7 +148,7 @@ function trainStats(
     mean[c] = m;
     std[c] = sd;
   });
-  return { mean, std };
+  return { mean, std, min, max };
 }
 
 export function buildDataset(input: DatasetInput): Dataset {
@@ -203,7 +216,7 @@ export function buildDataset(input: DatasetInput): Dataset {
     })
     : undefined;
 
-  const { mean: inputMean, std: inputStd } = trainStats(inputs, inputNames, rowGroups, trainEnds, 'input');
+  const { mean: inputMean, std: inputStd, min: inputMin, max: inputMax } = trainStats(inputs, inputNames, rowGroups, trainEnds, 'input');
   let targetMean: Float32Array | undefined, targetStd: Float32Array | undefined;
   let labels: string[] | undefined, classCounts: number[] | undefined;
   if (target.task === 'regression') {
@@ -263,7 +276,7 @@ export function buildDataset(input: DatasetInput): Dataset {
     inputNames: [...inputNames],
     outputNames: target.task === 'regression' ? [...target.targetNames] : [target.labelName],
     ...(labels ? { labels, classCounts } : {}),
-    shift, inputMean, inputStd,
+    shift, inputMean, inputStd, inputMin, inputMax,
     ...(targetMean ? { targetMean, targetStd } : {}),
     ...(residualInputs ? { residualInputs } : {}),
     series, valFraction, rows, trainSteps, valSteps,

@@ -113,7 +113,10 @@ export function exportModel(net: Network, ds: Dataset, base: Model): Model {
   const I = ds.inputNames.length, O = ds.outputNames.length;
   return {
     ...base,
-    inputs: { names: [...ds.inputNames], mean: tensorF32([I], ds.inputMean), std: tensorF32([I], ds.inputStd) },
+    inputs: {
+      names: [...ds.inputNames], mean: tensorF32([I], ds.inputMean), std: tensorF32([I], ds.inputStd),
+      min: tensorF32([I], ds.inputMin), max: tensorF32([I], ds.inputMax),
+    },
     outputs: ds.task === 'regression'
       ? {
         names: [...ds.outputNames], mean: tensorF32([O], ds.targetMean!), std: tensorF32([O], ds.targetStd!), horizon: ds.shift,

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseReading } from '../../src/protocol/reading.js';
-import { expectAtRuntime, MOTE_DATA_PATH, planNode, planTraffic, summarize, type PlanStep, type PublishStep } from '../../firmware-sim/src/index.js';
+import { expectAtRuntime, GLITCH_VALUE, MOTE_DATA_PATH, planNode, planTraffic, summarize, type PlanStep, type PublishStep } from '../../firmware-sim/src/index.js';
 import { moteNodes, planConfig, syntheticNodes } from './plan-config.js';
 
 const INPUTS = ['temperature', 'humidity'];
@@ -194,6 +194,39 @@ describe('faults', () => {
     expect(total.published).toBe(steps.filter((s) => s.kind === 'publish').length);
     expect(total.published).toBe(total.readings - total.dropped + total.duplicates);
     expect([...devices.values()].reduce((a, d) => a + d.readings, 0)).toBe(4 * N);
+  });
+  it('glitch: one value becomes 655.35, a valid reading the parser accepts', () => {
+    const steps = publishes(run({ faults: { glitch: 0.1 } }));
+    const glitched = steps.filter((s) => s.faults.includes('glitch'));
+    expect(glitched.length).toBeGreaterThan(50);
+    for (const g of glitched) {
+      const r = parseReading(g.payload, INPUTS);
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(r.reading.values[INPUTS.indexOf(g.glitchValue!)]).toBe(GLITCH_VALUE);
+    }
+    expect(expectAtRuntime(steps).outOfRange).toBe(glitched.length);
+  });
+
+  it('reboot: after a reboot step the node counts seq from 0 again, with time going on', () => {
+    const all = run({ faults: { reboot: 0.05 } });
+    const reboots = all.filter((s) => s.kind === 'reboot');
+    expect(reboots.length).toBeGreaterThan(10);
+    for (const d of ['mote-1', 'mote-3']) {
+      const mine = byDevice(all, d);
+      let expected = 0;
+      let lastTs = -Infinity;
+      for (const s of mine) {
+        if (s.kind === 'reboot') expected = 0;
+        if (s.kind !== 'publish') continue;
+        expect(s.seq).toBe(expected++);
+        expect(s.ts).toBeGreaterThan(lastTs);
+        lastTs = s.ts;
+      }
+    }
+    // The runtime sees a reboot when a reading follows it (two in a row look like one).
+    const seen = expectAtRuntime(all).reboots;
+    expect(seen).toBeGreaterThan(5);
+    expect(seen).toBeLessThanOrEqual(reboots.length);
   });
 });
 

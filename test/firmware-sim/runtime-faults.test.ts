@@ -2,8 +2,11 @@
 // (`startRuntime`, as `edge-rnn run` uses it): its effect on the runtime's counters and on
 // the predictions the broker carries is the one the plan predicts.
 //   drop -> gaps in the predicted seq numbers       duplicate -> dedup count
-//   reorder -> a gap, then the late one deduplicated malformed / NaN -> dead letters
+//   reorder -> the late one a dead letter `late`    malformed / NaN -> dead letters
+//   glitch -> dead letters `out-of-range`           reboot -> a new epoch, nothing lost
 //   disconnect -> nothing lost                      clock skew -> predictions carry the node's clock
+// and all of them at once: every message published is exactly one prediction, dead letter
+// or counted duplicate.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFile } from '../../src/io/model-file.js';
 import { startRuntime } from '../../src/io/mqtt-runtime.js';
@@ -97,15 +100,52 @@ describe('fault flags -> runtime counters, through a broker', () => {
     expect(r.counters.missedReadings).toBe(0);
   }, 30_000);
 
-  it('reorder -> the late reading is deduplicated as older, leaving a gap', async () => {
+  it('reorder -> the late reading is a dead letter `late` (not a silent duplicate), leaving a gap', async () => {
     const r = await play({ reorder: 0.15 });
     const late = r.steps.filter((s): s is PublishStep => s.kind === 'publish' && s.faults.includes('reorder'));
     expect(late.length).toBeGreaterThan(10);
-    expect(r.counters.duplicates).toBe(r.expected.duplicates);
-    expect(r.counters.duplicates).toBe(late.filter((s) => s.seq !== 59).length); // the last one has nothing to overtake it
+    expect(r.counters.duplicates).toBe(0);
+    expect(r.expected.late).toBe(late.filter((s) => s.seq !== 59).length); // the last one has nothing to overtake it
+    expect(r.counters.deadByReason.late).toBe(r.expected.late);
+    expect(r.deadLetters.filter((d) => d.reason === 'late')).toHaveLength(r.expected.late);
     expect(gapsOf(r.predicted)).toBe(r.expected.gaps);
     expect(r.counters.missedReadings).toBe(r.expected.gaps);
     expect(r.counters.predictions).toBe(r.expected.predictions);
+  }, 30_000);
+
+  it('glitch -> each 655.35 is a dead letter out-of-range; every other reading predicted', async () => {
+    const r = await play({ glitch: 0.1 });
+    const glitches = r.steps.filter((s) => s.kind === 'publish' && s.faults.includes('glitch')).length;
+    expect(glitches).toBeGreaterThan(10);
+    expect(r.counters.deadByReason['out-of-range']).toBe(glitches);
+    expect(r.deadLetters.filter((d) => d.reason === 'out-of-range')).toHaveLength(glitches);
+    expect(r.counters.predictions).toBe(240 - glitches);
+  }, 30_000);
+
+  it('reboot -> seq counts from 0 again: a new epoch, every reading predicted, none a duplicate', async () => {
+    const r = await play({ reboot: 0.05 });
+    expect(r.expected.reboots).toBeGreaterThan(5);
+    expect(r.counters.reboots).toBe(r.expected.reboots);
+    expect(r.counters.duplicates).toBe(0);
+    expect(r.counters.predictions).toBe(240);
+    expect(r.predicted).toEqual(r.expected.predicted);
+  }, 30_000);
+
+  it('every fault at once -> each message published is exactly one prediction, dead letter or counted duplicate', async () => {
+    const r = await play({ drop: 0.05, duplicate: 0.08, reorder: 0.08, malformed: 0.03, nan: 0.03, glitch: 0.04, reboot: 0.03, disconnect: 0.03 });
+    const published = r.steps.filter((s) => s.kind === 'publish').length;
+    const c = r.counters;
+    expect(c.received).toBe(published);
+    expect(c.predictions + c.deadLetters + c.duplicates).toBe(published);
+    // And each class is what the plan says it should be.
+    expect(c.predictions).toBe(r.expected.predictions);
+    expect(c.duplicates).toBe(r.expected.duplicates);
+    expect(c.deadLetters).toBe(r.expected.deadLetters);
+    expect(r.deadLetters).toHaveLength(c.deadLetters);
+    expect(c.deadByReason.late ?? 0).toBe(r.expected.late);
+    expect(c.deadByReason['out-of-range'] ?? 0).toBe(r.expected.outOfRange);
+    expect(c.reboots).toBe(r.expected.reboots);
+    expect(r.predicted).toEqual(r.expected.predicted);
   }, 30_000);
 
   for (const payload of ['json', 'msgpack'] as const) {

@@ -11,6 +11,10 @@ describe('health line', () => {
     c.predictions = 480;
     c.devices = 12;
     c.deadLetters = 3;
+    c.deadByReason.late = 1;
+    c.deadByReason['out-of-range'] = 2;
+    c.resets = 1;
+    c.reboots = 2;
     c.duplicates = 4;
     c.missedReadings = 5;
     c.swaps = 2;
@@ -22,7 +26,7 @@ describe('health line', () => {
     expect(h.predictionsPerS).toBe(48);
     expect(h.stepP50Us).toBeCloseTo(50, 9);
     expect(h.stepP99Us).toBeCloseTo(99, 9);
-    expect(formatHealth(h)).toBe('health: 50.0 readings/s, 48.0 predictions/s, 12 devices, 3 dead letters, 4 duplicates, 5 missed, 2 model swaps (1 rejected, 0 rolled back), 0 broker session losses, step p50 50µs p99 99µs');
+    expect(formatHealth(h)).toBe('health: 50.0 readings/s, 48.0 predictions/s, 12 devices, 3 dead letters (out-of-range 2, late 1), 4 duplicates, 5 missed, 1 gap resets, 2 reboots, 2 model swaps (1 rejected, 0 rolled back), 0 broker session losses, step p50 50µs p99 99µs');
     now = 20_000;
     expect(meter().readingsPerS).toBe(0);
   });

@@ -34,6 +34,12 @@ describe('predictions on the wire', () => {
     expect(p.seq).toBeUndefined();
   });
 
+  it('says how many steps the device state has seen since its last reset', () => {
+    const doc = JSON.parse(new TextDecoder().decode(encodePrediction(regression, { device: 'm1', seq: 4, ts: 1000, steps: 7 }, new Float32Array([1, 2]))));
+    expect(Object.keys(doc)).toEqual(['device', 'seq', 'ts', 'steps', 'model', 'y']);
+    expect(doc.steps).toBe(7);
+  });
+
   it('encodes exactly the bytes of JSON.stringify(buildPrediction(...)), for every key and value shape', () => {
     // encodePrediction writes from a per-model template; the reference is the plain object path.
     const odd = initModel({
@@ -41,13 +47,14 @@ describe('predictions on the wire', () => {
       labels: ['b', '10', 'a"q', '2', 'b', '__proto__', 'ünï', 'toString'],
       cell: 'lstm', hiddenSizes: [2], dense: [{ size: 8, activation: 'softmax' }],
     }, 3);
-    const same = (m: typeof regression, input: { device: string; seq?: number; ts?: number }, y: ArrayLike<number>) => {
+    const same = (m: typeof regression, input: { device: string; seq?: number; ts?: number; steps?: number }, y: ArrayLike<number>) => {
       const want = JSON.stringify(buildPrediction(m, input, y));
       expect(new TextDecoder().decode(encodePrediction(m, input, y))).toBe(want);
     };
     const inputs = [
       { device: 'm1', seq: 4, ts: 1000 }, { device: 'm1' }, { device: 'q"\\/é\n', ts: 1764158400000.123 },
       { device: 'm', seq: 0, ts: -0 }, { device: '', seq: Number.MAX_SAFE_INTEGER, ts: 1e21 }, { device: 'n', seq: NaN, ts: Infinity },
+      { device: 'w', seq: 3, ts: 1000, steps: 1 }, { device: 'w', steps: 123456 },
     ];
     const ys2 = [[1.5, -2.25], [0.1, 1e-7], [NaN, Infinity], [-0, 3e38], [1 / 3]];
     for (const input of inputs) for (const y of ys2) same(regression, input, new Float32Array(y));

@@ -78,8 +78,9 @@ export function predictRecorded(
   let next = 0;
   let failure: string | undefined;
   const readings = new Subject<StreamEvent | readonly StreamEvent[]>();
-  // Recorded data has no seq and no gaps to honour: keep every device, never reset.
-  const sub = readings.pipe(inferPerDevice(session, { counters: options.counters ?? createCounters(), maxDevices: Number.MAX_SAFE_INTEGER })).subscribe((e) => {
+  // Recorded data has no seq and no gaps to honour: keep every device, never reset; and
+  // every row is predicted as recorded (no input guard: the trainer's replay check holds).
+  const sub = readings.pipe(inferPerDevice(session, { counters: options.counters ?? createCounters(), maxDevices: Number.MAX_SAFE_INTEGER, guardPolicy: 'off' })).subscribe((e) => {
     if (e.kind !== 'prediction') {
       failure ??= `row ${e.origin.row}: ${e.kind === 'dead-letter' ? `${e.code}: ${e.message}` : e.kind}`;
       return;
