@@ -20,7 +20,7 @@ import { createSession } from '../runtime/session.js';
 import { createCounters, type StreamCounters } from '../stream/counters.js';
 import type { DeviceTable } from '../stream/device-table.js';
 import type { Incoming, ModelOfferEvent, Outgoing } from '../stream/events.js';
-import { inferenceLine } from '../stream/inference-line.js';
+import { inferenceLine, type InferenceLineOptions } from '../stream/inference-line.js';
 import type { ProbationLimits } from '../stream/probation.js';
 import { formatHealth, healthMeter } from './health.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -29,6 +29,7 @@ import { DEFAULT_ENVELOPE_MAX_BYTES } from './model-envelope.js';
 import { authOptions, maximumPacketSizeProperty, plaintextCredentialsWarning, type BrokerAuth } from './mqtt-connect.js';
 import { DEFAULTS } from './run-config.js';
 import { connectMqtt, systemClock, type ConnectClient, type RuntimeClient, type RuntimeClock } from './runtime/client.js';
+import { checkpointer, type CheckpointCounters } from './runtime/checkpointer.js';
 import { BrokerRefusedError, manageConnection } from './runtime/connection.js';
 import { installIntake } from './runtime/intake.js';
 import { modelStatusRecorder } from './runtime/model-status.js';
@@ -36,7 +37,10 @@ import { modelVerifier } from './runtime/model-verifier.js';
 
 export { BrokerRefusedError } from './runtime/connection.js';
 
-export interface RuntimeOptions extends BrokerAuth {
+/** The stream's per-reading rules (src/stream): size and id bounds, device cap, sequence rules, input guard. */
+export type ReadingRules = Pick<InferenceLineOptions, 'maxBytes' | 'maxDeviceIdBytes' | 'maxDevices' | 'resetAfterMs' | 'seqWindow' | 'maxSeqJump' | 'guardZ' | 'guardPolicy'>;
+
+export interface RuntimeOptions extends BrokerAuth, ReadingRules {
   /** mqtt://, mqtts://, ws://, wss:// URL. */
   readonly broker: string;
   readonly instance?: string;
@@ -48,9 +52,6 @@ export interface RuntimeOptions extends BrokerAuth {
   readonly statusTopic?: string;
   /** MQTT 5: seconds the broker keeps the session after a disconnect. */
   readonly sessionExpiryS?: number;
-  readonly maxBytes?: number;
-  readonly maxDevices?: number;
-  readonly resetAfterMs?: number;
   /** 0: no health lines. */
   readonly healthIntervalMs?: number;
   readonly reconnectMinMs?: number;
@@ -77,6 +78,10 @@ export interface RuntimeOptions extends BrokerAuth {
   readonly modelSha256?: string;
   /** Retained model status (accepted / rejected / rolled-back / committed) topic template. */
   readonly modelStatusTopic?: string;
+  /** Folder of the device state checkpoint (src/io/state-checkpoint.ts); none: states live in memory only. */
+  readonly stateDir?: string;
+  /** Period of checkpoint writes (also written at a clean stop); 0: only at stop. */
+  readonly checkpointIntervalMs?: number;
   /** Tests: a fake client instead of mqtt.js. */
   readonly connect?: ConnectClient;
   /** Tests: a virtual clock. */
@@ -85,6 +90,8 @@ export interface RuntimeOptions extends BrokerAuth {
 
 export interface Runtime {
   readonly counters: StreamCounters;
+  /** State checkpoint reads and writes (all zero without a state folder). */
+  readonly checkpoints: CheckpointCounters;
   readonly client: RuntimeClient;
   readonly clientId: string;
   readonly statusTopic: string;
@@ -169,6 +176,11 @@ function clientOptionsFor(options: RuntimeOptions, id: Identity, offlineStatus: 
   };
 }
 
+function readingRulesOf(o: ReadingRules): ReadingRules {
+  const { maxBytes, maxDeviceIdBytes, maxDevices, resetAfterMs, seqWindow, maxSeqJump, guardZ, guardPolicy } = o;
+  return { maxBytes, maxDeviceIdBytes, maxDevices, resetAfterMs, seqWindow, maxSeqJump, guardZ, guardPolicy };
+}
+
 /** Hands each outgoing message to the client, then releases the PUBACK of the message behind it. */
 function publisher(client: RuntimeClient, log: Logger): (out: Outgoing) => void {
   return (out) => {
@@ -220,6 +232,11 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     modelTopic, now: () => clock.now(), stopping: () => stopping,
     verifyModel: modelVerifier({ trusted: options.trusted ?? new Map(), maxBytes: options.modelMaxBytes ?? DEFAULT_ENVELOPE_MAX_BYTES, modelTopic, log }),
   });
+  const checkpoints: CheckpointCounters = { checkpointRestored: 0, checkpointColdStarts: 0, checkpointWrites: 0, checkpointWriteErrors: 0 };
+  const states = options.stateDir === undefined ? null : checkpointer({
+    dir: options.stateDir, intervalMs: options.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs,
+    log, counters: checkpoints, model: () => running, now: () => clock.now(),
+  });
   const recordModelStatus = modelStatusRecorder(log, options.modelStore);
   const publish = publisher(client, log);
   const publishStatus = () => client.publish(id.statusTopic, status('online'), PUBLISH_QOS1_RETAINED);
@@ -228,9 +245,12 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     topics, counters, instance: id.instance,
     predictionTopic: options.predictionTopic ?? DEFAULTS.predictionTopic,
     deadLetterTopic: options.deadLetterTopic ?? DEFAULTS.deadLetterTopic,
-    maxBytes: options.maxBytes, maxDevices: options.maxDevices, resetAfterMs: options.resetAfterMs,
+    ...readingRulesOf(options),
     clock: () => clock.monotonic(),
-    onTable: options.onTable,
+    onTable: (table) => {
+      states?.attach(table); // restored before the first reading
+      options.onTable?.(table);
+    },
     modelStatusTopic: options.modelStatusTopic ?? DEFAULTS.modelStatusTopic,
     swap: {
       allowDowngrade: options.allowDowngrade, probation: options.probation,
@@ -281,6 +301,8 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
       input.complete(); // synchronous operators: every accepted reading is published by now
       sink.unsubscribe();
       health.stop();
+      states?.stop();
+      states?.flush(); // every accepted reading is stepped by now
       await goOffline(client, id.statusTopic, status('offline'), log);
       const h = health.last();
       log.info({ health: h, counters: { ...counters, stepLatency: undefined } }, `stopped; ${formatHealth(h)}`);
@@ -290,7 +312,7 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     return stopped;
   }
 
-  return { counters, client, clientId: id.clientId, statusTopic: id.statusTopic, model: () => running, ready: ready.promise, closed: closed.promise, stop };
+  return { counters, checkpoints, client, clientId: id.clientId, statusTopic: id.statusTopic, model: () => running, ready: ready.promise, closed: closed.promise, stop };
 }
 
 /** Publish the offline status (retained) and disconnect, each with a deadline. */

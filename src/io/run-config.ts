@@ -5,7 +5,10 @@
 // credentials, TLS files, model size cap) has one key, one env var and one file key.
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { DEFAULT_GUARD_Z, GUARD_POLICIES, type GuardPolicy } from '../stream/input-guard.js';
+import { DEFAULT_MAX_DEVICE_ID_BYTES } from '../stream/parse-readings.js';
 import { DEFAULT_PROBATION } from '../stream/probation.js';
+import { DEFAULT_MAX_SEQ_JUMP, DEFAULT_SEQ_WINDOW, MAX_SEQ_WINDOW } from '../stream/sequence.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { DEFAULT_ENVELOPE_MAX_BYTES } from './model-envelope.js';
 import { ConfigError, envName, resolveSettings, type ConfigSources, type SettingSpec } from './settings.js';
@@ -24,6 +27,7 @@ export const DEFAULTS = {
   reconnectMaxMs: 30_000,
   keepaliveS: 30,
   healthIntervalMs: 60_000,
+  checkpointIntervalMs: 10_000,
 } as const;
 
 export { ConfigError, envName, flagName, parseDuration, type ConfigSources, type SettingSpec } from './settings.js';
@@ -51,6 +55,11 @@ export const SETTINGS: readonly SettingSpec<keyof RunConfig>[] = [
   { key: 'maxDevices', kind: 'int', help: 'most device states kept; the least recently seen is evicted beyond it', default: '10000' },
   { key: 'resetAfter', kind: 'duration', help: "a gap longer than this resets a device's state (0: never)", default: '10m' },
   { key: 'maxBytes', kind: 'int', help: 'readings larger than this many bytes are dead letters', default: '4096' },
+  { key: 'maxDeviceIdBytes', kind: 'int', help: 'a device id longer than this many bytes (UTF-8) is a dead letter, before any state is kept for it', default: String(DEFAULT_MAX_DEVICE_ID_BYTES) },
+  { key: 'seqWindow', kind: 'int', help: `recent seqs remembered per device: a seq seen within it is a duplicate, an unseen one a late reading (1..${MAX_SEQ_WINDOW})`, default: String(DEFAULT_SEQ_WINDOW) },
+  { key: 'maxSeqJump', kind: 'int', help: 'a seq further ahead than this is not trusted unless the next reading follows it (a spoofed or corrupt seq costs one dead letter)', default: String(DEFAULT_MAX_SEQ_JUMP) },
+  { key: 'guard', kind: 'string', help: `readings beyond --guard-z std of the training inputs: ${GUARD_POLICIES.join(' | ')} (reject: dead letter out-of-range, state untouched; clamp: clamp to the range)`, default: 'reject' },
+  { key: 'guardZ', kind: 'number', help: 'input guard limit in standard deviations of the training inputs (narrowed by the training min/max when the model has them)', default: String(DEFAULT_GUARD_Z) },
   { key: 'healthInterval', kind: 'duration', help: 'period of the health log line (0: off)', default: '60s' },
   { key: 'modelTopic', kind: 'string', help: 'topic of pushed (signed) models; {model} is the running model\'s name; "none": do not subscribe', default: DEFAULTS.modelTopic },
   { key: 'trust', kind: 'list', help: 'public key file (PEM, from edge-rnn keygen) a pushed model must be signed with; repeat the flag or comma-separate; without it every push is refused' },
@@ -89,6 +98,11 @@ export interface RunConfig {
   /** Milliseconds. */
   resetAfter: number;
   maxBytes: number;
+  maxDeviceIdBytes: number;
+  seqWindow: number;
+  maxSeqJump: number;
+  guard: GuardPolicy;
+  guardZ: number;
   /** Milliseconds. */
   healthInterval: number;
   /** `{model}` not yet filled in; null: no model topic. */
@@ -122,6 +136,8 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
   const modelTopic = out.modelTopic === undefined ? DEFAULTS.modelTopic : none(out.modelTopic) ? null : (out.modelTopic as string);
   if (typeof modelTopic === 'string' && /[+#]/.test(modelTopic)) throw new ConfigError(`model topic "${modelTopic}": a plain topic is needed, without + or #`);
   const modelStore = out.modelStore === undefined ? join(dirname(out.model as string), 'pushed', instance) : none(out.modelStore) ? null : (out.modelStore as string);
+  if (out.guard !== undefined && !GUARD_POLICIES.includes(out.guard as GuardPolicy)) throw new ConfigError(`--guard: expected one of ${GUARD_POLICIES.join(', ')}, got "${String(out.guard)}"`);
+  if (out.seqWindow !== undefined && (out.seqWindow as number) > MAX_SEQ_WINDOW) throw new ConfigError(`--seq-window: at most ${MAX_SEQ_WINDOW}, got ${String(out.seqWindow)}`);
   const stateDir = out.stateDir === undefined ? join(dirname(out.model as string), 'state', instance) : none(out.stateDir) ? null : (out.stateDir as string);
   return {
     broker: DEFAULT_BROKER,
@@ -135,6 +151,11 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
     maxDevices: 10_000,
     resetAfter: 10 * 60_000,
     maxBytes: 4096,
+    maxDeviceIdBytes: DEFAULT_MAX_DEVICE_ID_BYTES,
+    seqWindow: DEFAULT_SEQ_WINDOW,
+    maxSeqJump: DEFAULT_MAX_SEQ_JUMP,
+    guard: 'reject',
+    guardZ: DEFAULT_GUARD_Z,
     healthInterval: 60_000,
     logLevel: 'info',
     trust: [],
@@ -144,7 +165,7 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
     probationSteps: DEFAULT_PROBATION.minStepsPerDevice,
     probationZLimit: DEFAULT_PROBATION.zLimit,
     keepStatesOnSameShape: false,
-    checkpointInterval: 10_000,
+    checkpointInterval: DEFAULTS.checkpointIntervalMs,
     modelStatusTopic: DEFAULTS.modelStatusTopic,
     modelMaxBytes: DEFAULT_ENVELOPE_MAX_BYTES,
     ...out,

@@ -6,7 +6,8 @@
 //     model: { name, version, sha256 },   the model whose states these are
 //     stateSize,                          floats per device state
 //     savedAt,                            ms since the epoch
-//     devices: [[id, lastSeq, epoch, steps, lastTime, state <bin f32 LE>], ...]   least recently seen first
+//     devices: [[id, lastSeq, epoch, steps, lastTime, lastTs, seqBits <bin u32 LE> | null,
+//                state <bin f32 LE>], ...]   least recently seen first; times in ms or null
 //   }
 //
 // Written whole and atomically (temp file, fsync, rename: src/io/model-store.ts), so a
@@ -16,27 +17,17 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
+import type { DeviceSnapshot } from '../stream/device-table.js';
 import { writeFileAtomic } from './model-store.js';
 
 export const CHECKPOINT_FORMAT = 'edge-rnn-state';
 export const CHECKPOINT_VERSION = 1;
-/** Bytes a device costs in the file beyond its state floats (id, numbers, framing), for the size bound. */
-const PER_DEVICE_OVERHEAD = 64;
+/** Bytes a device may cost beyond its state floats and id (numbers, framing, seq bits), for the size bound. */
+const PER_DEVICE_OVERHEAD = 64 + 8192;
 const MAX_ID_BYTES = 1024;
 
-export interface DeviceCheckpoint {
-  readonly device: string;
-  /** The device's StreamState buffer. */
-  readonly state: Float32Array;
-  /** Highest seq seen, -1 before any. */
-  readonly lastSeq: number;
-  /** Resets so far (reboots, gaps): the device's epoch. */
-  readonly epoch: number;
-  /** Steps since the last reset (warm-up). */
-  readonly steps: number;
-  /** ms of the last reading, NaN before any. */
-  readonly lastTime: number;
-}
+/** One device's state and sequence history (the device table's snapshot). */
+export type DeviceCheckpoint = DeviceSnapshot;
 
 export interface CheckpointModel {
   readonly name: string;
@@ -64,9 +55,10 @@ export function checkpointByteBound(maxDevices: number, stateSize: number, maxId
 }
 
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const time = (t: number) => (Number.isNaN(t) ? null : t);
+  const bytes = (a: Float32Array | Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const devices = c.devices.map((d) => [
-    d.device, d.lastSeq, d.epoch, d.steps, Number.isNaN(d.lastTime) ? null : d.lastTime,
-    new Uint8Array(d.state.buffer, d.state.byteOffset, d.state.byteLength),
+    d.device, d.lastSeq, d.epoch, d.steps, time(d.lastTime), time(d.lastTs), d.seqBits ? bytes(d.seqBits) : null, bytes(d.state),
   ]);
   return packr.pack({
     format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION,
@@ -104,19 +96,29 @@ export function decodeCheckpoint(bytes: Uint8Array, maxBytes: number): Checkpoin
   const seen = new Set<string>();
   const devices = d.devices.map((r: unknown, i: number): DeviceCheckpoint => {
     const at = `checkpoint devices[${i}]`;
-    if (!Array.isArray(r) || r.length !== 6) throw new CheckpointError(`${at}: needs [id, lastSeq, epoch, steps, lastTime, state]`);
-    const [device, lastSeq, epoch, steps, lastTime, state] = r as unknown[];
+    if (!Array.isArray(r) || r.length !== 8) throw new CheckpointError(`${at}: needs [id, lastSeq, epoch, steps, lastTime, lastTs, seqBits, state]`);
+    const [device, lastSeq, epoch, steps, lastTime, lastTs, seqBits, state] = r as unknown[];
     if (typeof device !== 'string' || device.length === 0 || device.length > MAX_ID_BYTES) throw new CheckpointError(`${at}: device id must be a string of 1..${MAX_ID_BYTES} characters`);
     if (seen.has(device)) throw new CheckpointError(`${at}: device "${device}" appears twice`);
     seen.add(device);
     if (!(lastSeq === -1 || isCount(lastSeq)) || !isCount(epoch) || !isCount(steps)) throw new CheckpointError(`${at}: lastSeq, epoch and steps must be integers`);
-    if (lastTime !== null && (typeof lastTime !== 'number' || !Number.isFinite(lastTime))) throw new CheckpointError(`${at}: lastTime must be a number or null`);
+    const time = (t: unknown, what: string): number => {
+      if (t === null) return NaN;
+      if (typeof t !== 'number' || !Number.isFinite(t)) throw new CheckpointError(`${at}: ${what} must be a number or null`);
+      return t;
+    };
+    if (seqBits !== null && (!(seqBits instanceof Uint8Array) || seqBits.byteLength % 4 !== 0 || seqBits.byteLength > 8192)) throw new CheckpointError(`${at}: seqBits must be null or whole 32-bit words (at most 8192 bytes)`);
     if (!(state instanceof Uint8Array) || state.byteLength !== stateSize * 4) throw new CheckpointError(`${at}: state must be ${stateSize * 4} bytes (${stateSize} float32)`);
     // Copy out of msgpackr's buffer: its views can sit at unaligned offsets.
     const floats = new Float32Array(stateSize);
     new Uint8Array(floats.buffer).set(state);
     for (let k = 0; k < stateSize; k++) if (!Number.isFinite(floats[k])) throw new CheckpointError(`${at}: state holds a non-finite value`);
-    return { device, lastSeq: lastSeq as number, epoch: epoch as number, steps: steps as number, lastTime: lastTime === null ? NaN : (lastTime as number), state: floats };
+    const bits = seqBits === null ? undefined : new Uint32Array(seqBits.byteLength / 4);
+    if (bits) new Uint8Array(bits.buffer).set(seqBits as Uint8Array);
+    return {
+      device, lastSeq: lastSeq as number, epoch: epoch as number, steps: steps as number,
+      lastTime: time(lastTime, 'lastTime'), lastTs: time(lastTs, 'lastTs'), state: floats, ...(bits ? { seqBits: bits } : {}),
+    };
   });
   return { model: { name: m.name, version: m.version as number, ...(m.sha256 ? { sha256: m.sha256 as string } : {}) }, stateSize, savedAt: d.savedAt, devices };
 }

@@ -29,6 +29,20 @@ export interface DeviceEntry {
   steps: number;
 }
 
+/** One device as a checkpoint holds it (src/io/state-checkpoint.ts writes it to disk). */
+export interface DeviceSnapshot {
+  readonly device: string;
+  /** The StreamState buffer. */
+  readonly state: Float32Array;
+  readonly epoch: number;
+  readonly steps: number;
+  /** SeqHistory: highest seq (-1 none), time and own ts of the newest reading (NaN none), seen bits. */
+  readonly lastSeq: number;
+  readonly lastTime: number;
+  readonly lastTs: number;
+  readonly seqBits?: Uint32Array;
+}
+
 export type Admission =
   | { readonly kind: 'step'; readonly entry: DeviceEntry; readonly fresh: boolean; readonly verdict: SeqVerdict }
   /** Not stepped: `duplicate` (counted here), `late` or `jump-untrusted` (the caller dead-letters them). */
@@ -107,6 +121,43 @@ export class DeviceTable {
       else if (verdict === 'jump-confirmed') this.counters.seqResyncs++;
     }
     return { kind: 'step', entry, fresh: startsEpoch(verdict), verdict };
+  }
+
+  /** Every device for a checkpoint, least recently seen first (copies: the table goes on). */
+  snapshot(): DeviceSnapshot[] {
+    const out: DeviceSnapshot[] = [];
+    for (const [device, e] of this.entries) {
+      out.push({
+        device, state: e.state.buffer.slice(), epoch: e.epoch, steps: e.steps,
+        lastSeq: e.seqs.last, lastTime: e.seqs.lastTime, lastTs: e.seqs.lastTs, seqBits: e.seqs.bits(),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Put devices back from a checkpoint (least recently seen first), before any reading;
+   * states of the wrong size are skipped. At most maxDevices are kept (the most recent).
+   * Returns how many were restored.
+   */
+  restore(devices: readonly DeviceSnapshot[]): number {
+    let n = 0;
+    for (const d of devices.slice(-this.maxDevices)) {
+      if (d.state.length !== this.session.stateSize || this.entries.has(d.device)) continue;
+      const state = this.session.createState();
+      state.buffer.set(d.state);
+      const seqs = new SeqHistory(this.rules.window);
+      seqs.restore({ last: d.lastSeq, lastTime: d.lastTime, lastTs: d.lastTs, bits: d.seqBits });
+      this.entries.set(d.device, { state, seqs, epoch: d.epoch, steps: d.steps });
+      n++;
+    }
+    this.counters.devices = this.entries.size;
+    if (this.entries.size > this.counters.peakDevices) this.counters.peakDevices = this.entries.size;
+    return n;
+  }
+
+  get stateSize(): number {
+    return this.session.stateSize;
   }
 
   /** Forget a device's state (e.g. after it went non-finite); its seq history is kept. */

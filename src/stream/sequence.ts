@@ -79,6 +79,24 @@ export class SeqHistory {
     return (this.seen[b >>> 5] & (1 << (b & 31))) !== 0;
   }
 
+  /** The seen-bits words, for checkpoints (a copy). */
+  bits(): Uint32Array {
+    return this.seen.slice();
+  }
+
+  /**
+   * Back to a saved history (a checkpoint): `bits` of another window size are dropped and
+   * only `last` is marked seen, so redeliveries of older readings then count as late.
+   */
+  restore(saved: { readonly last: number; readonly lastTime: number; readonly lastTs: number; readonly bits?: Uint32Array }): void {
+    this.clear();
+    this.last = saved.last;
+    this.lastTime = saved.lastTime;
+    this.lastTs = saved.lastTs;
+    if (saved.bits && saved.bits.length === this.seen.length) this.seen.set(saved.bits);
+    else if (saved.last >= 0) this.mark(saved.last);
+  }
+
   /** Forget everything: the next reading is a `first`. */
   clear(): void {
     this.last = -1;

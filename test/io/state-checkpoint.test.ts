@@ -16,7 +16,9 @@ function sample(devices = 5, stateSize = 6, seed = 3): Checkpoint {
     model: { name: 'm', version: 3, sha256: 'ab'.repeat(32) }, stateSize, savedAt: 1_764_000_000_000,
     devices: Array.from({ length: devices }, (_, i) => ({
       device: `dev-${i}`, lastSeq: i === 0 ? -1 : 100 + i, epoch: i % 3, steps: 10 * i, lastTime: i === 0 ? NaN : 1_764_000_000_000 + i,
+      lastTs: i % 2 ? NaN : 1_764_000_000_500 + i,
       state: Float32Array.from({ length: stateSize }, () => rand() * 2 - 1),
+      ...(i % 2 ? {} : { seqBits: Uint32Array.from({ length: 8 }, () => Math.floor(rand() * 2 ** 32)) }),
     })),
   };
 }
@@ -29,6 +31,8 @@ describe('state checkpoints', () => {
     expect(back.stateSize).toBe(6);
     expect(back.devices.map((d) => [d.device, d.lastSeq, d.epoch, d.steps])).toEqual(c.devices.map((d) => [d.device, d.lastSeq, d.epoch, d.steps]));
     expect(Number.isNaN(back.devices[0].lastTime)).toBe(true);
+    expect(back.devices.map((d) => d.lastTs)).toEqual(c.devices.map((d) => d.lastTs));
+    back.devices.forEach((d, i) => expect(d.seqBits && Array.from(d.seqBits)).toEqual(c.devices[i].seqBits && Array.from(c.devices[i].seqBits!)));
     back.devices.forEach((d, i) => expect(Array.from(d.state)).toEqual(Array.from(c.devices[i].state)));
   });
 

@@ -12,8 +12,9 @@ import { ModelFileError, readModelFile } from '../../io/model-file.js';
 import { chooseStartModel, ModelStore } from '../../io/model-store.js';
 import { readTlsFiles, TlsFileError } from '../../io/mqtt-connect.js';
 import { BrokerRefusedError, startRuntime } from '../../io/mqtt-runtime.js';
-import { ConfigError, envName, flagName, resolveRunConfig, SETTINGS } from '../../io/run-config.js';
+import { ConfigError, envName, resolveRunConfig, SETTINGS } from '../../io/run-config.js';
 import { CliError } from '../errors.js';
+import { addSettingOptions, settingFlags } from '../setting-options.js';
 
 /** Trusted public keys by key id. */
 export function readTrustedKeys(paths: readonly string[]): Map<string, KeyObject> {
@@ -35,18 +36,8 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run the edge runtime: MQTT readings in, one prediction per reading out')
     .option('-c, --config <file>', `JSON config file with any of the settings below (env ${envName('config')})`);
-  for (const s of SETTINGS) {
-    const dflt = s.default !== undefined ? `; default ${s.default}` : '';
-    const help = `${s.help} (env ${envName(s.key)}${dflt})`;
-    if (s.kind === 'bool') {
-      cmd.option(`--${flagName(s.key)}`, help);
-      continue;
-    }
-    const flag = `--${flagName(s.key)} <${s.key === 'topics' ? 'topics' : s.key === 'trust' ? 'file' : s.kind === 'duration' ? 'duration' : 'value'}>`;
-    // A list flag may be repeated: --trust a.pem --trust b.pem.
-    if (s.kind === 'list') cmd.option(flag, help, (v: string, prev: string | undefined) => (prev === undefined ? v : `${prev},${v}`));
-    else cmd.option(s.key === 'model' ? `-m, ${flag}` : flag, help);
-  }
+  // `trust` takes files: show <file>; the rest as the table says.
+  addSettingOptions(cmd, SETTINGS.map((spec) => (spec.key === 'trust' ? { ...spec, placeholder: 'file' } : spec)), { model: 'm' });
   cmd.addHelpText('after', `
 Precedence: flags, then environment variables, then the config file, then defaults.
 Durations: 500ms, 30s, 10m, 2h, 7d (a bare number is seconds).
@@ -59,7 +50,7 @@ published retained on --model-status-topic. See docs/runtime.md.`);
   cmd.action(async (opts: Record<string, unknown>) => {
     let config;
     try {
-      config = resolveRunConfig({ flags: opts, env: process.env, configFile: opts.config as string | undefined });
+      config = resolveRunConfig({ flags: settingFlags(opts, SETTINGS), env: process.env, configFile: opts.config as string | undefined });
     } catch (e) {
       if (e instanceof ConfigError) throw new CliError(e.message, 2);
       throw e;
@@ -96,6 +87,8 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       sessionExpiryS: Math.round(config.sessionExpiry / 1000),
       username: config.username, password: config.password, ...tls,
       maxBytes: config.maxBytes, modelMaxBytes: config.modelMaxBytes, maxDevices: config.maxDevices, resetAfterMs: config.resetAfter,
+      seqWindow: config.seqWindow, maxSeqJump: config.maxSeqJump, guardZ: config.guardZ, guardPolicy: config.guard, maxDeviceIdBytes: config.maxDeviceIdBytes,
+      ...(config.stateDir !== null ? { stateDir: config.stateDir } : {}), checkpointIntervalMs: config.checkpointInterval,
       healthIntervalMs: config.healthInterval, logger: log,
       modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: { minReadings: config.probation, minDevices: config.probationDevices, minStepsPerDevice: config.probationSteps, zLimit: config.probationZLimit },
       keepStatesOnSameShape: config.keepStatesOnSameShape,
