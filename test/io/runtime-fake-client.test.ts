@@ -117,3 +117,72 @@ describe('runtime on a fake client', () => {
     expect(runtime.model().version).toBe(2);
   });
 });
+
+describe('runtime checkpoints on a fake client', () => {
+  it('a restart restores every device state and seq history from the checkpoint: predictions carry on as without the restart', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const stateDir = mkdtempSync(join(tmpdir(), 'edge-rnn-fake-ckpt-'));
+    const devices = ['a', 'b', 'c'];
+    const run = (seqs: number[], r: ReturnType<typeof start>) => {
+      for (const s of seqs) for (const d of devices) r.client.deliver(`sensors/${d}/reading`, reading(s, 20 + Math.sin(s + d.charCodeAt(0))));
+      return r.client.docs('predictions/');
+    };
+    const straight = start(model, { instance: 'i1' });
+    const reference = run([0, 1, 2, 3, 4, 5, 6, 7], straight);
+
+    const first = start(model, { stateDir, checkpointIntervalMs: 0 });
+    run([0, 1, 2, 3], first);
+    await first.runtime.stop(); // flushes the checkpoint
+    expect(first.runtime.checkpoints.checkpointWrites).toBe(1);
+    const second = start(model, { stateDir, checkpointIntervalMs: 0 });
+    expect(second.runtime.checkpoints.checkpointRestored).toBe(3);
+    const dup = second.client.deliver('sensors/a/reading', reading(3)); // a redelivery after the restart
+    expect(dup.acked).toBe(true);
+    expect(second.runtime.counters.duplicates).toBe(1);
+    const after = run([4, 5, 6, 7], second);
+    expect(after.length).toBe(12);
+    for (const p of after) {
+      const want = reference.find((q) => q.device === p.device && q.seq === p.seq)!;
+      expect(p.y.temperature).toBeCloseTo(want.y.temperature, 6);
+      expect(p.steps).toBe(want.steps); // warm-up carries on too
+    }
+  });
+
+  it('a checkpoint of another model is not restored: a cold start, counted', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const stateDir = mkdtempSync(join(tmpdir(), 'edge-rnn-fake-ckpt-'));
+    const first = start(version('ck', 1), { stateDir });
+    first.client.deliver('sensors/a/reading', reading(0));
+    await first.runtime.stop();
+    const second = start(version('ck', 2), { stateDir });
+    expect(second.runtime.checkpoints.checkpointRestored).toBe(0);
+    expect(second.runtime.checkpoints.checkpointColdStarts).toBe(1);
+    expect(second.logs.some((l) => l.level === 'warn' && /cold/.test(l.msg))).toBe(true);
+  });
+});
+
+describe('probation on a fake client', () => {
+  it('a pushed model whose outputs are implausible is rolled back; the reading is predicted by the restored model', async () => {
+    const key = signer();
+    const v1 = version('prob', 1);
+    const { runtime, client } = start(v1, { modelTopic: 'models/prob', trusted: new Map([[key.id, key.publicKey]]) });
+    await runtime.ready;
+    client.deliver('sensors/a/reading', reading(0));
+    const { exploding } = await import('../helpers/swap-models.js');
+    client.deliver('models/prob', sealModel(encodeModel(exploding('prob', 2)), key.privateKey), true);
+    const before = client.docs('predictions/').length;
+    client.deliver('sensors/a/reading', reading(1));
+    const preds = client.docs('predictions/');
+    expect(preds.length).toBe(before + 1);
+    expect(preds.at(-1)!.model.version).toBe(1);
+    expect(Number.isFinite(preds.at(-1)!.y.temperature)).toBe(true);
+    const verdict = client.docs('edge-rnn/i1/model').at(-1)!;
+    expect(verdict.event).toBe('rolled-back');
+    expect(runtime.model().version).toBe(1);
+    expect(client.docs('edge-rnn/i1/status').at(-1)!.model.version).toBe(1);
+  });
+});
