@@ -66,12 +66,19 @@ let predictionMessages = 0;
 const deadLettered = new Set<string>();
 sink.on('message', (topic, payload) => {
   const doc = JSON.parse(payload.toString()) as { device?: string; seq?: number; original?: { topic?: string; payload?: string } };
+  if (topic.endsWith('/status')) return;
   if (topic.startsWith('predictions/')) {
     predictionMessages++;
     predicted.add(`${doc.device}/${doc.seq}`);
   } else deadLettered.add(`${doc.device ?? '?'}/${doc.seq ?? predictionMessages}`);
 });
-await sink.subscribeAsync(['predictions/+', 'edge-rnn/soak/dead-letter'], { qos: 1 });
+let online = false;
+sink.on('message', (topic, payload) => {
+  if (topic === 'edge-rnn/soak/status') online ||= JSON.parse(payload.toString()).state === 'online';
+});
+await sink.subscribeAsync(['predictions/+', 'edge-rnn/soak/dead-letter', 'edge-rnn/soak/status'], { qos: 1 });
+// Readings sent before the runtime's first subscription would find no session to queue in.
+while (!online) await sleep(50);
 const pub = await mqtt.connectAsync(broker.url, { clientId: 'soak-pub', clean: false, protocolVersion: 5, reconnectPeriod: 200, properties: { sessionExpiryInterval: 3600 } });
 
 const seq = new Array<number>(devices).fill(0);
@@ -118,6 +125,11 @@ while (predicted.size + deadLettered.size !== last) {
 }
 const rssEnd = rssKb((runtime as ChildProcess | undefined)?.pid);
 const lost = sent - predicted.size - deadLettered.size;
+if (lost > 0) {
+  const missing: string[] = [];
+  for (let d = 0; d < devices && missing.length < 20; d++) for (let s = 0; s < seq[d] && missing.length < 20; s++) if (!predicted.has(`mote-${d}/${s}`)) missing.push(`mote-${d}/${s}`);
+  console.log(`soak: first readings without a prediction: ${missing.join(' ')}`);
+}
 console.log(JSON.stringify({ sent, predicted: predicted.size, predictionMessages, deadLettered: deadLettered.size, lost, kills, runtimeStarts, rssStartMiB: +(rssStart / 1024).toFixed(1), rssEndMiB: +(rssEnd / 1024).toFixed(1) }));
 console.log(`soak: sent ${sent}, predicted ${predicted.size} (${predictionMessages - predicted.size} redelivered twice), dead-lettered ${deadLettered.size}, lost ${lost}; RSS ${(rssStart / 1024).toFixed(1)} -> ${(rssEnd / 1024).toFixed(1)} MiB`);
 (runtime as ChildProcess | undefined)?.kill('SIGTERM');
