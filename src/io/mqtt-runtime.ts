@@ -4,121 +4,40 @@
 // down arrive when it returns. No reading is lost on a crash: a reading's PUBACK is sent
 // only after its outcome has been handed to the client (src/io/runtime/intake.ts).
 //
-// This file wires the pieces, each in a file of its own under src/io/runtime/: the client
-// seam (client.ts), intake with its deferred ack (intake.ts), connection and subscription
-// (connection.ts), pushed-model verification (model-verifier.ts) and the record of model
-// decisions (model-status.ts). Pushed models take their place in the one ordered flow;
-// the stream decides and swaps between two readings (src/stream/model-slot.ts).
-import type { KeyObject } from 'node:crypto';
-import { hostname } from 'node:os';
-import type { IClientOptions } from 'mqtt';
-import { Subject, type Subscription } from 'rxjs';
+// This file wires the pieces, each in a file of its own under src/io/runtime/: options
+// and the runtime handle (options.ts), the client seam (client.ts) and how it connects
+// (client-options.ts), intake with its deferred ack (intake.ts), connection and
+// subscription (connection.ts), pushed-model verification (model-verifier.ts), the record
+// of model decisions (model-status.ts), the retained status (status.ts) and the device
+// state checkpoints (checkpointer.ts). Pushed models take their place in the one ordered
+// flow; the stream decides and swaps between two readings (src/stream/model-slot.ts).
+import { Subject } from 'rxjs';
 import type { Model } from '../model/types.js';
-import { DEFAULT_MAX_BYTES } from '../protocol/reading.js';
-import { fillTopic } from '../protocol/topic.js';
 import { createSession } from '../runtime/session.js';
 import { createCounters, type StreamCounters } from '../stream/counters.js';
-import type { DeviceTable } from '../stream/device-table.js';
 import type { Incoming, ModelOfferEvent, Outgoing } from '../stream/events.js';
 import { inferenceLine, type InferenceLineOptions } from '../stream/inference-line.js';
-import type { ProbationLimits } from '../stream/probation.js';
 import { formatHealth, healthMeter } from './health.js';
 import { silentLogger, type Logger } from './logger.js';
-import type { ModelStore } from './model-store.js';
 import { DEFAULT_ENVELOPE_MAX_BYTES } from './model-envelope.js';
-import { authOptions, maximumPacketSizeProperty, plaintextCredentialsWarning, type BrokerAuth } from './mqtt-connect.js';
+import { plaintextCredentialsWarning } from './mqtt-connect.js';
 import { DEFAULTS } from './run-config.js';
-import { connectMqtt, systemClock, type ConnectClient, type RuntimeClient, type RuntimeClock } from './runtime/client.js';
-import { checkpointer, type CheckpointCounters } from './runtime/checkpointer.js';
-import { BrokerRefusedError, manageConnection } from './runtime/connection.js';
+import { checkpointer, type Checkpointer, type CheckpointCounters } from './runtime/checkpointer.js';
+import { connectMqtt, systemClock, type RuntimeClient, type RuntimeClock } from './runtime/client.js';
+import { clientOptionsFor, identityOf, type Identity } from './runtime/client-options.js';
+import { manageConnection } from './runtime/connection.js';
 import { installIntake } from './runtime/intake.js';
 import { modelStatusRecorder } from './runtime/model-status.js';
 import { modelVerifier } from './runtime/model-verifier.js';
+import type { ReadingRules, Runtime, RuntimeOptions } from './runtime/options.js';
+import { RuntimeStatus } from './runtime/status.js';
 
 export { BrokerRefusedError } from './runtime/connection.js';
-
-/** The stream's per-reading rules (src/stream): size and id bounds, device cap, sequence rules, input guard. */
-export type ReadingRules = Pick<InferenceLineOptions, 'maxBytes' | 'maxDeviceIdBytes' | 'maxDevices' | 'resetAfterMs' | 'seqWindow' | 'maxSeqJump' | 'guardZ' | 'guardPolicy'>;
-
-export interface RuntimeOptions extends BrokerAuth, ReadingRules {
-  /** mqtt://, mqtts://, ws://, wss:// URL. */
-  readonly broker: string;
-  readonly instance?: string;
-  /** Fixed, so the broker keeps this runtime's session across restarts. */
-  readonly clientId?: string;
-  readonly topics?: readonly string[];
-  readonly predictionTopic?: string;
-  readonly deadLetterTopic?: string;
-  readonly statusTopic?: string;
-  /** MQTT 5: seconds the broker keeps the session after a disconnect. */
-  readonly sessionExpiryS?: number;
-  /** 0: no health lines. */
-  readonly healthIntervalMs?: number;
-  readonly reconnectMinMs?: number;
-  readonly reconnectMaxMs?: number;
-  readonly keepaliveS?: number;
-  readonly logger?: Logger;
-  /** Tests: the device table of the live subscription. */
-  readonly onTable?: (table: DeviceTable) => void;
-  /** Topic of pushed model envelopes (no wildcards); none is subscribed without it. */
-  readonly modelTopic?: string;
-  /** Largest pushed-model message, refused before decoding beyond it (default DEFAULT_ENVELOPE_MAX_BYTES). */
-  readonly modelMaxBytes?: number;
-  /** Public keys (by key id) a pushed model must be signed with; none: every push is refused. */
-  readonly trusted?: ReadonlyMap<string, KeyObject>;
-  /** Accept pushed versions not newer than the running one (development only). */
-  readonly allowDowngrade?: boolean;
-  /** Probation of a swapped-in model (src/stream/probation.ts); `minReadings: 0`: none. */
-  readonly probation?: Partial<ProbationLimits>;
-  /** Keep device states over a swap whenever the recurrent shapes match (default: only when the model continues the running one). */
-  readonly keepStatesOnSameShape?: boolean;
-  /** Persists every model lifecycle transition (and, with a folder, the committed envelopes). */
-  readonly modelStore?: ModelStore;
-  /** sha256 (hex) of the starting model's bytes: a redelivery of it is no news. */
-  readonly modelSha256?: string;
-  /** Retained model status (accepted / rejected / rolled-back / committed) topic template. */
-  readonly modelStatusTopic?: string;
-  /** Folder of the device state checkpoint (src/io/state-checkpoint.ts); none: states live in memory only. */
-  readonly stateDir?: string;
-  /** Period of checkpoint writes (also written at a clean stop); 0: only at stop. */
-  readonly checkpointIntervalMs?: number;
-  /** Tests: a fake client instead of mqtt.js. */
-  readonly connect?: ConnectClient;
-  /** Tests: a virtual clock. */
-  readonly clock?: RuntimeClock;
-}
-
-export interface Runtime {
-  readonly counters: StreamCounters;
-  /** State checkpoint reads and writes (all zero without a state folder). */
-  readonly checkpoints: CheckpointCounters;
-  readonly client: RuntimeClient;
-  readonly clientId: string;
-  readonly statusTopic: string;
-  /** The model serving now (changes with pushes and rollbacks). */
-  model(): RunningModel;
-  /** Resolves once connected and subscribed the first time. */
-  readonly ready: Promise<void>;
-  /** Resolves when stopped; rejects when the broker refuses the connection for good. */
-  readonly closed: Promise<void>;
-  /** Graceful stop: no new intake, finish in-flight steps, publish offline status, disconnect. */
-  stop(): Promise<void>;
-}
-
-export interface RunningModel {
-  readonly name: string;
-  readonly version: number;
-  readonly sha256?: string;
-}
+export type { ReadingRules, Runtime, RuntimeOptions, RunningModel } from './runtime/options.js';
 
 // Publish options, shared: mqtt.js copies them, and building them per message is garbage.
 const PUBLISH_QOS1 = { qos: 1, retain: false } as const;
 const PUBLISH_QOS1_RETAINED = { qos: 1, retain: true } as const;
-
-// mqtt.js logs through `debug` several times per packet even when nobody listens; those
-// calls are a measurable share of the runtime's time under load. With DEBUG set (e.g.
-// DEBUG=mqttjs*) its logging is left as it was.
-const mqttLog = process.env.DEBUG ? {} : { log: () => undefined };
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
@@ -127,53 +46,18 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   });
 }
 
+/** `f` run once; later calls get the first call's promise. */
+function once<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | null = null;
+  return () => (p ??= f());
+}
+
 /** A promise with its resolvers (Promise.withResolvers needs Node 22). */
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: Error) => void } {
   let resolve!: (v: T) => void;
   let reject!: (e: Error) => void;
   const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
   return { promise, resolve, reject };
-}
-
-interface Identity {
-  readonly instance: string;
-  readonly clientId: string;
-  readonly statusTopic: string;
-  readonly version: 4 | 5;
-}
-
-function identityOf(options: RuntimeOptions): Identity {
-  const instance = options.instance ?? hostname();
-  return {
-    instance,
-    clientId: options.clientId ?? `edge-rnn-${instance}`,
-    statusTopic: fillTopic(options.statusTopic ?? DEFAULTS.statusTopic, { instance }),
-    version: options.mqttVersion ?? DEFAULTS.mqttVersion,
-  };
-}
-
-function clientOptionsFor(options: RuntimeOptions, id: Identity, offlineStatus: string): IClientOptions {
-  return {
-    clientId: id.clientId,
-    clean: false,
-    protocolVersion: id.version,
-    keepalive: options.keepaliveS ?? DEFAULTS.keepaliveS,
-    reconnectPeriod: options.reconnectMinMs ?? DEFAULTS.reconnectMinMs,
-    connectTimeout: 10_000,
-    resubscribe: false, // we subscribe on every connect ourselves
-    will: { topic: id.statusTopic, payload: Buffer.from(offlineStatus), qos: 1, retain: true },
-    // MQTT 5: the broker keeps our session this long, and never sends us a packet larger
-    // than we can take (a reading, or a pushed model when a model topic is subscribed).
-    ...(id.version === 5 ? { properties: {
-      sessionExpiryInterval: options.sessionExpiryS ?? DEFAULTS.sessionExpiryS,
-      ...maximumPacketSizeProperty({
-        readingMaxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
-        ...(options.modelTopic !== undefined ? { modelMaxBytes: options.modelMaxBytes ?? DEFAULT_ENVELOPE_MAX_BYTES } : {}),
-      }, 5),
-    } } : {}),
-    ...authOptions({ ...options, mqttVersion: id.version }),
-    ...mqttLog,
-  };
 }
 
 function readingRulesOf(o: ReadingRules): ReadingRules {
@@ -206,6 +90,38 @@ function startHealthLines(counters: StreamCounters, clock: RuntimeClock, interva
   return { stop: () => timer && clearInterval(timer), last: meter };
 }
 
+/** The inference line's options from the runtime's: topics, reading rules, swap rules, the table hook. */
+function lineOptions(model: Model, options: RuntimeOptions, counters: StreamCounters, id: Identity, clock: RuntimeClock, states: Checkpointer | null, log: Logger): InferenceLineOptions {
+  const sha256 = options.modelSha256;
+  return {
+    topics: options.topics ?? DEFAULTS.topics, counters, instance: id.instance,
+    predictionTopic: options.predictionTopic ?? DEFAULTS.predictionTopic,
+    deadLetterTopic: options.deadLetterTopic ?? DEFAULTS.deadLetterTopic,
+    modelStatusTopic: options.modelStatusTopic ?? DEFAULTS.modelStatusTopic,
+    ...readingRulesOf(options),
+    clock: () => clock.monotonic(),
+    onTable: (table) => {
+      states?.attach(table); // restored before the first reading
+      options.onTable?.(table);
+    },
+    swap: {
+      allowDowngrade: options.allowDowngrade, probation: options.probation,
+      runningSha256: sha256, keepStatesOnSameShape: options.keepStatesOnSameShape,
+      lifecycle: options.modelStore?.begin({ name: model.name, version: model.modelVersion, ...(sha256 ? { sha256 } : {}) }, log),
+    },
+  };
+}
+
+/** The device state checkpoints of `options.stateDir` (none without one), of the model serving now. */
+function stateCheckpoints(options: RuntimeOptions, status: RuntimeStatus, clock: RuntimeClock, log: Logger): { checkpoints: CheckpointCounters; states: Checkpointer | null } {
+  const checkpoints: CheckpointCounters = { checkpointRestored: 0, checkpointColdStarts: 0, checkpointWrites: 0, checkpointWriteErrors: 0 };
+  const states = options.stateDir === undefined ? null : checkpointer({
+    dir: options.stateDir, intervalMs: options.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs,
+    log, counters: checkpoints, model: () => status.running, now: () => clock.now(),
+  });
+  return { checkpoints, states };
+}
+
 export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
   const log = options.logger ?? silentLogger();
   const clock = options.clock ?? systemClock;
@@ -214,58 +130,32 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
   const modelTopic = options.modelTopic;
   if (modelTopic !== undefined && /[+#]/.test(modelTopic)) throw new Error(`model topic "${modelTopic}" must be a plain topic, without + or #`);
   const counters = createCounters();
-  let running: RunningModel = { name: model.name, version: model.modelVersion, ...(options.modelSha256 ? { sha256: options.modelSha256 } : {}) };
-  const status = (state: 'online' | 'offline') => JSON.stringify({ state, instance: id.instance, clientId: id.clientId, model: running, sessionLosses: counters.sessionLosses, at: new Date(clock.now()).toISOString() });
-
-  const input = new Subject<Incoming | ModelOfferEvent>();
-  const client = (options.connect ?? connectMqtt)(options.broker, clientOptionsFor(options, id, status('offline')));
-  const plaintext = plaintextCredentialsWarning(options.broker, options);
-  if (plaintext) log.warn({ broker: options.broker }, plaintext);
+  const status = new RuntimeStatus(id, { name: model.name, version: model.modelVersion, ...(options.modelSha256 ? { sha256: options.modelSha256 } : {}) }, counters, () => clock.now());
+  const client = (options.connect ?? connectMqtt)(options.broker, clientOptionsFor(options, id, status.document('offline')));
+  warnPlaintext(options, log);
   let stopping = false;
   let fatal: Error | undefined;
-  let stopped: Promise<void> | null = null;
   const ready = deferred();
   const closed = deferred();
   closed.promise.catch(() => undefined); // the caller may only await stop()
 
+  const input = new Subject<Incoming | ModelOfferEvent>();
   installIntake(client, (e) => input.next(e), {
     modelTopic, now: () => clock.now(), stopping: () => stopping,
     verifyModel: modelVerifier({ trusted: options.trusted ?? new Map(), maxBytes: options.modelMaxBytes ?? DEFAULT_ENVELOPE_MAX_BYTES, modelTopic, log }),
   });
-  const checkpoints: CheckpointCounters = { checkpointRestored: 0, checkpointColdStarts: 0, checkpointWrites: 0, checkpointWriteErrors: 0 };
-  const states = options.stateDir === undefined ? null : checkpointer({
-    dir: options.stateDir, intervalMs: options.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs,
-    log, counters: checkpoints, model: () => running, now: () => clock.now(),
-  });
+  const { checkpoints, states } = stateCheckpoints(options, status, clock, log);
   const recordModelStatus = modelStatusRecorder(log, options.modelStore);
   const publish = publisher(client, log);
-  const publishStatus = () => client.publish(id.statusTopic, status('online'), PUBLISH_QOS1_RETAINED);
+  const publishStatus = () => client.publish(id.statusTopic, status.document('online'), PUBLISH_QOS1_RETAINED);
 
-  const sink: Subscription = input.pipe(inferenceLine(createSession(model), {
-    topics, counters, instance: id.instance,
-    predictionTopic: options.predictionTopic ?? DEFAULTS.predictionTopic,
-    deadLetterTopic: options.deadLetterTopic ?? DEFAULTS.deadLetterTopic,
-    ...readingRulesOf(options),
-    clock: () => clock.monotonic(),
-    onTable: (table) => {
-      states?.attach(table); // restored before the first reading
-      options.onTable?.(table);
-    },
-    modelStatusTopic: options.modelStatusTopic ?? DEFAULTS.modelStatusTopic,
-    swap: {
-      allowDowngrade: options.allowDowngrade, probation: options.probation,
-      runningSha256: options.modelSha256, keepStatesOnSameShape: options.keepStatesOnSameShape,
-      lifecycle: options.modelStore?.begin({ name: model.name, version: model.modelVersion, ...(options.modelSha256 ? { sha256: options.modelSha256 } : {}) }, log),
-    },
-  })).subscribe({
+  const sink = input.pipe(inferenceLine(createSession(model), lineOptions(model, options, counters, id, clock, states, log))).subscribe({
     next(out) {
       const e = out.event;
       if (e.kind === 'model-status') {
         recordModelStatus(e);
-        const changed = e.running.name !== running.name || e.running.version !== running.version;
-        const sha256 = e.status === 'accepted' ? e.sha256 : changed ? undefined : running.sha256;
-        running = sha256 ? { ...e.running, sha256 } : { ...e.running };
-        if (client.options.will) client.options.will.payload = Buffer.from(status('offline'));
+        const changed = status.follow(e);
+        if (client.options.will) client.options.will.payload = Buffer.from(status.document('offline'));
         if (changed && client.connected) publishStatus(); // the retained status names the model serving now
       }
       publish(out);
@@ -293,26 +183,32 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
   });
   const health = startHealthLines(counters, clock, options.healthIntervalMs ?? DEFAULTS.healthIntervalMs, log);
 
-  function stop(): Promise<void> {
-    if (stopped) return stopped;
+  // Graceful stop: no new intake (unacked messages stay with the broker), every accepted
+  // reading is stepped and published (the operators are synchronous), states checkpointed.
+  const stop = once(async () => {
     stopping = true;
-    stopped = (async () => {
-      log.info('stopping: no new readings; finishing in-flight steps');
-      input.complete(); // synchronous operators: every accepted reading is published by now
-      sink.unsubscribe();
-      health.stop();
-      states?.stop();
-      states?.flush(); // every accepted reading is stepped by now
-      await goOffline(client, id.statusTopic, status('offline'), log);
-      const h = health.last();
-      log.info({ health: h, counters: { ...counters, stepLatency: undefined } }, `stopped; ${formatHealth(h)}`);
-      if (fatal) closed.reject(fatal);
-      else closed.resolve();
-    })();
-    return stopped;
-  }
+    log.info('stopping: no new readings; finishing in-flight steps');
+    input.complete();
+    sink.unsubscribe();
+    health.stop();
+    states?.stop();
+    states?.flush();
+    await goOffline(client, id.statusTopic, status.document('offline'), log);
+    const h = health.last();
+    log.info({ health: h, counters: { ...counters, stepLatency: undefined } }, `stopped; ${formatHealth(h)}`);
+    if (fatal) closed.reject(fatal);
+    else closed.resolve();
+  });
 
-  return { counters, checkpoints, client, clientId: id.clientId, statusTopic: id.statusTopic, model: () => running, ready: ready.promise, closed: closed.promise, stop };
+  return {
+    counters, checkpoints, client, clientId: id.clientId, statusTopic: id.statusTopic,
+    model: () => status.running, ready: ready.promise, closed: closed.promise, stop,
+  };
+}
+
+function warnPlaintext(options: RuntimeOptions, log: Logger): void {
+  const plaintext = plaintextCredentialsWarning(options.broker, options);
+  if (plaintext) log.warn({ broker: options.broker }, plaintext);
 }
 
 /** Publish the offline status (retained) and disconnect, each with a deadline. */

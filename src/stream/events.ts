@@ -102,7 +102,8 @@ export interface ModelStatusEvent {
   readonly code?: string;
   readonly reason?: string;
   /** The model serving after this event. */
-  readonly running: { readonly name: string; readonly version: number };
+  /** sha256 (hex) of its bytes, when known. */
+  readonly running: { readonly name: string; readonly version: number; readonly sha256?: string };
   /** Accepted / rolled-back: whether device states were kept or reset. */
   readonly statesKept?: boolean;
   /** Accepted: why states were kept or reset (kept only when the model continues the running one). */
