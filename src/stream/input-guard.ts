@@ -20,7 +20,7 @@ export const GUARD_POLICIES: readonly GuardPolicy[] = ['reject', 'clamp', 'off']
 export const DEFAULT_GUARD_Z = 10;
 
 export interface GuardOptions {
-  /** Standard deviations from the training mean an input may lie (default 8). */
+  /** Standard deviations from the training mean an input may lie (default DEFAULT_GUARD_Z, 10). */
   readonly guardZ?: number;
   readonly guardPolicy?: GuardPolicy;
 }
