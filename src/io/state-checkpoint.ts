@@ -14,7 +14,7 @@
 // power cut leaves the old file or the new one. Read with the same care as a model file:
 // size bound first, then every field checked; a damaged file is refused with a reason
 // and the runtime starts cold.
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import type { DeviceSnapshot } from '../stream/device-table.js';
@@ -128,6 +128,7 @@ export const checkpointPath = (dir: string): string => join(dir, 'devices.state'
 
 export function writeCheckpoint(dir: string, c: Checkpoint): number {
   const bytes = encodeCheckpoint(c);
+  mkdirSync(dir, { recursive: true });
   writeFileAtomic(checkpointPath(dir), bytes);
   return bytes.length;
 }

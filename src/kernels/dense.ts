@@ -14,3 +14,13 @@ export function denseForward(y: Float32Array, d: DenseWeights, x: Float32Array):
   matvecBias(y, d.w, x, d.b.data, d.outputSize, d.inputSize);
   activateInPlace(y, d.outputSize, d.activation);
 }
+
+/** Dense layers in order, layer k into ys[k] from ys[k - 1] (layer 0 from x); returns the last output (x if none). */
+export function denseStackForward(ys: readonly Float32Array[], layers: readonly DenseWeights[], x: Float32Array): Float32Array {
+  let cur = x;
+  for (let k = 0; k < layers.length; k++) {
+    denseForward(ys[k], layers[k], cur);
+    cur = ys[k];
+  }
+  return cur;
+}

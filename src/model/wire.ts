@@ -1,11 +1,14 @@
-// Model v1 wire object (the msgpack map) ⇄ in-memory model. The parser is the single place
-// a model is validated: every check names the field it refers to, and nothing half-built
-// escapes, because the model object is only assembled after every part has passed.
-import { ModelFormatError } from './errors.js';
+// Model v1 wire object (the msgpack map) ⇄ in-memory model: the model document, its
+// inputs, layers and outputs. The parser is the single place a model is validated: every
+// check names the field it refers to, and nothing half-built escapes, because the model
+// object is only assembled after every part has passed. Field readers: wire-fields.ts;
+// tensors: wire-tensor.ts.
 import {
   GATES, type DenseActivation, type DenseLayer, type Layer, type Model, type ModelOutputs,
-  type RecurrentLayer, type Tensor, type TensorF32, type TensorI8,
+  type RecurrentLayer, type TensorF32,
 } from './types.js';
+import { checkPlainData, describe, fail, get, obj, oneOf, optional, posInt, str, strList, type Obj } from './wire-fields.js';
+import { parseF32, parseWeight, tensorToWire } from './wire-tensor.js';
 
 export const FORMAT_MAGIC = 'edge-rnn';
 export const FORMAT_VERSION = 1;
@@ -13,137 +16,6 @@ export const FORMAT_VERSION = 1;
 const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax'];
 const RNN_ACTIVATIONS = ['tanh', 'relu'] as const;
 const LAYER_TYPES = ['rnn', 'lstm', 'gru', 'dense'] as const;
-
-type Obj = Record<string, unknown>;
-
-function fail(field: string, reason: string): never {
-  throw new ModelFormatError(field, reason);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (v instanceof Uint8Array) return `${v.length} bytes`;
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
-  if (typeof v === 'object') return 'a map';
-  return `${typeof v} ${String(v)}`;
-}
-
-function obj(v: unknown, field: string): Obj {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) {
-    fail(field, `expected a map, got ${describe(v)}`);
-  }
-  return v as Obj;
-}
-
-function get(o: Obj, key: string, field: string): unknown {
-  if (!Object.prototype.hasOwnProperty.call(o, key) || o[key] === undefined) {
-    fail(field ? `${field}.${key}` : key, 'missing');
-  }
-  return o[key];
-}
-
-function optional(o: Obj, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
-}
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v.length === 0) fail(field, `expected a non-empty string, got ${describe(v)}`);
-  return v;
-}
-
-function posInt(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    fail(field, `expected a positive integer, got ${describe(v)}`);
-  }
-  return v;
-}
-
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], field: string): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    fail(field, `unknown value ${describe(v)} (expected one of ${allowed.join(', ')})`);
-  }
-  return v as T;
-}
-
-function strList(v: unknown, field: string): string[] {
-  if (!Array.isArray(v) || v.length === 0) fail(field, `expected a non-empty list of names, got ${describe(v)}`);
-  const out = v.map((s, i) => str(s, `${field}[${i}]`));
-  const dup = out.find((s, i) => out.indexOf(s) !== i);
-  if (dup !== undefined) fail(field, `duplicate name ${JSON.stringify(dup)}`);
-  return out;
-}
-
-function bytes(v: unknown, field: string): Uint8Array {
-  if (!(v instanceof Uint8Array)) fail(field, `expected binary data, got ${describe(v)}`);
-  return v;
-}
-
-/** Copy little-endian f32 bytes into a fresh, aligned array (msgpack bins sit at any offset). */
-function f32FromBytes(b: Uint8Array): Float32Array {
-  const out = new Float32Array(b.length / 4);
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
-}
-
-function f32ToBytes(a: Float32Array): Uint8Array {
-  const out = new Uint8Array(a.length * 4);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < a.length; i++) view.setFloat32(i * 4, a[i], true);
-  return out;
-}
-
-function checkFinite(a: Float32Array, field: string): void {
-  for (let i = 0; i < a.length; i++) {
-    if (!Number.isFinite(a[i])) fail(`${field}.data`, `non-finite value ${a[i]} at index ${i}`);
-  }
-}
-
-function parseShape(v: unknown, field: string, expected: readonly number[]): number[] {
-  if (!Array.isArray(v) || v.length === 0 || v.length > 2) fail(field, `expected [rows, cols] or [n], got ${describe(v)}`);
-  const shape = v.map((d, i) => posInt(d, `${field}[${i}]`));
-  if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i])) {
-    fail(field, `shape [${shape.join(', ')}] does not match the layer (expected [${expected.join(', ')}])`);
-  }
-  return shape;
-}
-
-function parseF32(v: unknown, field: string, expected: readonly number[]): TensorF32 {
-  const t = obj(v, field);
-  const dtype = get(t, 'dtype', field);
-  if (dtype !== 'f32') fail(`${field}.dtype`, `expected "f32", got ${describe(dtype)}`);
-  return parseF32Body(t, field, expected);
-}
-
-function parseF32Body(t: Obj, field: string, expected: readonly number[]): TensorF32 {
-  const shape = parseShape(get(t, 'shape', field), `${field}.shape`, expected);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const b = bytes(get(t, 'data', field), `${field}.data`);
-  if (b.length !== n * 4) fail(`${field}.data`, `${b.length} bytes, expected ${n * 4} for f32 shape [${shape.join(', ')}]`);
-  const data = f32FromBytes(b);
-  checkFinite(data, field);
-  return { dtype: 'f32', shape, data };
-}
-
-function parseWeight(v: unknown, field: string, expected: readonly number[]): Tensor {
-  const t = obj(v, field);
-  const dtype = oneOf(get(t, 'dtype', field), ['f32', 'i8'] as const, `${field}.dtype`);
-  if (dtype === 'f32') return parseF32Body(t, field, expected);
-  const shape = parseShape(get(t, 'shape', field), `${field}.shape`, expected);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const b = bytes(get(t, 'data', field), `${field}.data`);
-  if (b.length !== n) fail(`${field}.data`, `${b.length} bytes, expected ${n} for i8 shape [${shape.join(', ')}]`);
-  const data = new Int8Array(n);
-  data.set(new Int8Array(b.buffer, b.byteOffset, n));
-  const bad = data.indexOf(-128);
-  if (bad >= 0) fail(`${field}.data`, `value -128 at index ${bad} (symmetric int8 uses -127..127)`);
-  const scale = parseF32(get(t, 'scale', field), `${field}.scale`, [shape[0]]).data;
-  for (let r = 0; r < scale.length; r++) {
-    if (!(scale[r] > 0)) fail(`${field}.scale`, `scale of row ${r} is ${scale[r]}, must be > 0`);
-  }
-  return { dtype: 'i8', shape, data, scale } satisfies TensorI8;
-}
 
 function parseRecurrent(l: Obj, type: 'rnn' | 'lstm' | 'gru', field: string, inputSize: number): RecurrentLayer {
   const I = posInt(get(l, 'inputSize', field), `${field}.inputSize`);
@@ -269,28 +141,6 @@ function checkPositive(t: TensorF32, field: string): void {
   }
 }
 
-/**
- * meta is free-form, but plain msgpack data, so any reader can read it and a decoded model
- * re-encodes: no msgpackr-only extensions (Set, RegExp, Error, out-of-range BigInt...), no cycles.
- */
-function checkPlainData(v: unknown, field: string, depth: number): void {
-  if (depth > 32) fail(field, 'nested more than 32 levels deep');
-  if (v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return;
-  if (typeof v === 'bigint' && v >= -(2n ** 63n) && v < 2n ** 64n) return;
-  if (v instanceof Uint8Array) return;
-  if (v instanceof Date && Number.isFinite(v.getTime())) return; // the msgpack timestamp extension
-  if (Array.isArray(v)) {
-    v.forEach((x, i) => checkPlainData(x, `${field}[${i}]`, depth + 1));
-    return;
-  }
-  const proto = typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
-  if (proto === Object.prototype || proto === null) {
-    for (const [k, x] of Object.entries(v as Obj)) checkPlainData(x, `${field}.${k}`, depth + 1);
-    return;
-  }
-  fail(field, `expected plain data (map, list, string, number, boolean, nil, bin or timestamp), got ${v?.constructor?.name ?? typeof v}`);
-}
-
 /** Wire object (decoded msgpack) → model. Throws ModelFormatError naming the field. */
 export function parseModel(raw: unknown): Model {
   const m = obj(raw, '');
@@ -320,15 +170,6 @@ export function parseModel(raw: unknown): Model {
   return {
     format: FORMAT_MAGIC, version: FORMAT_VERSION, name, modelVersion, task, inputs, outputs, layers,
     ...(meta ? { meta } : {}),
-  };
-}
-
-function tensorToWire(t: Tensor): Obj {
-  if (t.dtype === 'f32') return { dtype: 'f32', shape: [...t.shape], data: f32ToBytes(t.data) };
-  return {
-    dtype: 'i8', shape: [...t.shape],
-    data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice(),
-    scale: { dtype: 'f32', shape: [t.scale.length], data: f32ToBytes(t.scale) },
   };
 }
 

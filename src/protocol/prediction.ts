@@ -4,11 +4,16 @@
 // a consumer can tell a cold-start prediction (steps 1, 2, …) from a warm one (issue 12).
 import type { Model } from '../model/types.js';
 
-export interface Prediction {
+/** The reading a prediction is for, and the steps of its device state. */
+export interface PredictionInput {
   readonly device: string;
   readonly seq?: number;
   readonly ts?: number;
+  /** Steps of the device state since its last reset (left out when absent). */
   readonly steps?: number;
+}
+
+export interface Prediction extends PredictionInput {
   readonly model: { readonly name: string; readonly version: number };
   /** Output name (regression) or class label (classification) -> value. */
   readonly y: Readonly<Record<string, number>>;
@@ -55,14 +60,6 @@ export function argmax(y: ArrayLike<number>): number {
 /** Names of the model's output vector entries: class labels or regression output names. */
 export function outputKeys(model: Model): readonly string[] {
   return model.outputs.labels ?? model.outputs.names;
-}
-
-export interface PredictionInput {
-  readonly device: string;
-  readonly seq?: number;
-  readonly ts?: number;
-  /** Steps of the device state since its last reset (left out when absent). */
-  readonly steps?: number;
 }
 
 /** Builds the prediction document for output y of `model`. */

@@ -12,7 +12,7 @@
 // JS session; int8 weights run int8 x int8 dot products on activations quantized per call
 // (src/kernels/matvec-q8-act.ts defines that result). A batch of N gives exactly the numbers
 // of N single steps: the batched kernels add in the same order, lane for lane.
-import { denseForward } from '../kernels/dense.js';
+import { denseStackForward } from '../kernels/dense.js';
 import { instantiateKernels, type WasmKernels } from '../kernels/wasm/kernels.js';
 import { ceilTo } from '../kernels/wasm/layout.js';
 import { planModel } from '../model/plan.js';
@@ -102,12 +102,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
 
   // Dense heads on the last recurrent layer's h; returns the network output (normalised).
   function head(state: StreamState): Float32Array {
-    let cur: Float32Array = state.h[recurrent.length - 1] ?? xInView;
-    for (let d = 0; d < dense.length; d++) {
-      denseForward(denseOut[d], dense[d], cur);
-      cur = denseOut[d];
-    }
-    return cur;
+    return denseStackForward(denseOut, dense, state.h[recurrent.length - 1] ?? xInView);
   }
 
   function stepOne(state: StreamState, x: ArrayLike<number>, xOff: number, out: Float32Array, oOff: number): void {

@@ -3,7 +3,7 @@
 // scratch buffers below are allocated once, so a step allocates nothing.
 import { lstmStep, gruStep, rnnStep } from '../kernels/cells.js';
 import { createStreamState, type StreamState } from './stream-state.js';
-import { denseForward } from '../kernels/dense.js';
+import { denseStackForward } from '../kernels/dense.js';
 import { wasmSimdSupported } from '../kernels/wasm/kernels.js';
 import { planModel, type ModelPlan } from '../model/plan.js';
 import type { Model } from '../model/types.js';
@@ -97,11 +97,7 @@ export function createJsSession(model: Model): Session {
       else rnnStep(h, gates, l, cur, h);
       cur = h;
     }
-    for (let k = 0; k < dense.length; k++) {
-      denseForward(denseOut[k], dense[k], cur);
-      cur = denseOut[k];
-    }
-    return cur;
+    return denseStackForward(denseOut, dense, cur);
   }
 
   function step(state: StreamState, x: ArrayLike<number>, out: Float32Array = ownOut): Float32Array {

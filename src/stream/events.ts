@@ -122,6 +122,9 @@ export interface ModelStatusEvent {
 
 export type StreamEvent = ReadingEvent | PredictionEvent | DeadLetterEvent | DroppedEvent | ModelOfferEvent | ModelStatusEvent;
 
+/** Where a stream operator's parts send the events they produce (the subscriber's `next`). */
+export type Emit = (e: StreamEvent) => void;
+
 /** A message to publish for an event (null topic: nothing to publish, just acknowledge). */
 export interface Outgoing {
   readonly topic: string | null;

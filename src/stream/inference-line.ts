@@ -2,25 +2,13 @@
 // a network): parse, step per device (swapping in pushed models between readings), encode.
 import { pipe, type OperatorFunction } from 'rxjs';
 import type { Session } from '../runtime/session.js';
-import type { StreamCounters } from './counters.js';
-import type { DeviceTable, DeviceTableOptions } from './device-table.js';
 import type { Incoming, ModelOfferEvent, Outgoing } from './events.js';
-import { inferPerDevice } from './infer-per-device.js';
-import type { GuardOptions } from './input-guard.js';
-import type { SwapOptions } from './model-slot.js';
-import { parseReadings } from './parse-readings.js';
+import { inferPerDevice, type InferOptions } from './infer-per-device.js';
+import { parseReadings, type ParseReadingsOptions } from './parse-readings.js';
 import { toPredictions, type ToPredictionsOptions } from './to-predictions.js';
 
-// DeviceTableOptions: maxDevices, resetAfterMs, seqWindow, maxSeqJump; GuardOptions: guardZ, guardPolicy.
-export interface InferenceLineOptions extends ToPredictionsOptions, DeviceTableOptions, GuardOptions {
-  readonly topics: readonly string[];
-  readonly maxBytes?: number;
-  readonly maxDeviceIdBytes?: number;
-  readonly counters: StreamCounters;
-  readonly clock?: () => number;
-  readonly onTable?: (table: DeviceTable) => void;
-  readonly swap?: SwapOptions;
-}
+// The options of its three stages (the input names come from the session's model).
+export type InferenceLineOptions = Omit<ParseReadingsOptions, 'inputNames'> & InferOptions & ToPredictionsOptions;
 
 export function inferenceLine(session: Session, options: InferenceLineOptions): OperatorFunction<Incoming | ModelOfferEvent, Outgoing> {
   return pipe(

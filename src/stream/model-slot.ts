@@ -58,6 +58,11 @@ export class ModelSlot {
     this.tally = new ProbationTally(probationLimits(options.probation));
   }
 
+  /** The model serving now, by name, version and (when known) sha256. */
+  get running(): ModelRef {
+    return runningModel(this.state);
+  }
+
   get session(): Session {
     return this.candidate ?? this.serving;
   }

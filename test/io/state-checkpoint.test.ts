@@ -66,7 +66,7 @@ describe('state checkpoints', () => {
   });
 
   it('reads a written file back; a damaged or missing file is a reason, not a throw', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'edge-rnn-ckpt-'));
+    const dir = join(mkdtempSync(join(tmpdir(), 'edge-rnn-ckpt-')), 'state', 'not-there-yet');
     expect(readCheckpoint(dir, 1 << 20)).toMatchObject({ ok: false, missing: true });
     writeCheckpoint(dir, sample());
     const ok = readCheckpoint(dir, 1 << 20);

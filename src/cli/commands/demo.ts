@@ -12,6 +12,7 @@ import { ModelFileError, readModelFile } from '../../io/model-file.js';
 import { startRuntime } from '../../io/mqtt-runtime.js';
 import { deviceMatcher } from '../../protocol/topic.js';
 import { CliError } from '../errors.js';
+import { runUntilSignal } from '../run-until-signal.js';
 import { formatSummary, liveView } from '../demo/live-view.js';
 import { Scoreboard, type Summary } from '../demo/scoreboard.js';
 
@@ -176,18 +177,11 @@ export function parseDemoFlags(argv: readonly string[]): DemoFlags {
 export function registerDemo(program: Command): void {
   const cmd = defineDemoCommand(program.command('demo'));
   cmd.action(async (flags: DemoFlags) => {
-    const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     try {
-      await runDemo(flags, { stdout: process.stdout, signal: ac.signal });
+      await runUntilSignal((signal) => runDemo(flags, { stdout: process.stdout, signal }));
     } catch (e) {
       if (e instanceof SimOptionError || e instanceof MoteDataError || e instanceof ModelFileError) throw new CliError(e.message);
       throw e;
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
     }
   });
 }

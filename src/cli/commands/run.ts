@@ -14,6 +14,7 @@ import { readTlsFiles, TlsFileError } from '../../io/mqtt-connect.js';
 import { BrokerRefusedError, startRuntime } from '../../io/mqtt-runtime.js';
 import { ConfigError, envName, resolveRunConfig, SETTINGS } from '../../io/run-config.js';
 import { CliError } from '../errors.js';
+import { runUntilSignal } from '../run-until-signal.js';
 import { addSettingOptions, settingFlags } from '../setting-options.js';
 
 /** Trusted public keys by key id. */
@@ -80,6 +81,10 @@ published retained on --model-status-topic. See docs/runtime.md.`);
     const start = chooseStartModel({ model: file.model, sha256: createHash('sha256').update(file.bytes).digest('hex') }, store, trusted, log);
     const model = start.model;
     const modelTopic = config.modelTopic === null ? undefined : config.modelTopic.replace(/\{model\}/g, file.model.name);
+    log.info({
+      model: { name: model.name, version: model.modelVersion, from: start.path ?? config.model },
+      topics: config.topics, modelTopic, trustedKeys: [...trusted.keys()], modelStore: config.modelStore, stateDir: config.stateDir,
+    }, 'edge-rnn run starting');
     const runtime = startRuntime(model, {
       broker: config.broker, instance: config.instance, clientId: config.clientId,
       topics: config.topics, predictionTopic: config.predictionTopic, deadLetterTopic: config.deadLetterTopic,
@@ -94,25 +99,18 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       keepStatesOnSameShape: config.keepStatesOnSameShape,
       modelStore: store, modelSha256: start.sha256, modelStatusTopic: config.modelStatusTopic,
     });
-    log.info({
-      model: { name: model.name, version: model.modelVersion, from: start.path ?? config.model },
-      topics: config.topics, modelTopic, trustedKeys: [...trusted.keys()], modelStore: config.modelStore,
-    }, 'edge-rnn run starting');
     if (config.allowDowngrade) log.warn('--allow-downgrade: anti-rollback is off; pushed models of any version are accepted (development only)');
-    const onSignal = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      void runtime.stop();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     try {
-      await runtime.closed;
+      await runUntilSignal((signal) => {
+        signal.addEventListener('abort', () => {
+          log.info('shutting down (signal)');
+          void runtime.stop();
+        });
+        return runtime.closed;
+      });
     } catch (e) {
       if (e instanceof BrokerRefusedError) throw new CliError(e.message);
       throw e;
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
     }
   });
 }

@@ -4,22 +4,16 @@ import type { Command } from 'commander';
 import { MoteDataError, SimOptionError, type SimFlags } from '../../../firmware-sim/src/index.js';
 import { defineSimCommand, runSim } from '../../../firmware-sim/src/run-sim.js';
 import { CliError } from '../errors.js';
+import { runUntilSignal } from '../run-until-signal.js';
 
 export function registerSim(program: Command): void {
   const cmd = program.command('sim').description('simulated sensor nodes publishing readings over MQTT (replay real mote data or synthetic signals, with faults)');
   defineSimCommand(cmd).action(async (flags: SimFlags & { printPlan?: boolean; json?: boolean }) => {
-    const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     try {
-      await runSim(flags, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal });
+      await runUntilSignal((signal) => runSim(flags, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal }));
     } catch (e) {
       if (e instanceof SimOptionError || e instanceof MoteDataError) throw new CliError(e.message);
       throw e;
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
     }
   });
 }

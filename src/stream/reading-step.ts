@@ -1,0 +1,69 @@
+// One admitted reading stepped by the model serving now: its prediction, or a dead letter
+// when the output or the state is not finite. The input buffer is allocated once per
+// subscription; only the output, which the prediction event carries away, is new per step.
+import { countDeadLetter, type StreamCounters } from './counters.js';
+import type { DeviceTable } from './device-table.js';
+import { deadLetter, type PredictionEvent, type StreamEvent } from './events.js';
+import type { ModelSlot } from './model-slot.js';
+import type { Pending } from './reading-admission.js';
+
+function allFinite(y: Float32Array): boolean {
+  for (let o = 0; o < y.length; o++) if (!Number.isFinite(y[o])) return false;
+  return true;
+}
+
+export class ReadingStepper {
+  /** The reading being stepped, as f32 [inputSize]. */
+  readonly x: Float32Array;
+
+  constructor(
+    private readonly slot: ModelSlot,
+    private readonly table: DeviceTable,
+    private readonly counters: StreamCounters,
+    /** Milliseconds, for step latency; not measured without it. */
+    private readonly clock: (() => number) | undefined,
+    inputSize: number,
+  ) {
+    this.x = new Float32Array(inputSize);
+  }
+
+  /** The reading's values into `x` (f32, as `predict` feeds it). */
+  load(p: Pending): void {
+    const values = p.event.reading.values;
+    const x = this.x;
+    for (let i = 0; i < x.length; i++) x[i] = values[i];
+  }
+
+  step(p: Pending): StreamEvent {
+    this.load(p);
+    const s = this.slot.session;
+    const t0 = this.clock?.();
+    const y = s.step(p.entry.state, this.x, new Float32Array(s.outputSize));
+    if (t0 !== undefined) this.counters.stepLatency.add(this.clock!() - t0);
+    return this.finish(p, y);
+  }
+
+  // A prediction for a stepped reading, or a dead letter if the output or the state is
+  // not finite (the state is then reset, else that device would give NaN forever).
+  finish(p: Pending, y: Float32Array): StreamEvent {
+    const { counters } = this;
+    const badOutput = !allFinite(y);
+    if (badOutput || !allFinite(p.entry.state.buffer)) {
+      this.table.reset(p.event.device);
+      counters.nonFiniteResets++;
+      const code = badOutput ? 'non-finite-output' : 'non-finite-state';
+      countDeadLetter(counters, code);
+      return deadLetter(p.event.origin, code, `the model ${badOutput ? 'output' : 'state'} is not finite for this reading; the device state was reset`, p.event.device);
+    }
+    counters.predictions++;
+    const steps = ++p.entry.steps;
+    const e: PredictionEvent = { kind: 'prediction', device: p.event.device, reading: p.event.reading, y, fresh: p.fresh || steps === 1, steps, model: this.slot.model, origin: p.event.origin };
+    return e;
+  }
+}
+
+/** The dead letter for a message whose step (or bookkeeping) threw. */
+export function stepError(counters: StreamCounters, e: StreamEvent, err: unknown): StreamEvent {
+  countDeadLetter(counters, 'step-error');
+  return deadLetter(e.origin, 'step-error', String((err as Error)?.message ?? err), 'device' in e ? e.device : undefined);
+}
