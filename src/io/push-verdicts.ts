@@ -13,9 +13,9 @@ export interface InstanceVerdict {
   readonly event: VerdictEvent;
   readonly code?: string;
   readonly reason?: string;
-  /** Accepted: readings of probation still to come before commit (0: none). */
+  /** Accepted: clean readings of probation before a commit (0: none). */
   readonly probation?: number;
-  /** No later word is expected: committed, rejected, rolled back, or accepted without probation. */
+  /** No later word is expected: committed, rejected or rolled back. */
   readonly final: boolean;
 }
 
@@ -79,13 +79,16 @@ export class VerdictTracker {
     const ours = doc.sha256 === this.sha256 || (event === 'rejected' && doc.sha256 === undefined);
     if (!ours) return false;
     this.known.add(instance);
-    const probation = typeof doc.probation === 'number' ? doc.probation : undefined;
+    // `probation`: the limits object of the runtime ({minReadings, ...}); a plain number from older runtimes.
+    const p = doc.probation as { minReadings?: unknown } | number | undefined;
+    const probation = typeof p === 'number' ? p : typeof p?.minReadings === 'number' ? p.minReadings : undefined;
     this.latest.set(instance, {
       instance, event,
       ...(typeof doc.code === 'string' ? { code: doc.code } : {}),
       ...(typeof doc.reason === 'string' ? { reason: doc.reason.slice(0, 300) } : {}),
       ...(probation !== undefined ? { probation } : {}),
-      final: event !== 'accepted' || !probation,
+      // An accepted model is always followed by `committed` (at once without probation) or `rolled-back`.
+      final: event !== 'accepted',
     });
     return true;
   }

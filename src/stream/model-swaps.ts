@@ -73,7 +73,7 @@ export class ModelSwaps {
     }
     if (!why) {
       this.emit(stepper.finish(p, y!));
-      if (slot.passed(p.event.device)) this.emitStatus({ status: 'committed', name: slot.model.name, version: slot.model.modelVersion, origin: { receivedAt: p.event.origin.receivedAt } });
+      if (slot.passed(p.event.device)) this.emitStatus({ status: 'committed', name: slot.model.name, version: slot.model.modelVersion, ...(slot.running.sha256 ? { sha256: slot.running.sha256 } : {}), origin: { receivedAt: p.event.origin.receivedAt } });
       return;
     }
     this.rollBack(why, p.event.origin);

@@ -24,14 +24,16 @@ describe('VerdictTracker', () => {
     const t = new VerdictTracker(['edge-rnn/+/model'], SHA);
     expect(t.offer('edge-rnn/a/model', doc({ event: 'accepted', sha256: 'b'.repeat(64), probation: 0 }))).toBe(false);
     expect(t.offer('edge-rnn/a/model', doc({ event: 'rejected', code: 'bad-signature', reason: 'altered' }))).toBe(true);
-    expect(t.offer('edge-rnn/b/model', doc({ event: 'accepted', sha256: SHA, probation: 0 }))).toBe(true);
+    expect(t.offer('edge-rnn/b/model', doc({ event: 'accepted', sha256: SHA, probation: { minReadings: 0, minDevices: 3, minStepsPerDevice: 10, zLimit: 10 } }))).toBe(true);
+    expect(t.settled()).toBe(false); // an accepted model is followed by committed or rolled-back
+    expect(t.offer('edge-rnn/b/model', doc({ event: 'committed', sha256: SHA }))).toBe(true);
     expect(t.offer('other/c/model', doc({ event: 'accepted', sha256: SHA }))).toBe(false);
     expect(t.offer('edge-rnn/d/model', Buffer.from('{not json'))).toBe(false);
     expect(t.offer('edge-rnn/d/model', doc({ event: 'unchanged', sha256: SHA }))).toBe(false);
     expect(t.offer('edge-rnn/d/model', Buffer.alloc(100_000, 0x20))).toBe(false);
     expect(t.verdicts()).toEqual([
       { instance: 'a', event: 'rejected', code: 'bad-signature', reason: 'altered', final: true },
-      { instance: 'b', event: 'accepted', probation: 0, final: true },
+      { instance: 'b', event: 'committed', final: true },
     ]);
     expect(t.failed()).toBe(true);
     expect(t.settled()).toBe(true);
@@ -39,7 +41,8 @@ describe('VerdictTracker', () => {
 
   it('an accepted push on probation is not settled until committed or rolled back', () => {
     const t = new VerdictTracker(['edge-rnn/+/model'], SHA);
-    t.offer('edge-rnn/a/model', doc({ event: 'accepted', sha256: SHA, probation: 100 }));
+    t.offer('edge-rnn/a/model', doc({ event: 'accepted', sha256: SHA, probation: { minReadings: 100, minDevices: 3, minStepsPerDevice: 10, zLimit: 10 } }));
+    expect(t.verdicts()[0].probation).toBe(100);
     expect(t.settled()).toBe(false);
     expect(t.failed()).toBe(false);
     t.offer('edge-rnn/a/model', doc({ event: 'committed', sha256: SHA }));
