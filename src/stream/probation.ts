@@ -35,6 +35,13 @@ export function probationLimits(over: Partial<ProbationLimits> = {}): ProbationL
  * clean steps; a fleet smaller than `minDevices` passes instead once every device seen
  * since the swap has reached `minStepsPerDevice` (at least one device, always).
  */
+/**
+ * Devices tallied one by one during a probation: a bound on memory when readings arrive
+ * under very many ids (e.g. forged ones). Devices beyond it still count as clean readings,
+ * but cannot be among the `minDevices` that must pass.
+ */
+export const MAX_PROBATION_DEVICES = 4096;
+
 export class ProbationTally {
   private readonly steps = new Map<string, number>();
   private readings = 0;
@@ -48,12 +55,23 @@ export class ProbationTally {
 
   /** One clean step of `device`; true when that completes the probation. */
   record(device: string): boolean {
-    const n = (this.steps.get(device) ?? 0) + 1;
-    this.steps.set(device, n);
     this.readings++;
+    const seen = this.steps.get(device);
+    if (seen === undefined && this.steps.size >= MAX_PROBATION_DEVICES) return this.passed();
+    const n = (seen ?? 0) + 1;
+    this.steps.set(device, n);
     if (n === Math.max(1, this.limits.minStepsPerDevice)) this.devicesPassed++;
+    return this.passed();
+  }
+
+  private passed(): boolean {
     if (this.readings < this.limits.minReadings || this.devicesPassed === 0) return false;
     return this.devicesPassed >= this.limits.minDevices || this.devicesPassed === this.steps.size;
+  }
+
+  /** Devices tallied one by one (at most MAX_PROBATION_DEVICES). */
+  get devices(): number {
+    return this.steps.size;
   }
 
   /** Clean readings so far: predictions the model on probation has published. */

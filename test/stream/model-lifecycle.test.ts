@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   initialState, judgeOffer, parseLifecycleState, runningModel, transition, type LifecycleState, type ModelRef, type Transition,
 } from '../../src/stream/model-lifecycle.js';
-import { plausibilityCheck, probationLimits, ProbationTally } from '../../src/stream/probation.js';
+import { MAX_PROBATION_DEVICES, plausibilityCheck, probationLimits, ProbationTally } from '../../src/stream/probation.js';
 import { TARGET_MEAN, TARGET_STD, version, withTargetStats } from '../helpers/swap-models.js';
 
 const ref = (v: number): ModelRef => ({ name: 'm', version: v, sha256: `sha${v}` });
@@ -84,6 +84,17 @@ describe('probation tally', () => {
     ['2 devices, one silent after one reading: not every device seen has passed', { minReadings: 20, minDevices: 3, minStepsPerDevice: 10 }, ['a', 'b', ...roundRobin(1, 40).map(() => 'a')], -1],
   ] as const)('%s', (_what, limits, devices, at) => {
     expect(run(limits, [...devices])).toBe(at);
+  });
+
+  it('memory is bounded under a flood of ids: at most MAX_PROBATION_DEVICES are tallied, and real devices still pass', () => {
+    const t = new ProbationTally(probationLimits({ minReadings: 10, minDevices: 2, minStepsPerDevice: 5 }));
+    t.record('real-a');
+    t.record('real-b');
+    for (let i = 0; i < MAX_PROBATION_DEVICES * 3; i++) t.record(`forged-${i}`);
+    expect(t.devices).toBe(MAX_PROBATION_DEVICES);
+    let done = false;
+    for (let r = 0; r < 4 && !done; r++) done = t.record('real-a') || t.record('real-b');
+    expect(done).toBe(true);
   });
 
   it('limits are validated', () => {
