@@ -80,11 +80,12 @@ function publisher(client: RuntimeClient, log: Logger): (out: Outgoing) => void 
   };
 }
 
-function startHealthLines(counters: StreamCounters, clock: RuntimeClock, intervalMs: number, log: Logger): { stop(): void; last(): ReturnType<ReturnType<typeof healthMeter>> } {
+function startHealthLines(counters: StreamCounters, clock: RuntimeClock, intervalMs: number, log: Logger, onLine: () => void): { stop(): void; last(): ReturnType<ReturnType<typeof healthMeter>> } {
   const meter = healthMeter(counters, () => clock.monotonic());
   const timer = intervalMs > 0 ? setInterval(() => {
     const h = meter();
     log.info({ health: h }, formatHealth(h));
+    onLine();
   }, intervalMs) : null;
   timer?.unref();
   return { stop: () => timer && clearInterval(timer), last: meter };
@@ -181,7 +182,7 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
       void stop();
     },
   });
-  const health = startHealthLines(counters, clock, options.healthIntervalMs ?? DEFAULTS.healthIntervalMs, log);
+  const health = startHealthLines(counters, clock, options.healthIntervalMs ?? DEFAULTS.healthIntervalMs, log, () => client.connected && publishStatus());
 
   // Graceful stop: no new intake (unacked messages stay with the broker), every accepted
   // reading is stepped and published (the operators are synchronous), states checkpointed.

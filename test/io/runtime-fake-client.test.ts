@@ -1,7 +1,7 @@
 // The runtime's own rules (ack after publish, gap reset, eviction, session loss, model
 // push size bound, status after a swap) on a fake MQTT client and a virtual clock: no
 // broker, no real time. The same rules run against Mosquitto in test/e2e/.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeModel } from '../../src/model/codec.js';
 import { sealModel } from '../../src/io/model-envelope.js';
 import { readModelFile } from '../../src/io/model-file.js';
@@ -184,5 +184,26 @@ describe('probation on a fake client', () => {
     expect(verdict.event).toBe('rolled-back');
     expect(runtime.model().version).toBe(1);
     expect(client.docs('edge-rnn/i1/status').at(-1)!.model.version).toBe(1);
+  });
+});
+
+describe('status counts on a fake client', () => {
+  it('the retained status, republished with each health line, accounts for every message', async () => {
+    vi.useFakeTimers();
+    try {
+      const { runtime, client } = start(model, { healthIntervalMs: 1000 });
+      await runtime.ready;
+      client.deliver('sensors/a/reading', reading(0));
+      client.deliver('sensors/a/reading', reading(1));
+      client.deliver('sensors/a/reading', reading(1)); // a redelivery
+      client.deliver('sensors/b/reading', '{not json');
+      vi.advanceTimersByTime(1000);
+      const { counts } = client.docs('edge-rnn/i1/status').at(-1)!;
+      expect(counts).toMatchObject({ received: 4, predictions: 2, duplicates: 1, deadLetters: 1 });
+      expect(counts.predictions + counts.duplicates + counts.deadLetters).toBe(counts.received);
+      expect(Object.values(counts.deadByReason as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

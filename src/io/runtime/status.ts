@@ -1,6 +1,8 @@
 // The retained status document of a runtime instance ({state, instance, clientId, model,
-// sessionLosses, at}): `online` on every connect and after each model change, `offline` as
-// the last will and at a clean stop. It always names the model serving now, with its sha256.
+// sessionLosses, counts, at}): `online` on every connect, after each model change and with
+// every health line; `offline` as the last will and at a clean stop. It always names the
+// model serving now, with its sha256, and counts where every reading went: each message
+// received is a prediction, a dead letter (by reason) or a duplicate.
 import type { StreamCounters } from '../../stream/counters.js';
 import type { ModelStatusEvent } from '../../stream/events.js';
 import type { Identity } from './client-options.js';
@@ -16,7 +18,12 @@ export class RuntimeStatus {
 
   document(state: 'online' | 'offline'): string {
     const { instance, clientId } = this.id;
-    return JSON.stringify({ state, instance, clientId, model: this.running, sessionLosses: this.counters.sessionLosses, at: new Date(this.now()).toISOString() });
+    const c = this.counters;
+    const counts = {
+      received: c.received, predictions: c.predictions, deadLetters: c.deadLetters, deadByReason: c.deadByReason, duplicates: c.duplicates,
+      missed: c.missedReadings, gapResets: c.resets, reboots: c.reboots, evictions: c.evictions, devices: c.devices,
+    };
+    return JSON.stringify({ state, instance, clientId, model: this.running, sessionLosses: c.sessionLosses, counts, at: new Date(this.now()).toISOString() });
   }
 
   /** Follow a model decision of the stream; true when the serving model changed. */
