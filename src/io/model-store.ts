@@ -13,7 +13,8 @@
 // verified again against the trusted keys, so a truncated or altered file is detected like
 // a tampered push. Every write is atomic (temp file in the same folder, fsync, rename,
 // fsync the folder): after a power cut a file is the old one or the new one.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { syncDir, writeFileAtomic } from './atomic-file.js';
 import { dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Model } from '../model/types.js';
@@ -22,34 +23,6 @@ import { initialState, LifecycleError, parseLifecycleState, transition, wasRolle
 import { sameInputs } from '../model/same-inputs.js';
 import type { Logger } from './logger.js';
 import { EnvelopeError, openEnvelope, type VerifiedModel } from './model-envelope.js';
-
-/** Writes `bytes` to `path` atomically: temp file, fsync, rename over, fsync the folder. */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  syncDir(dirname(path));
-}
-
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a folder; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 export class ModelStore {
   readonly committed: string | null;

@@ -193,7 +193,7 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
     sink.unsubscribe();
     health.stop();
     states?.stop();
-    states?.flush();
+    await states?.flush();
     await goOffline(client, id.statusTopic, status.document('offline'), log);
     const h = health.last();
     log.info({ health: h, counters: { ...counters, stepLatency: undefined } }, `stopped; ${formatHealth(h)}`);

@@ -10,7 +10,7 @@
 //                state <bin f32 LE>], ...]   least recently seen first; times in ms or null
 //   }
 //
-// Written whole and atomically (temp file, fsync, rename: src/io/model-store.ts), so a
+// Written whole and atomically (temp file, fsync, rename: src/io/atomic-file.ts), so a
 // power cut leaves the old file or the new one. Read with the same care as a model file:
 // size bound first, then every field checked; a damaged file is refused with a reason
 // and the runtime starts cold.
@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import type { DeviceSnapshot } from '../stream/device-table.js';
-import { writeFileAtomic } from './model-store.js';
+import { writeFileAtomicAsync } from './atomic-file.js';
 
 export const CHECKPOINT_FORMAT = 'edge-rnn-state';
 export const CHECKPOINT_VERSION = 1;
@@ -126,10 +126,14 @@ export function decodeCheckpoint(bytes: Uint8Array, maxBytes: number): Checkpoin
 /** The checkpoint file of a state folder. */
 export const checkpointPath = (dir: string): string => join(dir, 'devices.state');
 
-export function writeCheckpoint(dir: string, c: Checkpoint): number {
+/**
+ * Encodes `c` now (a consistent picture between two messages) and writes it off the
+ * event loop; resolves with the bytes written. One write at a time per folder.
+ */
+export async function writeCheckpoint(dir: string, c: Checkpoint): Promise<number> {
   const bytes = encodeCheckpoint(c);
   mkdirSync(dir, { recursive: true });
-  writeFileAtomic(checkpointPath(dir), bytes);
+  await writeFileAtomicAsync(checkpointPath(dir), bytes);
   return bytes.length;
 }
 

@@ -65,10 +65,10 @@ describe('state checkpoints', () => {
     expect(checkpointByteBound(10, 6)).toBeGreaterThan(bytes.length);
   });
 
-  it('reads a written file back; a damaged or missing file is a reason, not a throw', () => {
+  it('reads a written file back; a damaged or missing file is a reason, not a throw', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'edge-rnn-ckpt-')), 'state', 'not-there-yet');
     expect(readCheckpoint(dir, 1 << 20)).toMatchObject({ ok: false, missing: true });
-    writeCheckpoint(dir, sample());
+    await writeCheckpoint(dir, sample());
     const ok = readCheckpoint(dir, 1 << 20);
     expect(ok.ok).toBe(true);
     writeFileSync(checkpointPath(dir), Buffer.from('not msgpack at all'));

@@ -1,7 +1,8 @@
 // When state checkpoints are read and written: restored once at start (when they belong
 // to the model now serving), then written every `intervalMs` and once more at a clean
-// stop. A write is one synchronous encode + atomic file replace between two messages, so
-// the file is always a consistent picture of every device at one instant.
+// stop. A write encodes every device synchronously between two messages (so the file is
+// a consistent picture of one instant) and then writes and fsyncs off the event loop; a
+// period that comes while the last write is still going is skipped.
 import type { Logger } from '../logger.js';
 import {
   checkpointByteBound, checkpointMismatch, readCheckpoint, writeCheckpoint,
@@ -40,19 +41,19 @@ export interface CheckpointerOptions {
 export interface Checkpointer {
   /** Restore into `table` (once, before the first reading) and start the periodic writes. */
   attach(table: CheckpointTable): void;
-  /** Write now (e.g. at stop); false if it failed (logged). */
-  flush(): boolean;
+  /** Write now (e.g. at stop), after any write in progress; false if it failed (logged). */
+  flush(): Promise<boolean>;
   stop(): void;
 }
 
 export function checkpointer(o: CheckpointerOptions): Checkpointer {
   let table: CheckpointTable | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
-  const flush = (): boolean => {
-    if (!table) return false;
+  let writing: Promise<boolean> | null = null;
+  const write = async (t: CheckpointTable): Promise<boolean> => {
     try {
-      const devices = table.snapshot();
-      const bytes = writeCheckpoint(o.dir, { model: o.model(), stateSize: table.stateSize, savedAt: o.now(), devices });
+      const devices = t.snapshot();
+      const bytes = await writeCheckpoint(o.dir, { model: o.model(), stateSize: t.stateSize, savedAt: o.now(), devices });
       o.counters.checkpointWrites++;
       o.log.debug({ dir: o.dir, bytes, devices: devices.length }, 'state checkpoint written');
       return true;
@@ -60,7 +61,18 @@ export function checkpointer(o: CheckpointerOptions): Checkpointer {
       o.counters.checkpointWriteErrors++;
       o.log.error({ dir: o.dir, err: (e as Error).message }, 'could not write the state checkpoint; a restart will cold-start the devices');
       return false;
+    } finally {
+      writing = null;
     }
+  };
+  const tick = (): void => {
+    if (table && !writing) writing = write(table);
+  };
+  const flush = async (): Promise<boolean> => {
+    if (!table) return false;
+    if (writing) await writing;
+    writing = write(table);
+    return writing;
   };
   return {
     attach(t) {
@@ -77,7 +89,7 @@ export function checkpointer(o: CheckpointerOptions): Checkpointer {
         o.log[missing ? 'info' : 'warn']({ dir: o.dir, reason: why }, `starting every device cold: ${why}`);
       }
       if (o.intervalMs > 0) {
-        timer = setInterval(flush, o.intervalMs);
+        timer = setInterval(tick, o.intervalMs);
         timer.unref();
       }
     },
