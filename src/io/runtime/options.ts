@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import type { DeviceTable } from '../../stream/device-table.js';
 import type { StreamCounters } from '../../stream/counters.js';
 import type { InferenceLineOptions } from '../../stream/inference-line.js';
+import type { ModelRef } from '../../stream/model-lifecycle.js';
 import type { ProbationLimits } from '../../stream/probation.js';
 import type { Logger } from '../logger.js';
 import type { ModelStore } from '../model-store.js';
@@ -79,8 +80,5 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-export interface RunningModel {
-  readonly name: string;
-  readonly version: number;
-  readonly sha256?: string;
-}
+/** The model serving now: the lifecycle's reference to it (src/stream/model-lifecycle.ts). */
+export type RunningModel = ModelRef;

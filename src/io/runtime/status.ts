@@ -29,9 +29,7 @@ export class RuntimeStatus {
   /** Follow a model decision of the stream; true when the serving model changed. */
   follow(e: ModelStatusEvent): boolean {
     const before = this.running;
-    const changed = e.running.name !== before.name || e.running.version !== before.version;
-    const sha256 = e.running.sha256 ?? (e.status === 'accepted' ? e.sha256 : changed ? undefined : before.sha256);
-    this.running = sha256 ? { name: e.running.name, version: e.running.version, sha256 } : { name: e.running.name, version: e.running.version };
-    return changed;
+    this.running = { ...e.running }; // the stream's lifecycle names it, sha256 included when known
+    return e.running.name !== before.name || e.running.version !== before.version;
   }
 }
