@@ -4,6 +4,7 @@ import type { AnomalyCalibration, AnomalyOutcome, FlagScore } from './anomaly-ev
 
 const r4 = (v: number | null) => (v === null || !Number.isFinite(v) ? v : Number(v.toPrecision(4)));
 const ratio = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
+const pct = (n: number, of: number) => (of > 0 ? `${((100 * n) / of).toFixed(2)} %` : 'n/a');
 
 function flagJson(f: FlagScore): Record<string, unknown> {
   return { ...f, precision: r4(f.precision), recall: r4(f.recall), falsePositiveRate: r4(f.falsePositiveRate) };
@@ -17,6 +18,7 @@ export function anomalyCardJson(a: AnomalyOutcome): Record<string, unknown> {
     available: true, score: c.score, rmse: c.rmse.map(r4), threshold: r4(c.threshold),
     thresholdRule: `the ${c.quantile} quantile of the validation scores`,
     validationReadings: c.validationReadings, validationFlagged: c.validationFlagged,
+    trainingReadings: c.trainingReadings, trainingFlagged: c.trainingFlagged,
     ...(c.events ? {
       events: {
         column: c.events.column, labelledRows: c.events.labelledRows,
@@ -38,8 +40,11 @@ export function anomalyCardMarkdown(a: AnomalyOutcome): string[] {
   md.push(
     `\`run --anomaly\` / \`predict --anomaly\` score each reading as the ${c.score} (validation RMSE ${c.rmse.map((v) => String(r4(v))).join(', ')}),`,
     `and flag it above **${r4(c.threshold)}**, the ${c.quantile} quantile of the validation scores (\`outputs.anomaly\`; \`--anomaly-threshold\` overrides it):`,
-    `${c.validationFlagged} of ${c.validationReadings} validation readings are flagged.`,
+    `${c.validationFlagged} of ${c.validationReadings} validation readings are flagged, and ${c.trainingFlagged} of ${c.trainingReadings} training readings (${pct(c.trainingFlagged, c.trainingReadings)}).`,
   );
+  if (c.trainingFlagged > 2 * (1 - c.quantile) * c.trainingReadings) {
+    md.push(`The threshold flags training readings ${(c.trainingFlagged / c.trainingReadings / (1 - c.quantile)).toFixed(1)}x more often than its quantile says: the validation readings are calmer than the training ones, so expect more flags in service than on validation.`);
+  }
   const e = c.events;
   if (!e) return md;
   md.push('', `Against the event labels in \`${e.column}\` (${e.labelledRows} labelled rows in the data):`, '');

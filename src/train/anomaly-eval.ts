@@ -8,7 +8,7 @@ import type { Model } from '../model/types.js';
 import { tensorF32 } from '../model/tensor.js';
 import { anomalyScorer, ForecastRing } from '../runtime/anomaly.js';
 import { createSession } from '../runtime/session.js';
-import { isValStep, type Dataset } from './dataset.js';
+import { isTrainStep, isValStep, type Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -50,6 +50,13 @@ export interface AnomalyCalibration {
   /** Validation readings scored, and how many of them the threshold flags. */
   readonly validationReadings: number;
   readonly validationFlagged: number;
+  /**
+   * The same threshold on the training readings: far above 1 − quantile when validation is
+   * calmer than training (a tail split of a recording whose end is quiet), so it may fire
+   * more often in service than on validation.
+   */
+  readonly trainingReadings: number;
+  readonly trainingFlagged: number;
   readonly events?: {
     readonly column: string;
     /** Labelled rows in the whole data. */
@@ -152,8 +159,15 @@ export function calibrateAnomaly(ds: Dataset, model: Model, metrics: Metrics, op
   const threshold = quantileOf(Float64Array.from(val), q);
   if (!(threshold > 0)) return { ok: false, reason: `the ${q} quantile of the validation scores is ${threshold}: no threshold above zero` };
 
-  let validationFlagged = 0;
+  let validationFlagged = 0, trainingReadings = 0, trainingFlagged = 0;
   for (const v of val) if (v > threshold) validationFlagged++;
+  scores.forEach((sc, si) => {
+    for (let u = k; u < sc.length; u++) {
+      if (!isTrainStep(ds.series[si], k, u - k)) continue;
+      trainingReadings++;
+      if (sc[u] > threshold) trainingFlagged++;
+    }
+  });
   let events: AnomalyCalibration['events'];
   if (options.events) {
     const valTally = new FlagTally(), allTally = new FlagTally();
@@ -175,7 +189,7 @@ export function calibrateAnomaly(ds: Dataset, model: Model, metrics: Metrics, op
     model: { ...model, outputs: { ...model.outputs, anomaly: { rmse: tensorF32([O], rmse), threshold } } },
     calibration: {
       score: `max over targets of |reading − forecast made ${k} step(s) earlier| / validation RMSE of that target`,
-      rmse, quantile: q, threshold, validationReadings: val.length, validationFlagged, ...(events ? { events } : {}),
+      rmse, quantile: q, threshold, validationReadings: val.length, validationFlagged, trainingReadings, trainingFlagged, ...(events ? { events } : {}),
     },
   };
 }
