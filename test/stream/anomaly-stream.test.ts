@@ -26,7 +26,7 @@ function run(model: Model, inputs: (StreamEvent | readonly StreamEvent[])[], opt
 }
 
 /** [score, flag] of each prediction, in order (null, null while warming up). */
-const scores = (out: StreamEvent[]) => out.filter((e) => e.kind === 'prediction').map((e) => (e.kind === 'prediction' ? [e.anomaly?.score ?? null, e.anomaly?.flag ?? null] : null));
+const scores = (out: StreamEvent[]): [number | null, boolean | null][] => out.flatMap((e) => (e.kind === 'prediction' ? [[e.anomaly?.score ?? null, e.anomaly?.flag ?? null] as [number | null, boolean | null]] : []));
 
 // Device readings [u, 0] for u = 0..8, with a spike of +10 on reading 5.
 const ramp = (device = 'd', from = 0, to = 9, t0 = 0) =>
