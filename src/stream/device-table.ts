@@ -110,7 +110,7 @@ export class DeviceTable {
    */
   admit(device: string, time: number, seq: number | undefined, ts?: number): Admission {
     let entry = this.entries.get(device);
-    if (!entry) entry = { ...this.takeSlot(), seqs: new SeqHistory(this.rules.window), epoch: 0, steps: 0 };
+    if (!entry) entry = this.newEntry();
     else this.entries.delete(device); // re-inserted below: now the most recently seen
     this.entries.set(device, entry);
     this.counters.devices = this.entries.size;
@@ -217,13 +217,14 @@ export class DeviceTable {
   }
 
   // A zeroed state and an empty ring: the evicted LRU device's when at the cap, so memory stays bounded.
-  private takeSlot(): { state: StreamState; ring: ForecastRing | null } {
-    if (this.entries.size < this.maxDevices) return { state: this.session.createState(), ring: this.newRing() };
+  private newEntry(): DeviceEntry {
+    const seqs = new SeqHistory(this.rules.window);
+    if (this.entries.size < this.maxDevices) return { state: this.session.createState(), seqs, epoch: 0, steps: 0, ring: this.newRing() };
     const [lru, entry] = this.entries.entries().next().value as [string, DeviceEntry];
     this.entries.delete(lru);
     this.counters.evictions++;
     this.session.reset(entry.state);
     entry.ring?.clear();
-    return { state: entry.state, ring: entry.ring };
+    return { state: entry.state, seqs, epoch: 0, steps: 0, ring: entry.ring };
   }
 }
