@@ -4,6 +4,7 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, modelToWire, ModelFormatError, type Model } from '../../src/model/index.js';
+import { quantizeModel } from '../../src/model/quantize.js';
 import { classification, dense, recurrent, regression } from './model-builders.js';
 
 const packr = new Packr({ useRecords: false });
@@ -79,6 +80,13 @@ describe('outputs.anomaly', () => {
     const e = refused(wireOf(c, (w) => (w.outputs.anomaly = { rmse: modelToWire(withAnomaly(forecaster())).outputs, threshold: 1 })));
     expect(e.field).toBe('outputs.anomaly');
     expect(e.message).toMatch(/only regression forecasters/);
+  });
+
+  it('survives quantization: an int8 copy keeps the float model\'s scale and threshold', () => {
+    const back = decodeModel(encodeModel(quantizeModel(withAnomaly(forecaster(), 4.25))));
+    expect(back.layers.some((l) => l.type !== 'dense' && l.wIh.dtype === 'i8')).toBe(true);
+    expect(back.outputs.anomaly!.threshold).toBe(4.25);
+    expect([...back.outputs.anomaly!.rmse.data]).toEqual([...RMSE]);
   });
 
   it('is validated on encode too: an invalid scale is never written', () => {
