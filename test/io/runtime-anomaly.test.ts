@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { formatHealth, healthMeter } from '../../src/io/health.js';
 import { writeModelFile } from '../../src/io/model-file.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../../src/io/mqtt-runtime.js';
 import type { Model } from '../../src/model/types.js';
@@ -46,6 +47,8 @@ describe('run --anomaly on a fake client', () => {
       { score: 2, flag: false }, { score: 1.5, flag: false }, { score: 8, flag: true }, { score: 0.5, flag: false },
     ]);
     expect(runtime.counters.anomalyFlags).toBe(1);
+    const line = formatHealth(healthMeter(runtime.counters, () => 0)());
+    expect(line).toMatch(/predictions\/s, 1 anomaly flags, /);
   });
 
   it('the threshold override flags by its own limit', async () => {
