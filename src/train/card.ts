@@ -1,5 +1,7 @@
 // The model card: what a model was trained on, how, and how good it is on held-out data,
 // as JSON (for tools) and Markdown (for people). Pure: the caller writes the files.
+import { anomalyCardJson, anomalyCardMarkdown } from './anomaly-card.js';
+import type { AnomalyOutcome } from './anomaly-eval.js';
 import type { Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
 import type { TrainOptions, TrainResult } from './trainer.js';
@@ -19,6 +21,8 @@ export interface CardInput {
   readonly options: TrainOptions;
   readonly dataset: Dataset;
   readonly result: TrainResult;
+  /** Regression: the anomaly scale written into the model, or why there is none (anomaly-eval.ts). */
+  readonly anomaly?: AnomalyOutcome;
 }
 
 export interface ModelCard {
@@ -65,6 +69,7 @@ export function modelCard(c: CardInput): ModelCard {
     parameters: res.parameters,
     training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: res.history.map((h) => ({ epoch: h.epoch, trainLoss: r4(h.trainLoss), valLoss: r4(h.valLoss) })) },
     validation: roundedMetrics(res.metrics),
+    ...(c.anomaly ? { anomaly: anomalyCardJson(c.anomaly) } : {}),
     ...(c.notes ? { notes: c.notes } : {}),
   };
 
@@ -109,6 +114,7 @@ export function modelCard(c: CardInput): ModelCard {
     md.push(`| true \\ predicted | ${ds.labels!.join(' | ')} |`, `|---|${ds.labels!.map(() => '---:').join('|')}|`);
     m.confusion.forEach((row, i) => md.push(`| ${ds.labels![i]} | ${row.join(' | ')} |`));
   }
+  if (c.anomaly) md.push(...anomalyCardMarkdown(c.anomaly));
   if (c.notes) md.push('', '## Notes', '', c.notes);
   md.push('');
   return { json, markdown: md.join('\n') };

@@ -8,3 +8,5 @@ export { train, initialModel, exportModel, seriesOutputs, type TrainOptions, typ
 export { validationMetrics, type Metrics, type RegressionMetrics, type ClassificationMetrics } from './metrics.js';
 export { modelCard, hyperParameters, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';
+export { anomalyForRun, calibrateAnomaly, eventsBySeries, DEFAULT_ANOMALY_QUANTILE, type AnomalyCalibration, type AnomalyOutcome, type EventLabels, type FlagScore } from './anomaly-eval.js';
+export { anomalyCardJson, anomalyCardMarkdown, anomalySummary } from './anomaly-card.js';

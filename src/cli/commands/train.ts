@@ -10,8 +10,8 @@ import { cellNumber, cellPlace, columnIndex, readCsv, type CsvTable } from '../.
 import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-file.js';
 import type { Model, RecurrentType } from '../../model/types.js';
 import {
-  buildDataset, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
-  type Dataset, type TrainEvent, type TrainOptions, type TrainResult,
+  anomalyForRun, anomalySummary, buildDataset, DEFAULT_ANOMALY_QUANTILE, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
+  type AnomalyOutcome, type Dataset, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
 import { CliError } from '../errors.js';
 
@@ -49,6 +49,10 @@ export interface TrainCliOptions {
   progress: boolean;
   /** Model file to continue: its weights are the start, and meta.continuesFrom its sha256. */
   initFrom?: string;
+  /** Regression: a 0/1 column of labelled events, to score the anomaly flag against. */
+  eventColumn?: string;
+  /** Regression: quantile of the validation scores taken as the anomaly threshold. */
+  anomalyQuantile?: number;
 }
 
 const DEFAULT_SEED = 1;
@@ -70,15 +74,18 @@ interface Columns {
   targets: Float64Array[];
   labels: string[];
   devices?: string[];
+  /** --event-column: 1 for a labelled event row, else 0. */
+  events?: Uint8Array;
   dropped: number;
 }
 
 /** The CSV's needed columns as numbers (and labels/devices as text), with errors naming the line. */
-export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs' | 'target' | 'label' | 'deviceColumn' | 'dropInvalid'>): Columns {
+export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs' | 'target' | 'label' | 'deviceColumn' | 'dropInvalid' | 'eventColumn'>): Columns {
   const inCols = columnIndex(table, o.inputs);
   const tCols = columnIndex(table, o.target ?? []);
   const lCol = o.label === undefined ? -1 : columnIndex(table, [o.label])[0];
   const dCol = o.deviceColumn === undefined ? -1 : columnIndex(table, [o.deviceColumn])[0];
+  const eCol = o.eventColumn === undefined ? -1 : columnIndex(table, [o.eventColumn])[0];
   const numeric = [...inCols, ...tCols];
   const keep: number[] = [];
   const values: number[][] = numeric.map(() => []);
@@ -99,12 +106,13 @@ export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs
         'refusing to train on it (pass --drop-invalid to skip such rows)',
       );
     }
-    for (const c of [lCol, dCol]) {
+    for (const c of [lCol, dCol, eCol]) {
       if (c >= 0 && row[c] === '') {
         if (o.dropInvalid) continue rows;
         throw new CliError(`${cellPlace(table, r, c)}: empty; refusing to train on it (pass --drop-invalid to skip such rows)`);
       }
     }
+    if (eCol >= 0 && row[eCol] !== '0' && row[eCol] !== '1') throw new CliError(`${cellPlace(table, r, eCol)}: --event-column expects 0 or 1, got ${JSON.stringify(row[eCol])}`);
     keep.push(r);
     parsed.forEach((v, i) => values[i].push(v));
   }
@@ -113,6 +121,7 @@ export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs
     targets: values.slice(inCols.length).map((v) => Float64Array.from(v)),
     labels: lCol >= 0 ? keep.map((r) => table.rows[r][lCol]) : [],
     ...(dCol >= 0 ? { devices: keep.map((r) => table.rows[r][dCol]) } : {}),
+    ...(eCol >= 0 ? { events: Uint8Array.from(keep, (r) => (table.rows[r][eCol] === '1' ? 1 : 0)) } : {}),
     dropped: table.rows.length - keep.length,
   };
 }
@@ -134,6 +143,8 @@ export interface TrainRun {
   bytes: Uint8Array;
   result: TrainResult;
   dataset: Dataset;
+  /** Regression: the anomaly scale written into the model, or why there is none. */
+  anomaly?: AnomalyOutcome;
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
 }
 
@@ -141,6 +152,7 @@ export interface TrainRun {
 export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainRun {
   if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
   if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
+  if (o.label && o.eventColumn) throw new CliError('--event-column scores the anomaly flag of a forecaster (--target); a classifier is scored against its --label');
   if (o.residual) {
     if (o.label) throw new CliError('--residual is for regression (--target): a class has no change to predict');
     const missing = o.target!.find((t) => !o.inputs.includes(t));
@@ -187,8 +199,9 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   const bytesIn = readFileSync(o.data);
   const sha256 = createHash('sha256').update(bytesIn).digest('hex');
   const dataFile = basename(o.data);
+  const anomaly = anomalyForRun(ds, result, { quantile: o.anomalyQuantile, ...(cols.events ? { events: { column: o.eventColumn!, rows: cols.events, devices: cols.devices } } : {}) });
   const model: Model = {
-    ...result.model,
+    ...(anomaly?.ok ? anomaly.model : result.model),
     modelVersion: o.modelVersion,
     meta: {
       ...(created ? { created } : {}),
@@ -208,12 +221,12 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     modelFile: basename(paths.model), curveFile: basename(paths.curve), dataFile, dataSha256: sha256,
     ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
-    options: topts, dataset: ds, result: { ...result, model },
+    options: topts, dataset: ds, result: { ...result, model }, ...(anomaly ? { anomaly } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, paths };
+  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), paths };
 }
 
 function readContinued(path: string): { model: Model; sha256: string } {
@@ -270,6 +283,7 @@ function summary(run: TrainRun): string {
     lines.push(`accuracy ${(100 * m.accuracy).toFixed(2)} %`);
     for (const c of m.classes) lines.push(`class ${c.label}: precision ${c.precision?.toFixed(3) ?? 'n/a'}, recall ${c.recall?.toFixed(3) ?? 'n/a'}, F1 ${c.f1?.toFixed(3) ?? 'n/a'} (support ${c.support})`);
   }
+  if (run.anomaly) lines.push(anomalySummary(run.anomaly));
   return lines.join('\n') + '\n';
 }
 
@@ -284,6 +298,8 @@ export function registerTrain(program: Command): void {
     .option('--horizon <k>', 'regression: forecast the targets k steps ahead', int(1), 1)
     .option('--residual', 'regression: predict each target\'s change from its current value (every target must be an input); the runtime adds the reading back')
     .option('--device-column <col>', 'one sequence per device (state never mixed); default: one sequence')
+    .option('--event-column <col>', 'regression: a 0/1 column of labelled events; the card and --json give the precision and recall of the anomaly flag against it')
+    .option('--anomaly-quantile <q>', 'regression: the anomaly threshold written into the model is this quantile of the validation scores', float((n) => n > 0 && n < 1, 'a fraction in (0, 1)'), DEFAULT_ANOMALY_QUANTILE)
     .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
     .addOption(new Option('--rnn-activation <act>', 'activation of --cell rnn').choices(['tanh', 'relu']).default('tanh'))
     .option('--hidden <n>', 'hidden units per recurrent layer', int(1), 32)
@@ -316,7 +332,7 @@ export function registerTrain(program: Command): void {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
           stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: run.result.history,
-          metrics: run.result.metrics,
+          metrics: run.result.metrics, ...(run.anomaly ? { anomaly: run.anomaly.ok ? run.anomaly.calibration : { available: false, reason: run.anomaly.reason } } : {}),
         }) + '\n');
       } else process.stdout.write(summary(run));
     });
