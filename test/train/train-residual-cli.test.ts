@@ -64,4 +64,15 @@ describe('edge-rnn train --residual', () => {
   it('refuses classification', async () => {
     expectCleanError(await run(['--label', 'label']), /--residual is for regression/);
   });
+  it('--time-budget stops training (a budget already spent at the first check: the starting weights, epoch 0, are written)', async () => {
+    let out = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+    expect(await main(['train', '--data', csv(80), '--inputs', 'a,b', '--target', 'a', '--device-column', 'dev', '--seq-len', '5', '--hidden', '4',
+      '--no-progress', '--json', '--time-budget', '1e-9', '--out', join(dir, 'm.msgpack')])).toBe(0);
+    const r = JSON.parse(out);
+    expect(r).toMatchObject({ epochsRun: 0, bestEpoch: 0, stoppedEarly: true });
+    expect(r.history).toHaveLength(1);
+    expect(r.history[0]).not.toHaveProperty('trainLoss');
+    expect(r.history[0].valLoss).toBeCloseTo(r.bestValLoss, 3);
+  });
 });
