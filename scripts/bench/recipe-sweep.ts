@@ -34,6 +34,16 @@ const VARIANTS: Record<string, Variant> = {
   'res-win-p0-m32': { residual: true, recipe: 'windows', minSteps: 32 },
   'res-win-p0-m32-cos': { residual: true, recipe: 'windows', minSteps: 32, schedule: 'cosine' },
   'res-win-p0-m32-plat': { residual: true, recipe: 'windows', minSteps: 32, schedule: 'plateau', patience: 6 },
+  'win-lr2': { residual: true, recipe: 'windows', minSteps: 32, lr: 0.002 },
+  'win-pat10': { residual: true, recipe: 'windows', minSteps: 32, patience: 10, epochs: 60 },
+  'win-lr2-pat10-cos': { residual: true, recipe: 'windows', minSteps: 32, lr: 0.002, patience: 10, epochs: 60, schedule: 'cosine' },
+  'win-b4': { residual: true, recipe: 'windows', minSteps: 32, batch: 4 },
+  'win-burn0': { residual: true, recipe: 'windows', minSteps: 32, burnIn: 0 },
+  'win-x2': { residual: true, recipe: 'windows', minSteps: 32, passes: 2 },
+  'win-m64': { residual: true, recipe: 'windows', minSteps: 64 },
+  // The defaults (TrainOptions left as the trainer fills them in).
+  default: { residual: true },
+  'default-nomargin': { residual: true, startMargin: 0 },
   'lvl-win': { residual: false, recipe: 'windows' },
   'lvl-win-cos': { residual: false, recipe: 'windows', schedule: 'cosine' },
 };

@@ -51,13 +51,22 @@ export interface TrainOptions {
   readonly burnIn?: number;
   /** Windows per epoch, in passes over the training steps (default 1). */
   readonly passes?: number;
-  /** Gradient steps per epoch at least (windows recipe; default 1): a short series still gets enough steps between validations. */
+  /** Gradient steps per epoch at least (default 32): a short series still gets enough steps between validations. */
   readonly minSteps?: number;
   /** Learning-rate schedule: constant (default), cosine over all steps, or halve on a plateau. */
   readonly schedule?: 'constant' | 'cosine' | 'plateau';
+  /**
+   * An epoch replaces the starting weights as the best only if its validation loss is lower
+   * by more than this fraction (default 0.01): a start at persistence is kept against a
+   * within-noise "improvement".
+   */
+  readonly startMargin?: number;
   /** Checked between gradient steps and epochs: true ends the run (e.g. a time budget); the best weights so far are kept. */
   readonly shouldStop?: () => boolean;
 }
+
+/** Defaults of the recipe's options, chosen by measurement (docs/training.md). */
+export const RECIPE_DEFAULTS = { minSteps: 32, passes: 1, startMargin: 0.01 } as const;
 
 export interface EpochStats {
   /** 0: the starting weights, before any update (trainLoss NaN); then 1, 2, … */
@@ -197,7 +206,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
   const laneWindows = recipe === 'lanes' ? Math.max(...lanes.map((l) => Math.ceil((l.end - l.start) / T))) : 0;
   const groups = Math.ceil(lanes.length / o.batch);
   const sampler = recipe === 'windows' ? windowSampler(trainingRuns(ds), T, o.burnIn ?? T) : undefined;
-  const windowsPerEpoch = sampler ? o.batch * Math.max(o.minSteps ?? 1, Math.ceil((o.passes ?? 1) * sampler.trainSteps / T / o.batch)) : 0;
+  const windowsPerEpoch = sampler ? o.batch * Math.max(o.minSteps ?? RECIPE_DEFAULTS.minSteps, Math.ceil((o.passes ?? RECIPE_DEFAULTS.passes) * sampler.trainSteps / T / o.batch)) : 0;
   const stepsPerEpoch = sampler ? Math.ceil(windowsPerEpoch / o.batch) : laneWindows * groups;
   const wins: Window[] = Array.from({ length: o.batch }, () => ({ series: 0, burnStart: 0, start: 0, steps: 0 }));
   const state = new Float32Array(net.stateSize);
@@ -247,6 +256,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
   const start: EpochStats = { epoch: 0, trainLoss: NaN, valLoss: validationLoss() };
   const history: EpochStats[] = [start];
   let bestLoss = start.valLoss, bestEpoch = 0, since = 0, stoppedEarly = false, lrScale = 1;
+  const startBar = start.valLoss * (1 - (o.startMargin ?? RECIPE_DEFAULTS.startMargin));
   onEvent({ type: 'epoch', stats: start, bestEpoch, improved: true });
   const order = lanes.map((_, i) => i);
   const totalSteps = o.epochs * stepsPerEpoch;
@@ -331,7 +341,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     if (epochCount === 0) break; // stopped before the epoch's first step
     const stats: EpochStats = { epoch, trainLoss: epochSum / epochCount, valLoss: validationLoss() };
     history.push(stats);
-    const improved = stats.valLoss < bestLoss;
+    const improved = stats.valLoss < (bestEpoch === 0 ? startBar : bestLoss);
     if (improved) {
       bestLoss = stats.valLoss;
       bestEpoch = epoch;
