@@ -322,7 +322,7 @@ export function registerTrain(program: Command): void {
     .option('--hidden <n>', 'hidden units per recurrent layer', int(1), 32)
     .option('--layers <n>', 'stacked recurrent layers', int(1), 1)
     .option('--seq-len <n>', 'truncated BPTT window (steps); state carries across windows', int(1), 50)
-    .option('--batch <n>', 'lanes (stretches of a device series) per gradient step', int(1), 8)
+    .option('--batch <n>', 'training windows (of --seq-len steps, at random offsets) per gradient step', int(1), 8)
     .option('--epochs <n>', 'maximum epochs', int(1), 30)
     .option('--lr <x>', 'Adam learning rate', float((n) => n > 0, 'a positive number'), 0.005)
     .option('--lr-decay <f>', 'multiply the learning rate by f after each epoch', float((n) => n > 0 && n <= 1, 'a number in (0, 1]'), 1)
