@@ -280,10 +280,11 @@ function progressRenderer(tty: boolean, write: (s: string) => void): (e: TrainEv
       else write(`epoch ${s.epoch}/${epochs}: ${s.epoch === 0 ? 'starting weights' : `train loss ${s.trainLoss.toFixed(5)}`}, val loss ${s.valLoss.toFixed(5)}${e.improved ? ' (best)' : ''}\n`);
     } else if (e.type === 'stop') {
       if (bar) {
-        if (e.reason === 'patience') bar.setTotal(bar.getProgress() * bar.getTotal());
+        if (e.reason !== 'epochs') bar.setTotal(bar.getProgress() * bar.getTotal());
         bar.stop();
       }
       if (e.reason === 'patience') write(`early stop after epoch ${e.epoch}: no better validation loss for the patience window\n`);
+      if (e.reason === 'budget') write(`stopped after epoch ${e.epoch}: --time-budget spent\n`);
     }
   };
 }
