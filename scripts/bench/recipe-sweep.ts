@@ -35,6 +35,8 @@ const VARIANTS: Record<string, Variant> = {
   lr2: { residual: true, lr: 0.002 },
   pat10: { residual: true, patience: 10, epochs: 60 },
   level: { residual: false },
+  h16: { residual: true, hidden: 16 },
+  h64: { residual: true, hidden: 64 },
 };
 
 const arg = (name: string, dflt: string) => {

@@ -61,7 +61,7 @@ export function modelCard(c: CardInput): ModelCard {
     data: {
       file: c.dataFile, ...(c.dataSha256 ? { sha256: c.dataSha256 } : {}), ...(c.license ? { license: c.license } : {}),
       rows: ds.rows, droppedRows: c.droppedRows,
-      inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift, ...(ds.residualInputs ? { residual: true } : {}) } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
+      inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift, ...(ds.residualInputs ? { residual: true } : {}), ...(c.outputsWhy ? { outputsWhy: c.outputsWhy } : {}) } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
       ...(c.deviceColumn ? { deviceColumn: c.deviceColumn } : {}),
     },
     split: { kind: 'time-ordered per device: the last part of each device series is validation', valFraction: ds.valFraction, trainSteps: ds.trainSteps, valSteps: ds.valSteps, devices: split },

@@ -354,7 +354,7 @@ export function registerTrain(program: Command): void {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
           stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: historyJson(run.result.history),
-          metrics: run.result.metrics,
+          metrics: run.result.metrics, ...(run.dataset.task === 'regression' ? { outputs: run.outputs } : {}),
         }) + '\n');
       } else process.stdout.write(summary(run));
     });
