@@ -84,8 +84,8 @@ export interface TrainResult {
   readonly history: readonly EpochStats[];
   /** 0 when no epoch beat the starting weights: the start is returned. */
   readonly bestEpoch: number;
-  /** Training epochs run (not counting epoch 0). */
   readonly bestValLoss: number;
+  /** Training epochs run (not counting epoch 0). */
   readonly epochsRun: number;
   readonly stoppedEarly: boolean;
   readonly metrics: Metrics;
