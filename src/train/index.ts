@@ -4,9 +4,9 @@ export { createNetwork, type Network, type ParamTensor, type Precision } from '.
 export { mseLoss, softmaxCrossEntropyLoss, inverseFrequencyWeights } from './loss.js';
 export { createAdam, type Adam, type AdamOptions } from './adam.js';
 export { clipGlobalNorm, globalNorm } from './clip.js';
-export { train, initialModel, exportModel, seriesOutputs, type TrainOptions, type TrainResult, type TrainEvent, type EpochStats } from './trainer.js';
+export { train, RECIPE_DEFAULTS, initialModel, exportModel, seriesOutputs, type TrainOptions, type TrainResult, type TrainEvent, type EpochStats } from './trainer.js';
 export { validationMetrics, type Metrics, type RegressionMetrics, type ClassificationMetrics } from './metrics.js';
-export { modelCard, hyperParameters, roundedMetrics, type CardInput, type ModelCard } from './card.js';
+export { modelCard, hyperParameters, historyJson, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';
 export { anomalyForRun, calibrateAnomaly, eventsBySeries, DEFAULT_ANOMALY_QUANTILE, type AnomalyCalibration, type AnomalyOutcome, type EventLabels, type FlagScore } from './anomaly-eval.js';
 export { anomalyCardJson, anomalyCardMarkdown, anomalySummary } from './anomaly-card.js';

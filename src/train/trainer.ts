@@ -12,6 +12,8 @@ import { isTrainStep, isValStep, outputWidth, type Dataset, type Series } from '
 import { inverseFrequencyWeights, mseLoss, softmaxCrossEntropyLoss } from './loss.js';
 import { validationMetrics, type Metrics } from './metrics.js';
 import { createNetwork, type Network } from './network.js';
+import { persistenceStart } from './start.js';
+import { trainingRuns, windowSampler, type Window } from './windows.js';
 
 export interface TrainOptions {
   readonly name: string;
@@ -21,7 +23,7 @@ export interface TrainOptions {
   readonly rnnActivation?: RnnActivation;
   /** Truncated-BPTT window (steps). */
   readonly seqLen: number;
-  /** Lanes (contiguous stretches of a device's series) per gradient step. */
+  /** Windows per gradient step. */
   readonly batch: number;
   readonly epochs: number;
   readonly lr: number;
@@ -34,13 +36,36 @@ export interface TrainOptions {
   readonly seed: number;
   /** Classification: weigh classes by inverse training frequency (default true). */
   readonly classWeights?: boolean;
-  /** Shuffle the lanes' order each epoch (default true). */
-  readonly shuffle?: boolean;
   /** Start from this model's weights, not a fresh initialisation (same layers, inputs and outputs). */
   readonly initFrom?: Model;
+  /**
+   * Residual regression: start with a zero output layer whose bias undoes the change
+   * normalisation, so the start predicts "no change" (persistence) exactly (default true).
+   */
+  readonly persistenceStart?: boolean;
+  /** Steps run forward (no gradient) from the zero state before each window (default seqLen). */
+  readonly burnIn?: number;
+  /** Windows per epoch, in passes over the training steps (default 1). */
+  readonly passes?: number;
+  /** Gradient steps per epoch at least (default 32): a short series still gets enough steps between validations. */
+  readonly minSteps?: number;
+  /** Learning-rate schedule: constant (default), cosine over all steps, or halve on a plateau. */
+  readonly schedule?: 'constant' | 'cosine' | 'plateau';
+  /**
+   * An epoch replaces the starting weights as the best only if its validation loss is lower
+   * by more than this fraction (default 0.01): a start at persistence is kept against a
+   * within-noise "improvement".
+   */
+  readonly startMargin?: number;
+  /** Checked between gradient steps and epochs: true ends the run (e.g. a time budget); the best weights so far are kept. */
+  readonly shouldStop?: () => boolean;
 }
 
+/** Defaults of the recipe's options, chosen by measurement (docs/training.md). */
+export const RECIPE_DEFAULTS = { minSteps: 32, passes: 1, startMargin: 0.01 } as const;
+
 export interface EpochStats {
+  /** 0: the starting weights, before any update (trainLoss NaN); then 1, 2, … */
   readonly epoch: number;
   readonly trainLoss: number;
   readonly valLoss: number;
@@ -50,27 +75,23 @@ export type TrainEvent =
   | { readonly type: 'start'; readonly epochs: number; readonly stepsPerEpoch: number; readonly parameters: number }
   | { readonly type: 'batch'; readonly epoch: number; readonly step: number; readonly steps: number; readonly loss: number }
   | { readonly type: 'epoch'; readonly stats: EpochStats; readonly bestEpoch: number; readonly improved: boolean }
-  | { readonly type: 'stop'; readonly epoch: number; readonly reason: 'epochs' | 'patience' };
+  | { readonly type: 'stop'; readonly epoch: number; readonly reason: 'epochs' | 'patience' | 'budget' };
 
 export interface TrainResult {
   /** The model with the best validation weights, normalisation and outputs filled in; no meta. */
   readonly model: Model;
+  /** history[0] is epoch 0 (the starting weights, no training loss), then one entry per epoch run. */
   readonly history: readonly EpochStats[];
+  /** 0 when no epoch beat the starting weights: the start is returned. */
   readonly bestEpoch: number;
   readonly bestValLoss: number;
+  /** Training epochs run (not counting epoch 0). */
   readonly epochsRun: number;
   readonly stoppedEarly: boolean;
   readonly metrics: Metrics;
   /** Classification: the loss weight of each class (all 1 when disabled). */
   readonly classWeights?: readonly number[];
   readonly parameters: number;
-}
-
-interface Lane {
-  readonly s: Series;
-  readonly start: number;
-  readonly end: number;
-  readonly state: FloatArray;
 }
 
 /** The untrained model a run starts from: initModel, seeded. */
@@ -91,9 +112,13 @@ export function initialModel(ds: Dataset, o: TrainOptions): Model {
  * layer must have the same type, activation and sizes, and the inputs and outputs the same
  * names, else the weights would mean something else.
  */
-export function continueFrom(fresh: Model, from: Model): Model {
+export function continueFrom(fresh: Model, from: Model, residual = false): Model {
   const names = (m: Model) => `inputs [${m.inputs.names.join(', ')}], outputs [${m.outputs.names.join(', ')}]`;
   if (names(from) !== names(fresh)) throw new TrainDataError(`the model to continue has ${names(from)}; this run has ${names(fresh)}`);
+  const fromResidual = 'residual' in from.outputs && from.outputs.residual === true;
+  if (fresh.task === 'regression' && fromResidual !== residual) {
+    throw new TrainDataError(`the model to continue predicts ${fromResidual ? 'changes (residual)' : 'levels'}; this run trains ${residual ? 'residual outputs (pass --no-residual)' : 'levels (pass --residual)'}`);
+  }
   const shape = (l: Layer) => (l.type === 'dense' ? `dense ${l.activation} ${l.inputSize}->${l.outputSize}` : `${l.type}${l.type === 'rnn' ? ` ${l.activation}` : ''} ${l.inputSize}->${l.hiddenSize}`);
   const want = fresh.layers.map(shape).join(', ');
   const got = from.layers.map(shape).join(', ');
@@ -143,20 +168,9 @@ export function seriesOutputs(net: Network, ds: Dataset, s: Series, out: Float32
   return out;
 }
 
-/** Cuts each device's training part into `perDevice` contiguous lanes. */
-function makeLanes(ds: Dataset, perDevice: number, T: number, stateSize: number): Lane[] {
-  const lanes: Lane[] = [];
-  for (const s of ds.series) {
-    const k = Math.min(perDevice, Math.max(1, Math.floor(s.trainEnd / T))); // lanes of >= one window
-
-    const len = Math.ceil(s.trainEnd / k);
-    for (let a = 0; a < s.trainEnd; a += len) lanes.push({ s, start: a, end: Math.min(a + len, s.trainEnd), state: new Float32Array(stateSize) });
-  }
-  return lanes;
-}
-
 export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainResult {
-  const base = o.initFrom ? continueFrom(initialModel(ds, o), o.initFrom) : initialModel(ds, o);
+  const fresh = initialModel(ds, o);
+  const base = o.initFrom ? continueFrom(fresh, o.initFrom, ds.residualInputs !== undefined) : (o.persistenceStart ?? true) ? persistenceStart(fresh, ds) : fresh;
   const T = o.seqLen;
   const net = createNetwork(base, T, 'f32');
   const O = net.outputSize, I = net.inputSize;
@@ -165,11 +179,14 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     ? (o.classWeights ?? true) ? inverseFrequencyWeights(ds.classCounts!) : ds.labels!.map(() => 1)
     : [];
   const shift = ds.shift;
+  const shouldStop = o.shouldStop ?? (() => false);
 
-  const lanes = makeLanes(ds, Math.max(1, Math.ceil(o.batch / ds.series.length)), T, net.stateSize);
-  const windows = Math.max(...lanes.map((l) => Math.ceil((l.end - l.start) / T)));
-  const groups = Math.ceil(lanes.length / o.batch);
-  const stepsPerEpoch = windows * groups;
+  // Each epoch: stepsPerEpoch gradient steps of `batch` windows drawn at random offsets.
+  const sampler = windowSampler(trainingRuns(ds), T, o.burnIn ?? T);
+  const stepsPerEpoch = Math.max(o.minSteps ?? RECIPE_DEFAULTS.minSteps, Math.ceil((o.passes ?? RECIPE_DEFAULTS.passes) * sampler.trainSteps / T / o.batch));
+  const wins: Window[] = Array.from({ length: o.batch }, () => ({ series: 0, burnStart: 0, start: 0, steps: 0 }));
+  const state = new Float32Array(net.stateSize);
+
   const rand = seededRandom((o.seed ^ 0x5bd1e995) >>> 0);
   const adam = createAdam(net.params.length, { lr: o.lr });
   const dOut = new Float64Array(T * O);
@@ -183,7 +200,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     let sum = 0, count = 0;
     for (const s of ds.series) {
       net.runSeries(evalOut, s.x, s.n);
-      for (let t = s.trainEnd; t < s.n; t++) {
+      for (let t = 0; t < s.n; t++) {
         if (!isValStep(s, shift, t)) continue;
         count++;
         sum += classification
@@ -194,77 +211,78 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     return sum / count;
   }
 
-  onEvent({ type: 'start', epochs: o.epochs, stepsPerEpoch, parameters: net.params.length });
-  const history: EpochStats[] = [];
-  let bestLoss = Infinity, bestEpoch = 0, since = 0, stoppedEarly = false;
-  const order = lanes.map((_, i) => i);
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    for (const l of lanes) l.state.fill(0);
-    if (o.shuffle ?? true) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
+  /** Loss and ∂loss/∂outputs of one forward window of series s from step a (targets of non-training steps skipped). */
+  function windowLoss(s: Series, a: number, steps: number, y: FloatArray, scale: number): number {
+    let sum = 0;
+    for (let t = 0; t < steps; t++) {
+      const st = a + t;
+      if (!isTrainStep(s, shift, st)) {
+        for (let k = 0; k < O; k++) dOut[t * O + k] = 0;
+        continue;
       }
+      sum += classification
+        ? softmaxCrossEntropyLoss(dOut, t * O, y, t * O, s.cls[st], O, weights[s.cls[st]], scale)
+        : mseLoss(dOut, t * O, y, t * O, s.y, st * O, O, scale);
     }
+    return sum;
+  }
+
+  onEvent({ type: 'start', epochs: o.epochs, stepsPerEpoch, parameters: net.params.length });
+  // Epoch 0: the starting weights are a candidate like any epoch's (a good start can win).
+  const start: EpochStats = { epoch: 0, trainLoss: NaN, valLoss: validationLoss() };
+  const history: EpochStats[] = [start];
+  let bestLoss = start.valLoss, bestEpoch = 0, since = 0, stoppedEarly = false, lrScale = 1;
+  const startBar = start.valLoss * (1 - (o.startMargin ?? RECIPE_DEFAULTS.startMargin));
+  onEvent({ type: 'epoch', stats: start, bestEpoch, improved: true });
+  const totalSteps = o.epochs * stepsPerEpoch;
+  const plateauWait = Math.max(1, Math.floor(o.patience / 2));
+  let globalStep = 0, budgetHit = false;
+  for (let epoch = 1; epoch <= o.epochs && !budgetHit; epoch++) {
+    if (shouldStop()) { budgetHit = true; break; }
     let epochSum = 0, epochCount = 0, step = 0;
-    const lr = o.lr * Math.pow(o.lrDecay ?? 1, epoch - 1);
-    for (let w = 0; w < windows; w++) {
-      for (let g = 0; g < groups; g++) {
-        step++;
-        // Steps with a target in this batch, so the loss is a mean over them.
-        let count = 0;
-        for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
-          const l = lanes[order[b]];
-          const a = l.start + w * T;
-          if (a >= l.end) continue;
-          count += Math.max(0, Math.min(l.end, a + T, l.s.trainEnd - shift) - a);
-        }
-        let batchSum = 0;
-        if (count > 0) {
-          for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
-            const l = lanes[order[b]];
-            const a = l.start + w * T;
-            if (a >= l.end) continue;
-            const steps = Math.min(T, l.end - a);
-            const y = net.forwardWindow(l.state, l.s.x, a * I, steps);
-            for (let t = 0; t < steps; t++) {
-              const st = a + t;
-              if (!isTrainStep(l.s, shift, st)) {
-                for (let k = 0; k < O; k++) dOut[t * O + k] = 0;
-                continue;
-              }
-              batchSum += classification
-                ? softmaxCrossEntropyLoss(dOut, t * O, y, t * O, l.s.cls[st], O, weights[l.s.cls[st]], 1 / count)
-                : mseLoss(dOut, t * O, y, t * O, l.s.y, st * O, O, 1 / count);
-            }
-            net.backwardWindow(dOut, steps, classification);
-          }
-          clipGlobalNorm(net.grads, o.clip);
-          adam.step(net.params, net.grads, lr);
-          net.grads.fill(0);
-          epochSum += batchSum * count;
-          epochCount += count;
-        } else {
-          // Nothing to learn from here (targets past the training part), but carry the state.
-          for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
-            const l = lanes[order[b]];
-            const a = l.start + w * T;
-            if (a < l.end) net.forwardWindow(l.state, l.s.x, a * I, Math.min(T, l.end - a));
-          }
-        }
-        onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
+    const epochLr = o.lr * lrScale * Math.pow(o.lrDecay ?? 1, epoch - 1);
+    const lrAt = (): number => (o.schedule === 'cosine'
+      ? epochLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * globalStep / totalSteps)))
+      : epochLr);
+    for (let g = 0; g < stepsPerEpoch; g++) {
+      if (g > 0 && shouldStop()) { budgetHit = true; break; }
+      step++;
+      // Every step of a window is a training step; the loss is a mean over all of the batch's.
+      let count = 0;
+      for (let b = 0; b < o.batch; b++) { sampler.sample(wins[b], rand); count += wins[b].steps; }
+      let batchSum = 0;
+      for (let b = 0; b < o.batch; b++) {
+        const win = wins[b];
+        const s = ds.series[win.series];
+        // Burn-in: from the zero state, forward only, so the window starts from a warm state.
+        state.fill(0);
+        for (let a = win.burnStart; a < win.start; a += T) net.forwardWindow(state, s.x, a * I, Math.min(T, win.start - a));
+        const y = net.forwardWindow(state, s.x, win.start * I, win.steps);
+        batchSum += windowLoss(s, win.start, win.steps, y, 1 / count);
+        net.backwardWindow(dOut, win.steps, classification);
       }
+      clipGlobalNorm(net.grads, o.clip);
+      adam.step(net.params, net.grads, lrAt());
+      net.grads.fill(0);
+      globalStep++;
+      epochSum += batchSum * count;
+      epochCount += count;
+      onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
     }
     const stats: EpochStats = { epoch, trainLoss: epochSum / epochCount, valLoss: validationLoss() };
     history.push(stats);
-    const improved = stats.valLoss < bestLoss;
+    const improved = stats.valLoss < (bestEpoch === 0 ? startBar : bestLoss);
     if (improved) {
       bestLoss = stats.valLoss;
       bestEpoch = epoch;
       best.set(net.params);
       since = 0;
-    } else since++;
+    } else {
+      since++;
+      if (o.schedule === 'plateau' && since % plateauWait === 0) lrScale *= 0.5;
+    }
     onEvent({ type: 'epoch', stats, bestEpoch, improved });
+    if (budgetHit) break;
     if (o.patience > 0 && since >= o.patience && epoch < o.epochs) {
       stoppedEarly = true;
       onEvent({ type: 'stop', epoch, reason: 'patience' });
@@ -272,12 +290,16 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     }
     if (epoch === o.epochs) onEvent({ type: 'stop', epoch, reason: 'epochs' });
   }
+  if (budgetHit) {
+    stoppedEarly = true;
+    onEvent({ type: 'stop', epoch: history.length - 1, reason: 'budget' });
+  }
 
   net.params.set(best);
   const metrics = validationMetrics(ds, (si) => seriesOutputs(net, ds, ds.series[si], evalOut));
   return {
     model: exportModel(net, ds, base),
-    history, bestEpoch, bestValLoss: bestLoss, epochsRun: history.length, stoppedEarly, metrics,
+    history, bestEpoch, bestValLoss: bestLoss, epochsRun: history.length - 1, stoppedEarly, metrics,
     ...(classification ? { classWeights: weights } : {}),
     parameters: net.params.length,
   };
