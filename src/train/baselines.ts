@@ -164,7 +164,7 @@ export function scoreBaselines(ds: Dataset, opts: { period?: number } = {}): Bas
   const buf = new Float64Array(Math.max(...ds.series.map((s) => s.n)) * O);
   const list: BaselineScore[] = [];
   list.push({
-    kind: 'persistence', description: 'persistence (repeating the last reading)',
+    kind: 'persistence', description: 'persistence',
     ...scoreForecasts(ds, (si) => persistenceForecasts(ds, ds.series[si], buf)),
   });
   const found = opts.period === undefined ? findPeriod(ds) : undefined;
@@ -173,7 +173,7 @@ export function scoreBaselines(ds: Dataset, opts: { period?: number } = {}): Bas
     : found ? { steps: found.steps, source: 'found' as const, autocorrelation: found.autocorrelation } : undefined;
   if (period) {
     list.push({
-      kind: 'seasonal', description: `seasonal persistence (the reading one period of ${period.steps} steps earlier)`, period: period.steps,
+      kind: 'seasonal', description: `seasonal persistence, period ${period.steps}`, period: period.steps,
       ...scoreForecasts(ds, (si) => seasonalForecasts(ds, ds.series[si], period.steps, buf)),
     });
   }

@@ -3,6 +3,7 @@
 import type { Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
 import type { TrainOptions, TrainResult } from './trainer.js';
+import { comparisonJson, comparisonMarkdown, type Comparison } from './verdict.js';
 
 export interface CardInput {
   readonly modelFile: string;
@@ -19,6 +20,8 @@ export interface CardInput {
   readonly options: TrainOptions;
   readonly dataset: Dataset;
   readonly result: TrainResult;
+  /** Regression: the model against persistence, seasonal persistence and the linear AR. */
+  readonly comparison?: Comparison;
 }
 
 export interface ModelCard {
@@ -65,6 +68,7 @@ export function modelCard(c: CardInput): ModelCard {
     parameters: res.parameters,
     training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: res.history.map((h) => ({ epoch: h.epoch, trainLoss: r4(h.trainLoss), valLoss: r4(h.valLoss) })) },
     validation: roundedMetrics(res.metrics),
+    ...(c.comparison ? { baselines: comparisonJson(c.comparison) } : {}),
     ...(c.notes ? { notes: c.notes } : {}),
   };
 
@@ -72,6 +76,7 @@ export function modelCard(c: CardInput): ModelCard {
   md.push(`# Model card: ${res.model.name}`, '');
   md.push(`- **File:** \`${c.modelFile}\` (edge-rnn model format v1, ${res.parameters} parameters)`);
   md.push(`- **Task:** ${ds.task === 'regression' ? `regression — forecast ${ds.outputNames.join(', ')} ${ds.shift} step(s) ahead` : `classification of \`${ds.outputNames[0]}\` at every step (classes ${ds.labels!.join(', ')})`}`);
+  if (c.comparison) md.push(`- **Verdict:** ${c.comparison.verdict.headline}`);
   if (c.created) md.push(`- **Created:** ${c.created}`);
   md.push('', '## Data', '');
   md.push(`- **File:** \`${c.dataFile}\`${c.dataSha256 ? ` (sha256 \`${c.dataSha256.slice(0, 16)}…\`)` : ''}, ${ds.rows} rows used${c.droppedRows ? `, ${c.droppedRows} dropped for invalid values` : ''}`);
@@ -109,6 +114,7 @@ export function modelCard(c: CardInput): ModelCard {
     md.push(`| true \\ predicted | ${ds.labels!.join(' | ')} |`, `|---|${ds.labels!.map(() => '---:').join('|')}|`);
     m.confusion.forEach((row, i) => md.push(`| ${ds.labels![i]} | ${row.join(' | ')} |`));
   }
+  if (c.comparison) md.push('', ...comparisonMarkdown(ds, c.comparison));
   if (c.notes) md.push('', '## Notes', '', c.notes);
   md.push('');
   return { json, markdown: md.join('\n') };

@@ -13,6 +13,7 @@ import {
   buildDataset, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
   type Dataset, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
+import { compareWithBaselines, comparisonSummary, comparisonJson, type Comparison } from '../../train/verdict.js';
 import { CliError } from '../errors.js';
 
 export interface TrainCliOptions {
@@ -47,6 +48,8 @@ export interface TrainCliOptions {
   created?: string;
   json?: boolean;
   progress: boolean;
+  /** Regression: seasonal period (steps) of the seasonal-persistence baseline; default: found on the training split. */
+  period?: number;
   /** Model file to continue: its weights are the start, and meta.continuesFrom its sha256. */
   initFrom?: string;
 }
@@ -134,6 +137,7 @@ export interface TrainRun {
   bytes: Uint8Array;
   result: TrainResult;
   dataset: Dataset;
+  comparison?: Comparison;
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
 }
 
@@ -141,6 +145,7 @@ export interface TrainRun {
 export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainRun {
   if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
   if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
+  if (o.label && o.period !== undefined) throw new CliError('--period is for regression (--target): it sets the seasonal-persistence baseline');
   if (o.residual) {
     if (o.label) throw new CliError('--residual is for regression (--target): a class has no change to predict');
     const missing = o.target!.find((t) => !o.inputs.includes(t));
@@ -180,6 +185,8 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     throw e;
   }
 
+  const comparison = ds.task === 'regression' ? baselineComparison(ds, result.model, o) : undefined;
+
   const modelPath = o.out ?? join('models', `${name}.msgpack`);
   const stem = modelPath.replace(/\.msgpack$/, '');
   const paths = { model: modelPath, cardMd: `${stem}.card.md`, cardJson: `${stem}.card.json`, curve: `${stem}.curve.svg` };
@@ -208,12 +215,21 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     modelFile: basename(paths.model), curveFile: basename(paths.curve), dataFile, dataSha256: sha256,
     ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
-    options: topts, dataset: ds, result: { ...result, model },
+    options: topts, dataset: ds, result: { ...result, model }, ...(comparison ? { comparison } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, paths };
+  return { model, bytes, result, dataset: ds, ...(comparison ? { comparison } : {}), paths };
+}
+
+function baselineComparison(ds: Dataset, model: Model, o: TrainCliOptions): Comparison {
+  try {
+    return compareWithBaselines(ds, model, o.period !== undefined ? { period: o.period } : {});
+  } catch (e) {
+    if (e instanceof TrainDataError) throw new CliError(`${o.data}: ${e.message}`);
+    throw e;
+  }
 }
 
 function readContinued(path: string): { model: Model; sha256: string } {
@@ -266,6 +282,7 @@ function summary(run: TrainRun): string {
     for (const t of m.targets) {
       lines.push(`${t.name}: RMSE ${t.rmse.toPrecision(4)} (persistence ${t.persistenceRmse.toPrecision(4)}, ${(100 * t.rmseImprovement).toFixed(1)} % better), MAE ${t.mae.toPrecision(4)}`);
     }
+    if (run.comparison) lines.push(...comparisonSummary(run.dataset, run.comparison));
   } else {
     lines.push(`accuracy ${(100 * m.accuracy).toFixed(2)} %`);
     for (const c of m.classes) lines.push(`class ${c.label}: precision ${c.precision?.toFixed(3) ?? 'n/a'}, recall ${c.recall?.toFixed(3) ?? 'n/a'}, F1 ${c.f1?.toFixed(3) ?? 'n/a'} (support ${c.support})`);
@@ -283,6 +300,7 @@ export function registerTrain(program: Command): void {
     .option('--label <col>', 'classification: the label column (one class per step)')
     .option('--horizon <k>', 'regression: forecast the targets k steps ahead', int(1), 1)
     .option('--residual', 'regression: predict each target\'s change from its current value (every target must be an input); the runtime adds the reading back')
+    .option('--period <steps>', 'regression: period of the seasonal-persistence baseline (default: found on the training split by autocorrelation, none when unclear)', int(2))
     .option('--device-column <col>', 'one sequence per device (state never mixed); default: one sequence')
     .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
     .addOption(new Option('--rnn-activation <act>', 'activation of --cell rnn').choices(['tanh', 'relu']).default('tanh'))
@@ -316,7 +334,7 @@ export function registerTrain(program: Command): void {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
           stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: run.result.history,
-          metrics: run.result.metrics,
+          metrics: run.result.metrics, ...(run.comparison ? { baselines: comparisonJson(run.comparison) } : {}),
         }) + '\n');
       } else process.stdout.write(summary(run));
     });
