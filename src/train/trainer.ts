@@ -177,7 +177,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     let sum = 0, count = 0;
     for (const s of ds.series) {
       net.runSeries(evalOut, s.x, s.n);
-      for (let t = s.trainEnd; t < s.n; t++) {
+      for (let t = 0; t < s.n; t++) {
         if (!isValStep(s, shift, t)) continue;
         count++;
         sum += classification
@@ -211,7 +211,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
           const l = lanes[order[b]];
           const a = l.start + w * T;
           if (a >= l.end) continue;
-          count += Math.max(0, Math.min(l.end, a + T, l.s.trainEnd - shift) - a);
+          for (let st = a; st < Math.min(l.end, a + T); st++) if (isTrainStep(l.s, shift, st)) count++;
         }
         let batchSum = 0;
         if (count > 0) {

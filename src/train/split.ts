@@ -1,0 +1,65 @@
+// The train / validation split of one device's rows as a role per row: training, validation,
+// or gap (dropped, so that no training target reaches into validation). Tail mode: the last
+// part is validation (after an optional gap). Blocks mode: the series is cut into N equal
+// segments, each ending in a validation block with a gap on both sides, so validation
+// samples the whole recording (rare events, seasons) without leakage.
+
+export const ROLE_TRAIN = 0;
+export const ROLE_VAL = 1;
+export const ROLE_GAP = 2;
+
+export type ValMode = 'tail' | 'blocks';
+
+export interface SplitSpec {
+  /** Share of each device's rows that is validation, 0 < f < 1. */
+  readonly valFraction: number;
+  readonly mode: ValMode;
+  /** Blocks mode: validation blocks per device. */
+  readonly blocks: number;
+  /** Rows dropped between a training part and a validation part (each side of a block). */
+  readonly gap: number;
+}
+
+export const DEFAULT_VAL_BLOCKS = 5;
+
+/** The default gap: none in tail mode (targets already stop at the split), else max(seqLen, horizon). */
+export function defaultValGap(mode: ValMode, seqLen: number, horizon: number): number {
+  return mode === 'tail' ? 0 : Math.max(seqLen, horizon);
+}
+
+/** Role of each of n rows (ROLE_TRAIN, ROLE_VAL, ROLE_GAP). */
+export function splitRoles(n: number, spec: SplitSpec): Uint8Array {
+  const role = new Uint8Array(n); // ROLE_TRAIN
+  const V = Math.floor(n * spec.valFraction);
+  const mark = (from: number, to: number, r: number) => role.fill(r, Math.max(0, from), Math.max(0, Math.min(n, to)));
+  if (spec.mode === 'tail') {
+    mark(n - V, n, ROLE_VAL);
+    mark(n - V, n - V + spec.gap, ROLE_GAP);
+    return role;
+  }
+  const N = spec.blocks;
+  for (let i = 0; i < N; i++) {
+    const end = Math.round((n * (i + 1)) / N);
+    const v = Math.floor((V * (i + 1)) / N) - Math.floor((V * i) / N);
+    mark(end - v, end, ROLE_VAL);
+    mark(end - v - spec.gap, end - v, ROLE_GAP);
+    if (i < N - 1) mark(end, end + spec.gap, ROLE_GAP);
+  }
+  return role;
+}
+
+/** Index of the last training row (-1: none). */
+export function lastTrainRow(role: Uint8Array): number {
+  for (let t = role.length - 1; t >= 0; t--) if (role[t] === ROLE_TRAIN) return t;
+  return -1;
+}
+
+/** Whether step t (input row t, target row t + shift) is a training step: both rows training rows. */
+export function trainStepAt(role: Uint8Array, shift: number, t: number): boolean {
+  return t + shift < role.length && role[t] === ROLE_TRAIN && role[t + shift] === ROLE_TRAIN;
+}
+
+/** Whether step t is a validation step: input and target rows both validation rows. */
+export function valStepAt(role: Uint8Array, shift: number, t: number): boolean {
+  return t + shift < role.length && role[t] === ROLE_VAL && role[t + shift] === ROLE_VAL;
+}
