@@ -3,6 +3,7 @@
 import type { Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
 import type { TrainOptions, TrainResult } from './trainer.js';
+import { splitJson, splitMarkdown, splitReport } from './split-report.js';
 import { comparisonJson, comparisonMarkdown, type Comparison } from './verdict.js';
 
 export interface CardInput {
@@ -49,7 +50,7 @@ export function roundedMetrics(m: Metrics): Record<string, unknown> {
 
 export function modelCard(c: CardInput): ModelCard {
   const { dataset: ds, result: res, options: o } = c;
-  const split = ds.series.map((s) => ({ device: s.device, rows: s.n, train: s.trainEnd, validation: s.n - s.trainEnd }));
+  const splits = splitReport(ds);
   const json = {
     model: res.model.name, file: c.modelFile, task: ds.task, ...(c.created ? { created: c.created } : {}),
     data: {
@@ -58,7 +59,7 @@ export function modelCard(c: CardInput): ModelCard {
       inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift, ...(ds.residualInputs ? { residual: true } : {}) } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
       ...(c.deviceColumn ? { deviceColumn: c.deviceColumn } : {}),
     },
-    split: { kind: 'time-ordered per device: the last part of each device series is validation', valFraction: ds.valFraction, trainSteps: ds.trainSteps, valSteps: ds.valSteps, devices: split },
+    split: splitJson(ds, splits),
     normalisation: {
       source: 'training split only', inputMean: [...ds.inputMean].map(r4), inputStd: [...ds.inputStd].map(r4),
       ...(ds.targetMean ? { [ds.residualInputs ? 'targetChangeMean' : 'targetMean']: [...ds.targetMean].map(r4), [ds.residualInputs ? 'targetChangeStd' : 'targetStd']: [...ds.targetStd!].map(r4) } : {}),
@@ -77,6 +78,7 @@ export function modelCard(c: CardInput): ModelCard {
   md.push(`- **File:** \`${c.modelFile}\` (edge-rnn model format v1, ${res.parameters} parameters)`);
   md.push(`- **Task:** ${ds.task === 'regression' ? `regression — forecast ${ds.outputNames.join(', ')} ${ds.shift} step(s) ahead` : `classification of \`${ds.outputNames[0]}\` at every step (classes ${ds.labels!.join(', ')})`}`);
   if (c.comparison) md.push(`- **Verdict:** ${c.comparison.verdict.headline}`);
+  if (splits.warnings.length) md.push(`- **Validation split:** ${splits.warnings.length} warning(s), see Split below`);
   if (c.created) md.push(`- **Created:** ${c.created}`);
   md.push('', '## Data', '');
   md.push(`- **File:** \`${c.dataFile}\`${c.dataSha256 ? ` (sha256 \`${c.dataSha256.slice(0, 16)}…\`)` : ''}, ${ds.rows} rows used${c.droppedRows ? `, ${c.droppedRows} dropped for invalid values` : ''}`);
@@ -88,11 +90,8 @@ export function modelCard(c: CardInput): ModelCard {
   }
   md.push(`- **Sequences:** ${c.deviceColumn ? `one per value of \`${c.deviceColumn}\` (state never mixed between devices)` : 'the whole file is one sequence'}`);
   md.push(`- **Normalisation:** mean/std from the training split only, stored in the model${ds.residualInputs ? ' (outputs: of the changes)' : ''}`);
-  md.push('', '## Split', '');
-  md.push(`Time-ordered per device: the last ${pct(ds.valFraction)} of each device's series is validation (no shuffling across time, so no leakage). ${ds.trainSteps} training steps, ${ds.valSteps} validation steps.`, '');
-  md.push('| device | rows | train | validation |', '|---|---:|---:|---:|');
-  for (const s of split) md.push(`| ${s.device || '(all)'} | ${s.rows} | ${s.train} | ${s.validation} |`);
-  md.push('', '## Training', '');
+  md.push('', ...splitMarkdown(ds, splits));
+  md.push('## Training', '');
   md.push('| hyper-parameter | value |', '|---|---|');
   for (const [k, v] of Object.entries(hyperParameters(o))) md.push(`| ${k} | ${String(v)} |`);
   if (res.classWeights) md.push(`| class weights (loss) | ${res.classWeights.map((w, i) => `${ds.labels![i]}: ${r4(w)}`).join(', ')} |`);

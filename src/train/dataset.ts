@@ -3,7 +3,7 @@
 // split.ts), normalisation statistics from the training split only, and the per-step targets.
 import { parseCellNumber } from '../protocol/cell-number.js';
 import { TrainDataError } from './errors.js';
-import { DEFAULT_VAL_BLOCKS, defaultValGap, lastTrainRow, ROLE_TRAIN, splitRoles, trainStepAt, valStepAt, type SplitSpec, type ValMode } from './split.js';
+import { chooseBlockPhase, DEFAULT_VAL_BLOCKS, defaultValGap, lastTrainRow, ROLE_TRAIN, splitRoles, trainStepAt, valStepAt, type SplitSpec, type ValMode } from './split.js';
 
 export type TaskSpec =
   | {
@@ -177,6 +177,12 @@ function trainStats(
   return { mean, std, min, max };
 }
 
+function blockPhaseFor(labels: readonly string[], groups: readonly number[][], spec: SplitSpec): number {
+  const list = sortLabels(labels);
+  const index = new Map(list.map((l, i) => [l, i]));
+  return chooseBlockPhase(groups.map((g) => Int32Array.from(g, (r) => index.get(labels[r])!)), list.length, spec);
+}
+
 export function buildDataset(input: DatasetInput): Dataset {
   const { inputNames, inputs, target, valFraction, seqLen } = input;
   const rows = inputs.length > 0 ? inputs[0].length : 0;
@@ -212,7 +218,11 @@ export function buildDataset(input: DatasetInput): Dataset {
   if (!(Number.isInteger(blocks) && blocks >= 1)) throw new TrainDataError(`--val-blocks must be a positive integer, got ${blocks}`);
   const gap = input.valGap ?? defaultValGap(mode, seqLen, shift);
   if (!(Number.isInteger(gap) && gap >= 0)) throw new TrainDataError(`--val-gap must be an integer >= 0, got ${gap}`);
-  const split: SplitSpec = { valFraction, mode, blocks, gap };
+  // Blocks mode for a classification: the block phase that puts the most classes in both parts.
+  const phase = mode === 'blocks' && target.task === 'classification' && target.labels.length === rows
+    ? blockPhaseFor(target.labels, rowGroups, { valFraction, mode, blocks, gap })
+    : 0;
+  const split: SplitSpec = { valFraction, mode, blocks, gap, ...(phase ? { phase } : {}) };
   const roles = rowGroups.map((g, i) => {
     const n = g.length;
     const name = devices[i] === '' ? 'the data' : `device "${devices[i]}"`;

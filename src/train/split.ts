@@ -18,7 +18,12 @@ export interface SplitSpec {
   readonly blocks: number;
   /** Rows dropped between a training part and a validation part (each side of a block). */
   readonly gap: number;
+  /** Blocks mode: each validation block ends this fraction of a segment before the segment's end (0: at its end). */
+  readonly phase?: number;
 }
+
+/** The block phases blocks mode tries for a classification (see chooseBlockPhase). */
+export const BLOCK_PHASES: readonly number[] = [0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875];
 
 export const DEFAULT_VAL_BLOCKS = 5;
 
@@ -37,15 +42,39 @@ export function splitRoles(n: number, spec: SplitSpec): Uint8Array {
     mark(n - V, n - V + spec.gap, ROLE_GAP);
     return role;
   }
-  const N = spec.blocks;
+  const N = spec.blocks, phase = spec.phase ?? 0;
   for (let i = 0; i < N; i++) {
-    const end = Math.round((n * (i + 1)) / N);
+    const end = Math.round((n * (i + 1 - phase)) / N);
     const v = Math.floor((V * (i + 1)) / N) - Math.floor((V * i) / N);
     mark(end - v, end, ROLE_VAL);
     mark(end - v - spec.gap, end - v, ROLE_GAP);
-    if (i < N - 1) mark(end, end + spec.gap, ROLE_GAP);
+    if (end < n) mark(end, end + spec.gap, ROLE_GAP);
   }
   return role;
+}
+
+/**
+ * Blocks mode for a classification: the phase (of BLOCK_PHASES) at which the most classes
+ * have rows in both training and validation, pooled over devices (the first on ties), so
+ * that a rare class is both learnt and measured where the recording allows it. It looks at
+ * the labels only, never at a model. `classes[g][t]` is the class of row t of device g.
+ */
+export function chooseBlockPhase(classes: readonly Int32Array[], C: number, spec: SplitSpec): number {
+  let best = 0, bestScore = -1;
+  for (const phase of BLOCK_PHASES) {
+    const tr = new Float64Array(C), va = new Float64Array(C);
+    for (const cls of classes) {
+      const role = splitRoles(cls.length, { ...spec, phase });
+      for (let t = 0; t < cls.length; t++) {
+        if (role[t] === ROLE_TRAIN) tr[cls[t]]++;
+        else if (role[t] === ROLE_VAL) va[cls[t]]++;
+      }
+    }
+    let score = 0;
+    for (let c = 0; c < C; c++) if (tr[c] > 0 && va[c] > 0) score++;
+    if (score > bestScore) { best = phase; bestScore = score; }
+  }
+  return best;
 }
 
 /** Index of the last training row (-1: none). */

@@ -13,6 +13,8 @@ import {
   buildDataset, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
   type Dataset, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
+import { DEFAULT_VAL_BLOCKS } from '../../train/split.js';
+import { splitJson, splitReport, type SplitReport } from '../../train/split-report.js';
 import { compareWithBaselines, comparisonSummary, comparisonJson, type Comparison } from '../../train/verdict.js';
 import { CliError } from '../errors.js';
 
@@ -37,6 +39,9 @@ export interface TrainCliOptions {
   clip: number;
   patience: number;
   val: number;
+  valMode?: 'tail' | 'blocks';
+  valBlocks?: number;
+  valGap?: number;
   seed?: number;
   classWeights: boolean;
   dropInvalid?: boolean;
@@ -138,11 +143,12 @@ export interface TrainRun {
   result: TrainResult;
   dataset: Dataset;
   comparison?: Comparison;
+  split: SplitReport;
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
 }
 
 /** The whole command without argument parsing: used by the CLI and scripts/train-models.ts. */
-export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainRun {
+export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}, warn: (message: string) => void = () => {}): TrainRun {
   if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
   if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
   if (o.label && o.period !== undefined) throw new CliError('--period is for regression (--target): it sets the seasonal-persistence baseline');
@@ -164,12 +170,15 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       target: o.label
         ? { task: 'classification', labelName: o.label, labels: cols.labels }
         : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(o.residual ? { residual: true } : {}) },
-      valFraction: o.val, seqLen: o.seqLen,
+      valFraction: o.val, seqLen: o.seqLen, ...(o.valMode ? { valMode: o.valMode } : {}),
+      ...(o.valBlocks !== undefined ? { valBlocks: o.valBlocks } : {}), ...(o.valGap !== undefined ? { valGap: o.valGap } : {}),
     });
   } catch (e) {
     if (e instanceof TrainDataError) throw new CliError(`${o.data}: ${e.message}`);
     throw e;
   }
+  const split = splitReport(ds);
+  for (const w of split.warnings) warn(w);
   const topts: TrainOptions = {
     name, cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation } : {}),
     seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed,
@@ -199,7 +208,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     modelVersion: o.modelVersion,
     meta: {
       ...(created ? { created } : {}),
-      dataset: { file: dataFile, sha256, rows: ds.rows, ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}), valFraction: o.val },
+      dataset: { file: dataFile, sha256, rows: ds.rows, ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}), valFraction: o.val, ...splitMeta(ds) },
       ...(o.license ? { license: o.license } : {}),
       trainedWith: 'edge-rnn train',
       ...(old ? { continuesFrom: old.sha256 } : {}),
@@ -220,7 +229,14 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, ...(comparison ? { comparison } : {}), paths };
+  return { model, bytes, result, dataset: ds, ...(comparison ? { comparison } : {}), split, paths };
+}
+
+/** The split in the model's meta.dataset beyond valFraction: absent for the default tail split. */
+function splitMeta(ds: Dataset): Record<string, unknown> {
+  const s = ds.split;
+  if (s.mode === 'tail' && s.gap === 0) return {};
+  return { valMode: s.mode, ...(s.mode === 'blocks' ? { valBlocks: s.blocks, ...(s.phase ? { valPhase: s.phase } : {}) } : {}), valGap: s.gap };
 }
 
 function baselineComparison(ds: Dataset, model: Model, o: TrainCliOptions): Comparison {
@@ -314,6 +330,9 @@ export function registerTrain(program: Command): void {
     .option('--clip <x>', 'global gradient-norm clipping threshold (0: off)', float((n) => n >= 0, 'a number >= 0'), 1)
     .option('--patience <n>', 'early stopping: epochs without a better validation loss (0: off)', int(0), 5)
     .option('--val <f>', 'validation fraction: the last part of each device series', float((n) => n > 0 && n < 1, 'a fraction in (0, 1)'), 0.2)
+    .addOption(new Option('--val-mode <mode>', 'where validation rows are: the last part of each device (tail) or interleaved time blocks (blocks)').choices(['tail', 'blocks']).default('tail'))
+    .option('--val-blocks <n>', `--val-mode blocks: validation blocks per device (default ${DEFAULT_VAL_BLOCKS})`, int(1))
+    .option('--val-gap <rows>', 'rows dropped between training and validation parts, so no training target reaches into validation (default: 0 for tail, max(--seq-len, --horizon) for blocks)', int(0))
     .option('--seed <n>', `random seed (default ${DEFAULT_SEED}); with --seed the output bytes are reproducible`, int(0))
     .option('--no-class-weights', 'classification: do not weigh classes by inverse frequency')
     .option('--drop-invalid', 'skip rows with missing/NaN/infinite values instead of refusing them')
@@ -329,12 +348,13 @@ export function registerTrain(program: Command): void {
     .action((opts: TrainCliOptions) => {
       const write = (s: string) => process.stderr.write(s);
       const onEvent = opts.progress ? progressRenderer(Boolean(process.stderr.isTTY), write) : () => {};
-      const run = runTrain(opts, onEvent);
+      const run = runTrain(opts, onEvent, (w) => write(`warning: ${w}\n`));
       if (opts.json) {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
           stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: run.result.history,
           metrics: run.result.metrics, ...(run.comparison ? { baselines: comparisonJson(run.comparison) } : {}),
+          split: splitJson(run.dataset, run.split),
         }) + '\n');
       } else process.stdout.write(summary(run));
     });
