@@ -92,3 +92,14 @@ export function trainStepAt(role: Uint8Array, shift: number, t: number): boolean
 export function valStepAt(role: Uint8Array, shift: number, t: number): boolean {
   return t + shift < role.length && role[t] === ROLE_VAL && role[t + shift] === ROLE_VAL;
 }
+
+/**
+ * The split a model was trained with, from its meta.dataset (valMode, valBlocks, valGap,
+ * valPhase as `train` writes them; absent: the tail split without a gap).
+ */
+export function splitFromMeta(dataset: unknown, valFraction: number): SplitSpec {
+  const d = (dataset ?? {}) as { valMode?: unknown; valBlocks?: unknown; valGap?: unknown; valPhase?: unknown };
+  const mode: ValMode = d.valMode === 'blocks' ? 'blocks' : 'tail';
+  const num = (v: unknown, dflt: number) => (typeof v === 'number' && Number.isFinite(v) ? v : dflt);
+  return { valFraction, mode, blocks: num(d.valBlocks, DEFAULT_VAL_BLOCKS), gap: num(d.valGap, 0), ...(num(d.valPhase, 0) ? { phase: num(d.valPhase, 0) } : {}) };
+}

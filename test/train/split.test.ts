@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { decodeModel } from '../../src/model/index.js';
 import { buildDataset, isTrainStep, isValStep, type DatasetInput } from '../../src/train/dataset.js';
-import { ROLE_GAP, ROLE_TRAIN, ROLE_VAL, splitRoles } from '../../src/train/split.js';
+import { ROLE_GAP, ROLE_TRAIN, ROLE_VAL, splitFromMeta, splitRoles } from '../../src/train/split.js';
 import { splitReport } from '../../src/train/split-report.js';
 import { prng } from '../helpers/prng.js';
 
@@ -160,7 +160,14 @@ describe('edge-rnn train --val-mode blocks', () => {
     expect(decodeModel(readFileSync(join(dir, 't.msgpack'))).meta!.dataset).not.toHaveProperty('valMode');
     stderr = '';
     expect(await main([...base, '--val-mode', 'blocks', '--val-blocks', '3', '--out', join(dir, 'b.msgpack')])).toBe(0);
-    expect(decodeModel(readFileSync(join(dir, 'b.msgpack'))).meta!.dataset).toMatchObject({ valMode: 'blocks', valBlocks: 3, valGap: 5 });
+    const meta = decodeModel(readFileSync(join(dir, 'b.msgpack'))).meta!.dataset;
+    expect(meta).toMatchObject({ valMode: 'blocks', valBlocks: 3, valGap: 5 });
+    // What quantize --val reads back from the model: the same rows as training held out.
+    const again = buildDataset({
+      inputNames: ['a'], inputs: [rows.map((r) => Number(r[0]))], valFraction: 0.2, seqLen: 5, valMode: 'blocks', valBlocks: 3,
+      target: { task: 'regression', targetNames: ['a'], targets: [rows.map((r) => Number(r[0]))], horizon: 1 },
+    });
+    expect([...splitRoles(300, splitFromMeta(meta, 0.2))]).toEqual([...again.series[0].role]);
     const card = JSON.parse(readFileSync(join(dir, 'b.card.json'), 'utf8'));
     expect(card.split).toMatchObject({ mode: 'blocks', blocks: 3, gap: 5, devices: [{ rows: 300, validation: 60 }] });
     expect(card.split.devices[0].train + card.split.devices[0].validation + card.split.devices[0].gap).toBe(300);
