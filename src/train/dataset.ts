@@ -118,14 +118,17 @@ export function denormaliseOutputs(ds: Dataset, s: Series, out: Float32Array): F
   return out;
 }
 
-/** Whether step t of s has a training target (input and target rows both training rows). */
+/**
+ * Whether step t of s has a training target (input and target rows both training rows, the
+ * target within the series: a series cut short, n < role.length, ends its steps at n).
+ */
 export function isTrainStep(s: Series, shift: number, t: number): boolean {
-  return trainStepAt(s.role, shift, t);
+  return t + shift < s.n && trainStepAt(s.role, shift, t);
 }
 
 /** Whether step t of s is a validation step (input and target rows both validation rows). */
 export function isValStep(s: Series, shift: number, t: number): boolean {
-  return valStepAt(s.role, shift, t);
+  return t + shift < s.n && valStepAt(s.role, shift, t);
 }
 
 // Labels that all read as numbers (by the CSV number rule) sort as numbers: "2" before "10".

@@ -34,6 +34,13 @@ describe('tail mode', () => {
       }
     }
   });
+  it('ends the steps of a series cut short (n below its role mask) at n', () => {
+    const ds = regression(Array.from({ length: 40 }, (_, t) => t % 3), {}, 2);
+    const cut = { ...ds.series[0], n: 20 };
+    expect(isTrainStep(ds.series[0], 2, 18)).toBe(true);
+    expect(isTrainStep(cut, 2, 17)).toBe(true);
+    expect(isTrainStep(cut, 2, 18)).toBe(false);
+  });
   it('with a gap drops the first rows of the validation part', () => {
     const role = splitRoles(20, { valFraction: 0.25, mode: 'tail', blocks: 1, gap: 2 });
     expect([...role]).toEqual([...new Array(15).fill(ROLE_TRAIN), ROLE_GAP, ROLE_GAP, ROLE_VAL, ROLE_VAL, ROLE_VAL]);
