@@ -42,6 +42,11 @@ export interface DatasetInput {
   readonly valBlocks?: number;
   /** Rows dropped between training and validation parts (default: 0 in tail mode, max(seqLen, horizon) in blocks mode). */
   readonly valGap?: number;
+  /**
+   * Blocks mode: a class per row (e.g. an event column) the blocks are placed by, so that
+   * each class has rows in both parts where the recording allows. Classification: its labels.
+   */
+  readonly strata?: readonly string[];
   /** Truncated-BPTT window; every device's training part must hold at least one. */
   readonly seqLen: number;
 }
@@ -222,8 +227,10 @@ export function buildDataset(input: DatasetInput): Dataset {
   const gap = input.valGap ?? defaultValGap(mode, seqLen, shift);
   if (!(Number.isInteger(gap) && gap >= 0)) throw new TrainDataError(`--val-gap must be an integer >= 0, got ${gap}`);
   // Blocks mode for a classification: the block phase that puts the most classes in both parts.
-  const phase = mode === 'blocks' && target.task === 'classification' && target.labels.length === rows
-    ? blockPhaseFor(target.labels, rowGroups, { valFraction, mode, blocks, gap })
+  const strata = input.strata ?? (target.task === 'classification' ? target.labels : undefined);
+  if (input.strata && input.strata.length !== rows) throw new TrainDataError(`the strata column has ${input.strata.length} values, expected ${rows}`);
+  const phase = mode === 'blocks' && strata && strata.length === rows
+    ? blockPhaseFor(strata, rowGroups, { valFraction, mode, blocks, gap })
     : 0;
   const split: SplitSpec = { valFraction, mode, blocks, gap, ...(phase ? { phase } : {}) };
   const roles = rowGroups.map((g, i) => {

@@ -141,7 +141,7 @@ export function splitMarkdown(ds: Dataset, r: SplitReport): string[] {
   const md: string[] = ['## Split', ''];
   const where = s.mode === 'tail'
     ? `the last ${pct(ds.valFraction)} of each device's series is validation${s.gap ? `, after a gap of ${s.gap} dropped rows` : ''}`
-    : `${pct(ds.valFraction)} of each device's series is validation, in ${s.blocks} blocks spread over it${s.phase ? ` (each ending ${s.phase} of a segment before the segment's end, the phase that puts the most classes in both parts)` : ''}, each with ${s.gap} dropped rows on both sides so that no training target reaches into validation`;
+    : `${pct(ds.valFraction)} of each device's series is validation, in ${s.blocks} blocks spread over it${s.phase ? ` (each ending ${s.phase} of a segment before the segment's end, the phase that puts the most classes or strata in both parts)` : ''}, each with ${s.gap} dropped rows on both sides so that no training target reaches into validation`;
   md.push(`Time-ordered per device: ${where} (no shuffling across time, so no leakage). ${ds.trainSteps} training steps, ${ds.valSteps} validation steps.`, '');
   const gaps = r.devices.some((d) => d.gap > 0);
   md.push(`| device | rows | train | validation |${gaps ? ' gap |' : ''}`, `|---|---:|---:|---:|${gaps ? '---:|' : ''}`);

@@ -147,6 +147,10 @@ describe('split statistics and warnings', () => {
     expect(report.validation.classCounts![1]).toBeGreaterThan(0);
     expect(report.train.classCounts![1]).toBeGreaterThan(0);
     expect(blocks.classCounts).toEqual(report.train.classCounts);
+    // A forecaster places its blocks by the same labels given as strata.
+    const forecaster = regression(x, { valMode: 'blocks', strata: labels, valFraction: 0.2, seqLen: 5 });
+    expect(forecaster.split.phase).toBe(blocks.split.phase);
+    expect(blocks.split.phase).toBeGreaterThan(0);
   });
 });
 
