@@ -13,6 +13,7 @@ import { readModelFile, writeModelFile } from '../src/io/model-file.js';
 import type { Model } from '../src/model/types.js';
 import type { CompareData } from '../src/eval/compare.js';
 import { METRIC_TOLERANCE, SIZE_TARGET, quantizeWithReport, type QuantizationReport } from '../src/eval/quantization-report.js';
+import { splitFromMeta } from '../src/train/split.js';
 
 const SHIPPED = ['mote-forecaster', 'mote-events'];
 const DATA_DIRS = ['firmware-sim/data', 'models', 'data'];
@@ -106,7 +107,7 @@ function quantizeJob(job: Job): void {
   const { model, bytes } = readModelFile(job.modelPath);
   const data: CompareData = {
     ...compareDataFromCsv(model, readCsv(job.dataPath), job.deviceColumn),
-    ...(job.validationFraction ? { validationFraction: job.validationFraction } : {}),
+    ...(job.validationFraction ? { validationFraction: job.validationFraction, validationSplit: splitFromMeta(model.meta?.dataset, job.validationFraction) } : {}),
   };
   const req = { data, dataSource: job.dataPath };
   const res = withKernels(undefined, () => quantizeWithReport(model, bytes.length, req));

@@ -4,6 +4,7 @@
 // src/eval (issue 14): it judges models, and nothing on the serving path needs it.
 import type { Model } from '../model/types.js';
 import { createSession, type StreamState } from '../runtime/session.js';
+import { ROLE_VAL, splitRoles, type SplitSpec } from '../train/split.js';
 
 export interface CompareData {
   /** Raw readings [N, I] in the model's input order, rows in arrival order. */
@@ -23,6 +24,8 @@ export interface CompareData {
    * still stepped from its start, and the output differences cover every row.
    */
   readonly validationFraction?: number;
+  /** How the validation rows lie (train --val-mode, --val-blocks, --val-gap); default: the tail. */
+  readonly validationSplit?: Omit<SplitSpec, 'valFraction'>;
 }
 
 export interface ErrorPair {
@@ -34,8 +37,10 @@ export interface RegressionMetric {
   readonly kind: 'regression';
   /** Rows with a target (a forecaster's last k rows per device have none). */
   readonly scored: number;
-  /** Set when only each stream's validation tail was scored. */
+  /** Set when only each stream's validation rows were scored. */
   readonly validationFraction?: number;
+  /** Set when those rows were train --val-mode blocks' blocks, not the tail. */
+  readonly validationMode?: 'blocks';
   readonly horizon: number;
   readonly perOutput: readonly { readonly name: string; readonly float: ErrorPair; readonly int8: ErrorPair }[];
 }
@@ -51,6 +56,7 @@ export interface ClassificationMetric {
   readonly kind: 'classification';
   readonly scored: number;
   readonly validationFraction?: number;
+  readonly validationMode?: 'blocks';
   readonly float: ClassifierScore;
   readonly int8: ClassifierScore;
   /** Fraction of scored rows where both models pick the same label. */
@@ -130,9 +136,10 @@ export function compareModels(float: Model, int8: Model, data: CompareData): Sid
   if (f !== undefined && !(f > 0 && f < 1)) throw new RangeError(`compareModels: validationFraction must be in (0, 1), got ${f}`);
   const inScope = new Uint8Array(N).fill(1);
   if (f !== undefined) {
+    const spec: SplitSpec = { mode: 'tail', blocks: 1, gap: 0, ...data.validationSplit, valFraction: f };
     for (const { rows } of streams.values()) {
-      const trainEnd = rows.length - Math.floor(rows.length * f);
-      for (let p = 0; p < trainEnd; p++) inScope[rows[p]] = 0;
+      const role = splitRoles(rows.length, spec);
+      for (let p = 0; p < rows.length; p++) if (role[p] !== ROLE_VAL) inScope[rows[p]] = 0;
     }
   }
   const { metric, note } = taskMetric(float, data, yFloat, yInt8, streams, O, inScope);
@@ -151,7 +158,9 @@ function taskMetric(
   streams: Map<string, { rows: number[] }>, O: number, inScope: Uint8Array,
 ): { metric: TaskMetric | null; note?: string } {
   const N = yFloat.length / O;
-  const val = data.validationFraction !== undefined ? { validationFraction: data.validationFraction } : {};
+  const val = data.validationFraction !== undefined
+    ? { validationFraction: data.validationFraction, ...(data.validationSplit?.mode === 'blocks' ? { validationMode: 'blocks' as const } : {}) }
+    : {};
   if (model.task === 'classification') {
     if (!data.labels) return { metric: null, note: 'no label column in the data' };
     return { metric: { ...classification(model.outputs.labels!, data.labels, yFloat, yInt8, O, inScope), ...val } };

@@ -5,6 +5,8 @@ import type { AnomalyOutcome } from './anomaly-eval.js';
 import type { Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
 import { RECIPE_DEFAULTS, type TrainOptions, type TrainResult } from './trainer.js';
+import { splitJson, splitMarkdown, splitReport } from './split-report.js';
+import { comparisonJson, comparisonMarkdown, type Comparison } from './verdict.js';
 
 export interface CardInput {
   readonly modelFile: string;
@@ -25,6 +27,8 @@ export interface CardInput {
   readonly result: TrainResult;
   /** Regression: the anomaly scale written into the model, or why there is none (anomaly-eval.ts). */
   readonly anomaly?: AnomalyOutcome;
+  /** Regression: the model against persistence, seasonal persistence and the linear AR. */
+  readonly comparison?: Comparison;
 }
 
 export interface ModelCard {
@@ -59,7 +63,7 @@ export function roundedMetrics(m: Metrics): Record<string, unknown> {
 
 export function modelCard(c: CardInput): ModelCard {
   const { dataset: ds, result: res, options: o } = c;
-  const split = ds.series.map((s) => ({ device: s.device, rows: s.n, train: s.trainEnd, validation: s.n - s.trainEnd }));
+  const splits = splitReport(ds);
   const json = {
     model: res.model.name, file: c.modelFile, task: ds.task, ...(c.created ? { created: c.created } : {}),
     data: {
@@ -68,7 +72,7 @@ export function modelCard(c: CardInput): ModelCard {
       inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift, ...(ds.residualInputs ? { residual: true } : {}), ...(c.outputsWhy ? { outputsWhy: c.outputsWhy } : {}) } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
       ...(c.deviceColumn ? { deviceColumn: c.deviceColumn } : {}),
     },
-    split: { kind: 'time-ordered per device: the last part of each device series is validation', valFraction: ds.valFraction, trainSteps: ds.trainSteps, valSteps: ds.valSteps, devices: split },
+    split: splitJson(ds, splits),
     normalisation: {
       source: 'training split only', inputMean: [...ds.inputMean].map(r4), inputStd: [...ds.inputStd].map(r4),
       ...(ds.targetMean ? { [ds.residualInputs ? 'targetChangeMean' : 'targetMean']: [...ds.targetMean].map(r4), [ds.residualInputs ? 'targetChangeStd' : 'targetStd']: [...ds.targetStd!].map(r4) } : {}),
@@ -79,6 +83,7 @@ export function modelCard(c: CardInput): ModelCard {
     training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: historyJson(res.history) },
     validation: roundedMetrics(res.metrics),
     ...(c.anomaly ? { anomaly: anomalyCardJson(c.anomaly) } : {}),
+    ...(c.comparison ? { baselines: comparisonJson(c.comparison) } : {}),
     ...(c.notes ? { notes: c.notes } : {}),
   };
 
@@ -86,6 +91,8 @@ export function modelCard(c: CardInput): ModelCard {
   md.push(`# Model card: ${res.model.name}`, '');
   md.push(`- **File:** \`${c.modelFile}\` (edge-rnn model format v1, ${res.parameters} parameters)`);
   md.push(`- **Task:** ${ds.task === 'regression' ? `regression — forecast ${ds.outputNames.join(', ')} ${ds.shift} step(s) ahead` : `classification of \`${ds.outputNames[0]}\` at every step (classes ${ds.labels!.join(', ')})`}`);
+  if (c.comparison) md.push(`- **Verdict:** ${c.comparison.verdict.headline}`);
+  if (splits.warnings.length) md.push(`- **Validation split:** ${splits.warnings.length} warning(s), see Split below`);
   if (c.created) md.push(`- **Created:** ${c.created}`);
   md.push('', '## Data', '');
   md.push(`- **File:** \`${c.dataFile}\`${c.dataSha256 ? ` (sha256 \`${c.dataSha256.slice(0, 16)}…\`)` : ''}, ${ds.rows} rows used${c.droppedRows ? `, ${c.droppedRows} dropped for invalid values` : ''}`);
@@ -99,11 +106,8 @@ export function modelCard(c: CardInput): ModelCard {
   }
   md.push(`- **Sequences:** ${c.deviceColumn ? `one per value of \`${c.deviceColumn}\` (state never mixed between devices)` : 'the whole file is one sequence'}`);
   md.push(`- **Normalisation:** mean/std from the training split only, stored in the model${ds.residualInputs ? ' (outputs: of the changes)' : ''}`);
-  md.push('', '## Split', '');
-  md.push(`Time-ordered per device: the last ${pct(ds.valFraction)} of each device's series is validation (no shuffling across time, so no leakage). ${ds.trainSteps} training steps, ${ds.valSteps} validation steps.`, '');
-  md.push('| device | rows | train | validation |', '|---|---:|---:|---:|');
-  for (const s of split) md.push(`| ${s.device || '(all)'} | ${s.rows} | ${s.train} | ${s.validation} |`);
-  md.push('', '## Training', '');
+  md.push('', ...splitMarkdown(ds, splits));
+  md.push('## Training', '');
   md.push('| hyper-parameter | value |', '|---|---|');
   for (const [k, v] of Object.entries(hyperParameters(o))) md.push(`| ${k} | ${String(v)} |`);
   if (res.classWeights) md.push(`| class weights (loss) | ${res.classWeights.map((w, i) => `${ds.labels![i]}: ${r4(w)}`).join(', ')} |`);
@@ -125,6 +129,7 @@ export function modelCard(c: CardInput): ModelCard {
     md.push(`| true \\ predicted | ${ds.labels!.join(' | ')} |`, `|---|${ds.labels!.map(() => '---:').join('|')}|`);
     m.confusion.forEach((row, i) => md.push(`| ${ds.labels![i]} | ${row.join(' | ')} |`));
   }
+  if (c.comparison) md.push('', ...comparisonMarkdown(ds, c.comparison));
   if (c.anomaly) md.push(...anomalyCardMarkdown(c.anomaly));
   if (c.notes) md.push('', '## Notes', '', c.notes);
   md.push('');

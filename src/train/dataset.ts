@@ -1,8 +1,9 @@
 // From parsed columns to training series: one series per device (never mixed), a
-// time-ordered validation split at the end of each device's series, normalisation
-// statistics from the training split only, and the per-step targets.
+// time-ordered validation split of each device's series (its tail, or interleaved blocks:
+// split.ts), normalisation statistics from the training split only, and the per-step targets.
 import { parseCellNumber } from '../protocol/cell-number.js';
 import { TrainDataError } from './errors.js';
+import { chooseBlockPhase, DEFAULT_VAL_BLOCKS, defaultValGap, lastTrainRow, ROLE_TRAIN, splitRoles, trainStepAt, valStepAt, type SplitSpec, type ValMode } from './split.js';
 
 export type TaskSpec =
   | {
@@ -35,6 +36,17 @@ export interface DatasetInput {
   readonly target: TaskSpec;
   /** Fraction of each device's series kept for validation (its last part), 0 < val < 1. */
   readonly valFraction: number;
+  /** Where validation rows are: the tail of each device (default) or interleaved blocks. */
+  readonly valMode?: ValMode;
+  /** Blocks mode: validation blocks per device (default 5). */
+  readonly valBlocks?: number;
+  /** Rows dropped between training and validation parts (default: 0 in tail mode, max(seqLen, horizon) in blocks mode). */
+  readonly valGap?: number;
+  /**
+   * Blocks mode: a class per row (e.g. an event column) the blocks are placed by, so that
+   * each class has rows in both parts where the recording allows. Classification: its labels.
+   */
+  readonly strata?: readonly string[];
   /** Truncated-BPTT window; every device's training part must hold at least one. */
   readonly seqLen: number;
 }
@@ -43,8 +55,13 @@ export interface Series {
   readonly device: string;
   /** Steps (rows) in this device's series. */
   readonly n: number;
-  /** Steps [0, trainEnd) are the training part; [trainEnd, n) validation. */
+  /**
+   * Tail mode: rows [0, trainEnd) are the training part. In any mode, one past the last
+   * training row; which rows train and validate is `role` (read it through isTrainStep / isValStep).
+   */
   readonly trainEnd: number;
+  /** Role of each row: ROLE_TRAIN, ROLE_VAL or ROLE_GAP (split.ts). */
+  readonly role: Uint8Array;
   /** Normalised inputs [n, I], computed exactly as the runtime does: f32((f32(x) - mean) / std). */
   readonly x: Float32Array;
   /** Raw inputs as the runtime receives them, f32(x) [n, I] (residual outputs add these back). */
@@ -83,6 +100,8 @@ export interface Dataset {
   readonly classCounts?: readonly number[];
   readonly series: readonly Series[];
   readonly valFraction: number;
+  /** The split as built (mode, blocks, gap, fraction). */
+  readonly split: SplitSpec;
   readonly rows: number;
   readonly trainSteps: number;
   readonly valSteps: number;
@@ -93,14 +112,28 @@ export function outputWidth(d: Dataset): number {
   return d.task === 'regression' ? d.outputNames.length : d.labels!.length;
 }
 
-/** Whether step t of s has a training target (input and target both in the training part). */
-export function isTrainStep(s: Series, shift: number, t: number): boolean {
-  return t + shift < s.trainEnd;
+/** Regression, in place: normalised outputs [n, O] of s to the data's units (classification: unchanged). */
+export function denormaliseOutputs(ds: Dataset, s: Series, out: Float32Array): Float32Array {
+  if (ds.task === 'regression') {
+    const O = ds.outputNames.length, mean = ds.targetMean!, std = ds.targetStd!;
+    for (let t = 0; t < s.n; t++) for (let o = 0; o < O; o++) out[t * O + o] = out[t * O + o] * std[o] + mean[o];
+    const from = ds.residualInputs, I = ds.inputNames.length;
+    if (from) for (let t = 0; t < s.n; t++) for (let o = 0; o < O; o++) out[t * O + o] = s.xRaw[t * I + from[o]] + out[t * O + o];
+  }
+  return out;
 }
 
-/** Whether step t of s is a validation step (in the validation part, target within the series). */
+/**
+ * Whether step t of s has a training target (input and target rows both training rows, the
+ * target within the series: a series cut short, n < role.length, ends its steps at n).
+ */
+export function isTrainStep(s: Series, shift: number, t: number): boolean {
+  return t + shift < s.n && trainStepAt(s.role, shift, t);
+}
+
+/** Whether step t of s is a validation step (input and target rows both validation rows). */
 export function isValStep(s: Series, shift: number, t: number): boolean {
-  return t >= s.trainEnd && t + shift < s.n;
+  return t + shift < s.n && valStepAt(s.role, shift, t);
 }
 
 // Labels that all read as numbers (by the CSV number rule) sort as numbers: "2" before "10".
@@ -118,7 +151,7 @@ function sortLabels(values: Iterable<string>): string[] {
 /** Mean, population std, min and max over the training rows of each column, rounded to f32 as stored. */
 function trainStats(
   columns: readonly (ArrayLike<number>)[], names: readonly string[], groups: readonly number[][],
-  trainEnds: readonly number[], what: string,
+  include: readonly ((t: number) => boolean)[], what: string,
 ): { mean: Float32Array; std: Float32Array; min: Float32Array; max: Float32Array } {
   const mean = new Float32Array(columns.length);
   const std = new Float32Array(columns.length);
@@ -127,7 +160,8 @@ function trainStats(
   columns.forEach((col, c) => {
     let n = 0, sum = 0;
     groups.forEach((rows, g) => {
-      for (let t = 0; t < trainEnds[g]; t++) {
+      for (let t = 0; t < rows.length; t++) {
+        if (!include[g](t)) continue;
         const v = col[rows[t]];
         sum += v;
         n++;
@@ -137,7 +171,7 @@ function trainStats(
     });
     const m = sum / n;
     let ss = 0;
-    groups.forEach((rows, g) => { for (let t = 0; t < trainEnds[g]; t++) { const d = col[rows[t]] - m; ss += d * d; } });
+    groups.forEach((rows, g) => { for (let t = 0; t < rows.length; t++) { if (include[g](t)) { const d = col[rows[t]] - m; ss += d * d; } } });
     const sd = Math.sqrt(ss / n);
     // Relative to the mean's size: float noise in a constant column must count as constant.
     if (!(sd > 1e-9 * Math.max(1, Math.abs(m)))) {
@@ -149,6 +183,12 @@ function trainStats(
     std[c] = sd;
   });
   return { mean, std, min, max };
+}
+
+function blockPhaseFor(labels: readonly string[], groups: readonly number[][], spec: SplitSpec): number {
+  const list = sortLabels(labels);
+  const index = new Map(list.map((l, i) => [l, i]));
+  return chooseBlockPhase(groups.map((g) => Int32Array.from(g, (r) => index.get(labels[r])!)), list.length, spec);
 }
 
 export function buildDataset(input: DatasetInput): Dataset {
@@ -180,20 +220,50 @@ export function buildDataset(input: DatasetInput): Dataset {
   }
   const devices = [...groups.keys()];
   const rowGroups = [...groups.values()];
-  const trainEnds = rowGroups.map((g, i) => {
+  const mode = input.valMode ?? 'tail';
+  if (mode !== 'tail' && mode !== 'blocks') throw new TrainDataError(`--val-mode must be tail or blocks, got ${String(mode)}`);
+  const blocks = input.valBlocks ?? DEFAULT_VAL_BLOCKS;
+  if (!(Number.isInteger(blocks) && blocks >= 1)) throw new TrainDataError(`--val-blocks must be a positive integer, got ${blocks}`);
+  const gap = input.valGap ?? defaultValGap(mode, seqLen, shift);
+  if (!(Number.isInteger(gap) && gap >= 0)) throw new TrainDataError(`--val-gap must be an integer >= 0, got ${gap}`);
+  // Blocks mode for a classification: the block phase that puts the most classes in both parts.
+  const strata = input.strata ?? (target.task === 'classification' ? target.labels : undefined);
+  if (input.strata && input.strata.length !== rows) throw new TrainDataError(`the strata column has ${input.strata.length} values, expected ${rows}`);
+  const phase = mode === 'blocks' && strata && strata.length === rows
+    ? blockPhaseFor(strata, rowGroups, { valFraction, mode, blocks, gap })
+    : 0;
+  const split: SplitSpec = { valFraction, mode, blocks, gap, ...(phase ? { phase } : {}) };
+  const roles = rowGroups.map((g, i) => {
     const n = g.length;
-    const trainEnd = n - Math.floor(n * valFraction);
     const name = devices[i] === '' ? 'the data' : `device "${devices[i]}"`;
-    const needTrain = seqLen + shift;
-    if (trainEnd < needTrain || n - trainEnd < shift + 1) {
-      const need = Math.max(needTrain + shift + 1, Math.ceil((needTrain) / (1 - valFraction)));
+    const role = splitRoles(n, split);
+    if (mode === 'tail') {
+      const trainEnd = n - Math.floor(n * valFraction);
+      const needTrain = seqLen + shift, needVal = gap + shift + 1;
+      if (trainEnd < needTrain || n - trainEnd < needVal) {
+        const need = Math.max(needTrain + needVal, Math.ceil((needTrain) / (1 - valFraction)));
+        throw new TrainDataError(
+          `${name} has ${n} rows: too few for --seq-len ${seqLen}` + (shift ? ` and horizon ${shift}` : '') +
+          ` with --val ${valFraction}${gap ? ` and --val-gap ${gap}` : ''} (its training part must hold at least ${needTrain} rows and its validation part ${needVal}; about ${need} rows needed)`,
+        );
+      }
+      return role;
+    }
+    let trainSteps = 0, valSteps = 0;
+    for (let t = 0; t < n; t++) {
+      if (trainStepAt(role, shift, t)) trainSteps++;
+      else if (valStepAt(role, shift, t)) valSteps++;
+    }
+    if (trainSteps < seqLen || valSteps < 1) {
       throw new TrainDataError(
-        `${name} has ${n} rows: too few for --seq-len ${seqLen}` + (shift ? ` and horizon ${shift}` : '') +
-        ` with --val ${valFraction} (its training part must hold at least ${needTrain} rows and its validation part ${shift + 1}; about ${need} rows needed)`,
+        `${name} has ${n} rows: too few for --val-mode blocks with --val-blocks ${blocks}, --val-gap ${gap} and --val ${valFraction}` +
+        ` (${trainSteps} training steps, at least --seq-len ${seqLen} needed; ${valSteps} validation steps, at least 1 needed); use fewer blocks or a smaller gap`,
       );
     }
-    return trainEnd;
+    return role;
   });
+  const trainEnds = roles.map((r) => lastTrainRow(r) + 1);
+  const trainRow = roles.map((r) => (t: number) => r[t] === ROLE_TRAIN);
 
   let residualInputs: Int32Array | undefined;
   if (target.task === 'regression' && target.residual) {
@@ -216,21 +286,21 @@ export function buildDataset(input: DatasetInput): Dataset {
     })
     : undefined;
 
-  const { mean: inputMean, std: inputStd, min: inputMin, max: inputMax } = trainStats(inputs, inputNames, rowGroups, trainEnds, 'input');
+  const { mean: inputMean, std: inputStd, min: inputMin, max: inputMax } = trainStats(inputs, inputNames, rowGroups, trainRow, 'input');
   let targetMean: Float32Array | undefined, targetStd: Float32Array | undefined;
   let labels: string[] | undefined, classCounts: number[] | undefined;
   if (target.task === 'regression') {
     ({ mean: targetMean, std: targetStd } = deltas
       // Over the training steps: those whose target also lies in the training part.
-      ? trainStats(deltas, target.targetNames.map((n) => `${n} (change over ${shift} steps)`), rowGroups, trainEnds.map((e) => e - shift), 'target')
-      : trainStats(target.targets, target.targetNames, rowGroups, trainEnds, 'target'));
+      ? trainStats(deltas, target.targetNames.map((n) => `${n} (change over ${shift} steps)`), rowGroups, roles.map((r) => (t: number) => trainStepAt(r, shift, t)), 'target')
+      : trainStats(target.targets, target.targetNames, rowGroups, trainRow, 'target'));
   } else {
     if (target.labels.length !== rows) throw new TrainDataError(`label column "${target.labelName}" has ${target.labels.length} values, expected ${rows}`);
     labels = sortLabels(target.labels);
     if (labels.length < 2) throw new TrainDataError(`label column "${target.labelName}" has a single class (${labels[0]}): nothing to classify`);
     classCounts = labels.map(() => 0);
     const index = new Map(labels.map((l, i) => [l, i]));
-    rowGroups.forEach((g, i) => { for (let t = 0; t < trainEnds[i]; t++) classCounts![index.get(target.labels[g[t]])!]++; });
+    rowGroups.forEach((g, i) => { for (let t = 0; t < g.length; t++) if (trainRow[i](t)) classCounts![index.get(target.labels[g[t]])!]++; });
   }
 
   const I = inputNames.length;
@@ -263,7 +333,7 @@ export function buildDataset(input: DatasetInput): Dataset {
     } else {
       for (let t = 0; t < n; t++) cls[t] = labelIndex!.get(target.labels[g[t]])!;
     }
-    const s: Series = { device: devices[si], n, trainEnd: trainEnds[si], x, xRaw, y, raw, cls };
+    const s: Series = { device: devices[si], n, trainEnd: trainEnds[si], role: roles[si], x, xRaw, y, raw, cls };
     for (let t = 0; t < n; t++) {
       if (isTrainStep(s, shift, t)) trainSteps++;
       else if (isValStep(s, shift, t)) valSteps++;
@@ -279,6 +349,6 @@ export function buildDataset(input: DatasetInput): Dataset {
     shift, inputMean, inputStd, inputMin, inputMax,
     ...(targetMean ? { targetMean, targetStd } : {}),
     ...(residualInputs ? { residualInputs } : {}),
-    series, valFraction, rows, trainSteps, valSteps,
+    series, valFraction, split, rows, trainSteps, valSteps,
   };
 }

@@ -1,4 +1,4 @@
-export { buildDataset, outputWidth, isTrainStep, isValStep, type Dataset, type DatasetInput, type Series, type TaskSpec } from './dataset.js';
+export { buildDataset, outputWidth, isTrainStep, isValStep, denormaliseOutputs, type Dataset, type DatasetInput, type Series, type TaskSpec } from './dataset.js';
 export { TrainDataError } from './errors.js';
 export { createNetwork, type Network, type ParamTensor, type Precision } from './network.js';
 export { mseLoss, softmaxCrossEntropyLoss, inverseFrequencyWeights } from './loss.js';
@@ -10,3 +10,4 @@ export { modelCard, hyperParameters, historyJson, roundedMetrics, type CardInput
 export { lossCurveSvg } from './svg-curve.js';
 export { anomalyForRun, calibrateAnomaly, eventsBySeries, DEFAULT_ANOMALY_QUANTILE, type AnomalyCalibration, type AnomalyOutcome, type EventLabels, type FlagScore } from './anomaly-eval.js';
 export { anomalyCardJson, anomalyCardMarkdown, anomalySummary } from './anomaly-card.js';
+export { fitLinearAr, chooseLinearAr, linearArOutputs, type LinearAr } from './linear-ar.js';

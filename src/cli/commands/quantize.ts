@@ -6,6 +6,7 @@ import { readModelFile, writeModelFile } from '../../io/model-file.js';
 import type { Model } from '../../model/types.js';
 import type { CompareData } from '../../eval/compare.js';
 import { METRIC_TOLERANCE, quantizeWithReport, type QuantizationReport } from '../../eval/quantization-report.js';
+import { splitFromMeta } from '../../train/split.js';
 import { CliError } from '../errors.js';
 import { formatTable } from '../table.js';
 
@@ -67,7 +68,9 @@ export function formatReport(r: QuantizationReport): string {
   }
   const m = r.metric;
   if (m) {
-    const tail = m.validationFraction ? ` in the validation tail (last ${pct(m.validationFraction, 0)} of each stream)` : '';
+    const tail = !m.validationFraction ? ''
+      : m.validationMode === 'blocks' ? ` in the validation blocks (${pct(m.validationFraction, 0)} of each stream, as train --val-mode blocks held them out)`
+        : ` in the validation tail (last ${pct(m.validationFraction, 0)} of each stream)`;
     const what = m.kind === 'regression'
       ? `${m.scored} rows${tail} scored against the targets${m.horizon ? ` ${m.horizon} step(s) later` : ''}`
       : `${m.scored} labelled rows${tail}; the two models pick the same label on ${pct(m.agreement, 1)}`;
@@ -120,7 +123,7 @@ export function registerQuantize(program: Command): void {
         if (bad !== undefined) throw new CliError(`--layers: no layer ${bad} (${path} has layers 0..${model.layers.length - 1})`, 2);
       }
       const data = opts.data === undefined ? undefined
-        : { ...compareDataFromCsv(model, readCsv(opts.data), opts.deviceColumn), ...(val !== undefined ? { validationFraction: val } : {}) };
+        : { ...compareDataFromCsv(model, readCsv(opts.data), opts.deviceColumn), ...(val !== undefined ? { validationFraction: val, validationSplit: splitFromMeta(model.meta?.dataset, val) } : {}) };
       const res = quantizeWithReport(model, bytes.length, { layers, data, dataSource: opts.data });
       const written = writeModelFile(opts.out, res.model);
       if (written.length !== res.bytes.length) throw new Error(`quantize: wrote ${written.length} bytes, the report says ${res.bytes.length}`);

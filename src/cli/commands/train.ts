@@ -13,6 +13,9 @@ import {
   anomalyForRun, anomalySummary, buildDataset, DEFAULT_ANOMALY_QUANTILE, historyJson, RECIPE_DEFAULTS, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
   type AnomalyOutcome, type Dataset, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
+import { DEFAULT_VAL_BLOCKS } from '../../train/split.js';
+import { splitJson, splitReport, type SplitReport } from '../../train/split-report.js';
+import { compareWithBaselines, comparisonSummary, comparisonJson, type Comparison } from '../../train/verdict.js';
 import { CliError } from '../errors.js';
 
 export interface TrainCliOptions {
@@ -44,6 +47,9 @@ export interface TrainCliOptions {
   /** Stop training after this many seconds of wall-clock time (the best epoch so far is kept). */
   timeBudget?: number;
   val: number;
+  valMode?: 'tail' | 'blocks';
+  valBlocks?: number;
+  valGap?: number;
   seed?: number;
   classWeights: boolean;
   dropInvalid?: boolean;
@@ -55,6 +61,8 @@ export interface TrainCliOptions {
   created?: string;
   json?: boolean;
   progress: boolean;
+  /** Regression: seasonal period (steps) of the seasonal-persistence baseline; default: found on the training split. */
+  period?: number;
   /** Model file to continue: its weights are the start, and meta.continuesFrom its sha256. */
   initFrom?: string;
   /** Regression: a 0/1 column of labelled events, to score the anomaly flag against. */
@@ -155,14 +163,17 @@ export interface TrainRun {
   anomaly?: AnomalyOutcome;
   /** Residual or level outputs, and why. */
   outputs: { residual: boolean; why: string };
+  comparison?: Comparison;
+  split: SplitReport;
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
 }
 
 /** The whole command without argument parsing: used by the CLI and scripts/train-models.ts. */
-export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainRun {
+export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}, warn: (message: string) => void = () => {}): TrainRun {
   if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
   if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
   if (o.label && o.eventColumn) throw new CliError('--event-column scores the anomaly flag of a forecaster (--target); a classifier is scored against its --label');
+  if (o.label && o.period !== undefined) throw new CliError('--period is for regression (--target): it sets the seasonal-persistence baseline');
   if (o.residual === true) {
     if (o.label) throw new CliError('--residual is for regression (--target): a class has no change to predict');
     const missing = o.target!.find((t) => !o.inputs.includes(t));
@@ -182,12 +193,15 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       target: o.label
         ? { task: 'classification', labelName: o.label, labels: cols.labels }
         : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(outputs.residual ? { residual: true } : {}) },
-      valFraction: o.val, seqLen: o.seqLen,
+      valFraction: o.val, seqLen: o.seqLen, ...(o.valMode ? { valMode: o.valMode } : {}),
+      ...(o.valBlocks !== undefined ? { valBlocks: o.valBlocks } : {}), ...(o.valGap !== undefined ? { valGap: o.valGap } : {}),
     });
   } catch (e) {
     if (e instanceof TrainDataError) throw new CliError(`${o.data}: ${e.message}`);
     throw e;
   }
+  const split = splitReport(ds);
+  for (const w of split.warnings) warn(w);
   const topts: TrainOptions = {
     name, cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation } : {}),
     seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed,
@@ -206,6 +220,8 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     throw e;
   }
 
+  const comparison = ds.task === 'regression' ? baselineComparison(ds, result.model, o) : undefined;
+
   const modelPath = o.out ?? join('models', `${name}.msgpack`);
   const stem = modelPath.replace(/\.msgpack$/, '');
   const paths = { model: modelPath, cardMd: `${stem}.card.md`, cardJson: `${stem}.card.json`, curve: `${stem}.curve.svg` };
@@ -219,7 +235,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     modelVersion: o.modelVersion,
     meta: {
       ...(created ? { created } : {}),
-      dataset: { file: dataFile, sha256, rows: ds.rows, ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}), valFraction: o.val },
+      dataset: { file: dataFile, sha256, rows: ds.rows, ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}), valFraction: o.val, ...splitMeta(ds) },
       ...(o.license ? { license: o.license } : {}),
       trainedWith: 'edge-rnn train',
       ...(old ? { continuesFrom: old.sha256 } : {}),
@@ -236,11 +252,12 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
     options: topts, dataset: ds, result: { ...result, model }, ...(anomaly ? { anomaly } : {}), ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
+    ...(comparison ? { comparison } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), outputs, paths };
+  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), outputs, ...(comparison ? { comparison } : {}), split, paths };
 }
 
 /** Residual or level outputs, and why, as the card and summary say it. */
@@ -258,6 +275,22 @@ export function outputsChoice(o: Pick<TrainCliOptions, 'residual' | 'label' | 't
 function deadline(seconds: number): () => boolean {
   const end = performance.now() + seconds * 1000;
   return () => performance.now() >= end;
+}
+
+/** The split in the model's meta.dataset beyond valFraction: absent for the default tail split. */
+function splitMeta(ds: Dataset): Record<string, unknown> {
+  const s = ds.split;
+  if (s.mode === 'tail' && s.gap === 0) return {};
+  return { valMode: s.mode, ...(s.mode === 'blocks' ? { valBlocks: s.blocks, ...(s.phase ? { valPhase: s.phase } : {}) } : {}), valGap: s.gap };
+}
+
+function baselineComparison(ds: Dataset, model: Model, o: TrainCliOptions): Comparison {
+  try {
+    return compareWithBaselines(ds, model, o.period !== undefined ? { period: o.period } : {});
+  } catch (e) {
+    if (e instanceof TrainDataError) throw new CliError(`${o.data}: ${e.message}`);
+    throw e;
+  }
 }
 
 function readContinued(path: string): { model: Model; sha256: string } {
@@ -312,6 +345,7 @@ function summary(run: TrainRun): string {
     for (const t of m.targets) {
       lines.push(`${t.name}: RMSE ${t.rmse.toPrecision(4)} (persistence ${t.persistenceRmse.toPrecision(4)}, ${(100 * t.rmseImprovement).toFixed(1)} % better), MAE ${t.mae.toPrecision(4)}`);
     }
+    if (run.comparison) lines.push(...comparisonSummary(run.dataset, run.comparison));
   } else {
     lines.push(`accuracy ${(100 * m.accuracy).toFixed(2)} %`);
     for (const c of m.classes) lines.push(`class ${c.label}: precision ${c.precision?.toFixed(3) ?? 'n/a'}, recall ${c.recall?.toFixed(3) ?? 'n/a'}, F1 ${c.f1?.toFixed(3) ?? 'n/a'} (support ${c.support})`);
@@ -331,6 +365,7 @@ export function registerTrain(program: Command): void {
     .option('--horizon <k>', 'regression: forecast the targets k steps ahead', int(1), 1)
     .option('--residual', 'regression: predict each target\'s change from its current value and start at persistence (every target must be an input); the runtime adds the reading back. Default when every target is an input')
     .option('--no-residual', 'regression: predict the targets\' levels even when every target is an input')
+    .option('--period <steps>', 'regression: period of the seasonal-persistence baseline (default: found on the training split by autocorrelation, none when unclear)', int(2))
     .option('--device-column <col>', 'one sequence per device (state never mixed); default: one sequence')
     .option('--event-column <col>', 'regression: a 0/1 column of labelled events; the card and --json give the precision and recall of the anomaly flag against it')
     .option('--anomaly-quantile <q>', 'regression: the anomaly threshold written into the model is this quantile of the validation scores', float((n) => n > 0 && n < 1, 'a fraction in (0, 1)'), DEFAULT_ANOMALY_QUANTILE)
@@ -350,6 +385,9 @@ export function registerTrain(program: Command): void {
     .option('--passes <x>', `training windows per epoch, in passes over the training steps (default ${RECIPE_DEFAULTS.passes}; at least ${RECIPE_DEFAULTS.minSteps} gradient steps per epoch)`, float((n) => n > 0, 'a positive number'))
     .option('--time-budget <seconds>', 'stop training after this much wall-clock time; the best epoch so far is kept', float((n) => n > 0, 'a positive number of seconds'))
     .option('--val <f>', 'validation fraction: the last part of each device series', float((n) => n > 0 && n < 1, 'a fraction in (0, 1)'), 0.2)
+    .addOption(new Option('--val-mode <mode>', 'where validation rows are: the last part of each device (tail) or interleaved time blocks (blocks)').choices(['tail', 'blocks']).default('tail'))
+    .option('--val-blocks <n>', `--val-mode blocks: validation blocks per device (default ${DEFAULT_VAL_BLOCKS})`, int(1))
+    .option('--val-gap <rows>', 'rows dropped between training and validation parts, so no training target reaches into validation (default: 0 for tail, max(--seq-len, --horizon) for blocks)', int(0))
     .option('--seed <n>', `random seed (default ${DEFAULT_SEED}); with --seed the output bytes are reproducible`, int(0))
     .option('--no-class-weights', 'classification: do not weigh classes by inverse frequency')
     .option('--drop-invalid', 'skip rows with missing/NaN/infinite values instead of refusing them')
@@ -365,13 +403,15 @@ export function registerTrain(program: Command): void {
     .action((opts: TrainCliOptions) => {
       const write = (s: string) => process.stderr.write(s);
       const onEvent = opts.progress ? progressRenderer(Boolean(process.stderr.isTTY), write) : () => {};
-      const run = runTrain(opts, onEvent);
+      const run = runTrain(opts, onEvent, (w) => write(`warning: ${w}\n`));
       if (opts.json) {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
           stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: historyJson(run.result.history),
           metrics: run.result.metrics, ...(run.dataset.task === 'regression' ? { outputs: run.outputs } : {}),
           ...(run.anomaly ? { anomaly: run.anomaly.ok ? run.anomaly.calibration : { available: false, reason: run.anomaly.reason } } : {}),
+          ...(run.comparison ? { baselines: comparisonJson(run.comparison) } : {}),
+          split: splitJson(run.dataset, run.split),
         }) + '\n');
       } else process.stdout.write(summary(run));
     });
