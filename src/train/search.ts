@@ -8,7 +8,7 @@ import type { RecurrentType } from '../model/types.js';
 import { buildDataset, type Dataset, type DatasetInput } from './dataset.js';
 import { TrainDataError } from './errors.js';
 import type { Metrics } from './metrics.js';
-import { train, type TrainOptions, type TrainResult } from './trainer.js';
+import { train, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
 
 /** The settings a search varies; everything else is the run's own option. */
 export interface SearchSettings {
@@ -125,6 +125,8 @@ export interface SearchOptions {
   readonly clock?: () => number;
   /** Called after each trial. */
   readonly onTrial?: (t: SearchTrial, candidates: number) => void;
+  /** Every trial's training events. */
+  readonly onEvent?: (e: TrainEvent) => void;
 }
 
 export interface SearchRun {
@@ -185,7 +187,7 @@ export function searchTrain(input: DatasetInput, base: TrainOptions, so: SearchO
     const options: TrainOptions = { ...base, cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen };
     // Hook: with a trainer stop callback, later trials could also stop at the budget's end.
     const t0 = clock();
-    const result = train(dataset, options);
+    const result = train(dataset, options, so.onEvent);
     const seconds = clock() - t0;
     const trial: SearchTrial = {
       trial: trials.length + 1, settings: s, score: validationScore(result.metrics, result.bestValLoss),
