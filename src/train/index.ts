@@ -8,5 +8,5 @@ export { train, initialModel, exportModel, seriesOutputs, type TrainOptions, typ
 export { validationMetrics, type Metrics, type RegressionMetrics, type ClassificationMetrics } from './metrics.js';
 export { modelCard, hyperParameters, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';
-export { searchTrain, searchCandidates, searchSpace, validationScore, SEARCH_GRID, SEARCH_AXES, type SearchAxis, type SearchSettings, type SearchSpace, type SearchTrial, type SearchRun, type SearchOptions } from './search.js';
+export { searchTrain, searchGrid, candidateOrder, seededRanks, settingsKey, axesApart, searchSpace, validationScore, SEARCH_GRID, SEARCH_AXES, type SearchAxis, type SearchSettings, type SearchSpace, type SearchTrial, type SearchRun, type SearchOptions } from './search.js';
 export { searchJson } from './search-card.js';

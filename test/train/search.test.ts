@@ -1,12 +1,14 @@
-// The hyper-parameter search (src/train/search.ts): the candidate order (the run's own
-// settings first, then every grid point once, seeded), the grid narrowed to what the user
-// fixed and the data holds, the score, and searchTrain: a trial cap gives the same trials,
-// winner and model bytes every time; the winner is the lowest score in the table; a budget
-// always allows the first trial and starts no trial its estimate says cannot finish.
+// The hyper-parameter search (src/train/search.ts): the candidates (the grid, plus a base
+// outside it) and their order (one axis from the best first, each group by seeded rank),
+// the grid narrowed to what the user fixed and the data holds, the score, and searchTrain:
+// a trial cap gives the same trials, winner and model bytes every time; trial 1 is plain
+// train; each later trial steps one axis from the best so far while it can; the winner is
+// the lowest score in the table; a budget always allows the first trial and starts no trial
+// its estimate says cannot finish.
 import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/model/index.js';
 import {
-  buildDataset, searchCandidates, searchSpace, searchTrain, train, validationScore, SEARCH_GRID,
+  axesApart, buildDataset, candidateOrder, searchGrid, searchSpace, searchTrain, seededRanks, settingsKey, train, validationScore, SEARCH_GRID,
   type DatasetInput, type Metrics, type SearchSettings, type SearchSpace, type TrainOptions,
 } from '../../src/train/index.js';
 
@@ -31,31 +33,34 @@ const baseSettings: SearchSettings = { cell: 'lstm', hidden: 6, residual: false,
 const grid: SearchSpace = { cell: ['lstm', 'gru'], hidden: [4, 6], residual: [false, true], lr: [0.01, 0.03], seqLen: [8, 12] };
 const key = (s: SearchSettings) => JSON.stringify([s.cell, s.hidden, s.residual, s.lr, s.seqLen]);
 
-describe('searchCandidates', () => {
-  it('puts the base first and every other grid point exactly once after it', () => {
-    const c = searchCandidates(baseSettings, grid, 1);
-    expect(c[0]).toEqual(baseSettings);
-    expect(c).toHaveLength(2 * 2 * 2 * 2 * 2); // the base is a grid point
-    expect(new Set(c.map(key)).size).toBe(c.length);
-    for (const s of c) {
-      expect(grid.cell).toContain(s.cell);
-      expect(grid.hidden).toContain(s.hidden);
-      expect(grid.lr).toContain(s.lr);
-    }
-  });
-  it('adds a base that lies outside the grid', () => {
+describe('searchGrid and candidateOrder', () => {
+  it('the grid holds every setting once, and a base outside it in front', () => {
+    const g = searchGrid(baseSettings, grid);
+    expect(g).toHaveLength(2 * 2 * 2 * 2 * 2); // the base is a grid point
+    expect(new Set(g.map(key)).size).toBe(g.length);
     const outside = { ...baseSettings, lr: 0.004 };
-    const c = searchCandidates(outside, grid, 1);
-    expect(c[0]).toEqual(outside);
-    expect(c).toHaveLength(33);
+    const g2 = searchGrid(outside, grid);
+    expect(g2).toHaveLength(33);
+    expect(g2[0]).toEqual(outside);
   });
-  it('orders by the seed: the same seed repeats the order, another seed changes it', () => {
+  it('orders the untried: one axis from the best first (1 + 1 + 1 + 1 + 1 of them here), then the rest', () => {
+    const g = searchGrid(baseSettings, grid);
+    const order = candidateOrder(g, baseSettings, new Set([settingsKey(baseSettings)]), seededRanks(g, 1));
+    expect(order).toHaveLength(31);
+    expect(order.slice(0, 5).map((s) => axesApart(s, baseSettings))).toEqual([1, 1, 1, 1, 1]);
+    expect(order.slice(5).every((s) => axesApart(s, baseSettings) > 1)).toBe(true);
+    // Tried settings are left out, whichever group they were in.
+    const tried = new Set([settingsKey(baseSettings), settingsKey(order[0]), settingsKey(order[7])]);
+    expect(candidateOrder(g, baseSettings, tried, seededRanks(g, 1))).toEqual(order.filter((_, i) => i !== 0 && i !== 7));
+  });
+  it('ranks by the seed: the same seed repeats the order, another seed changes it', () => {
     const b = { cell: 'lstm', hidden: 32, residual: false, lr: 0.005, seqLen: 50 } as const;
-    const a1 = searchCandidates(b, SEARCH_GRID, 1).map(key);
-    expect(searchCandidates(b, SEARCH_GRID, 1).map(key)).toEqual(a1);
-    const a2 = searchCandidates(b, SEARCH_GRID, 2).map(key);
-    expect(a2).not.toEqual(a1);
-    expect([...a2].sort()).toEqual([...a1].sort());
+    const g = searchGrid(b, SEARCH_GRID);
+    expect(g).toHaveLength(108);
+    const order = (seed: number) => candidateOrder(g, b, new Set(), seededRanks(g, seed)).map(key);
+    expect(order(1)).toEqual(order(1));
+    expect(order(2)).not.toEqual(order(1));
+    expect([...order(2)].sort()).toEqual([...order(1)].sort());
   });
 });
 
@@ -95,8 +100,8 @@ describe('searchTrain', () => {
   const run = (maxTrials: number, seed = 5) => searchTrain(input(), { ...base, seed }, { grid, maxTrials });
 
   it('runs the cap, starts with the plain run, and writes the trial with the lowest score', () => {
-    const r = run(5);
-    expect(r.trials.map((t) => t.trial)).toEqual([1, 2, 3, 4, 5]);
+    const r = run(8);
+    expect(r.trials.map((t) => t.trial)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(r.trials[0].settings).toEqual(baseSettings);
     // Trial 1 is exactly what plain train does with the base settings.
     const plain = train(buildDataset(input()), base);
@@ -112,6 +117,19 @@ describe('searchTrain', () => {
     expect(Boolean(r.dataset.residualInputs)).toBe(c.residual);
     expect(r.result.metrics).toEqual(r.trials[r.chosen].metrics);
     expect(Boolean(r.result.model.outputs.residual)).toBe(c.residual);
+  });
+
+  it('steps one axis from the best so far while the best has an untried neighbour', () => {
+    const r = run(12);
+    const g = searchGrid(baseSettings, grid);
+    for (let k = 1; k < r.trials.length; k++) {
+      const before = r.trials.slice(0, k);
+      const best = before.reduce((b, t) => (t.score < b.score ? t : b)).settings;
+      const tried = new Set(before.map((t) => key(t.settings)));
+      const open = g.filter((s) => axesApart(s, best) === 1 && !tried.has(key(s)));
+      if (open.length > 0) expect(axesApart(r.trials[k].settings, best)).toBe(1);
+      expect(tried.has(key(r.trials[k].settings))).toBe(false);
+    }
   });
 
   it('is deterministic under a seed and a trial cap: same trials, same winner, same model bytes', () => {
