@@ -6,7 +6,7 @@ export { createAdam, type Adam, type AdamOptions } from './adam.js';
 export { clipGlobalNorm, globalNorm } from './clip.js';
 export { train, initialModel, exportModel, seriesOutputs, type TrainOptions, type TrainResult, type TrainEvent, type EpochStats } from './trainer.js';
 export { validationMetrics, type Metrics, type RegressionMetrics, type ClassificationMetrics } from './metrics.js';
-export { modelCard, hyperParameters, roundedMetrics, type CardInput, type ModelCard } from './card.js';
+export { modelCard, hyperParameters, historyJson, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';
 export { searchTrain, searchGrid, candidateOrder, seededRanks, settingsKey, axesApart, searchSpace, validationScore, SEARCH_GRID, SEARCH_AXES, type SearchAxis, type SearchSettings, type SearchSpace, type SearchTrial, type SearchRun, type SearchOptions } from './search.js';
 export { searchJson } from './search-card.js';

@@ -28,7 +28,7 @@ export function searchJson(run: SearchRun): Record<string, unknown> {
     candidates: run.candidates, trialsRun: run.trials.length, chosenTrial: run.trials[run.chosen].trial, seconds: s1(run.seconds),
     trials: run.trials.map((t, i) => ({
       trial: t.trial, ...t.settings, score: r4(t.score), ...quality(t), bestValLoss: r4(t.bestValLoss),
-      epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, seconds: s1(t.seconds), chosen: i === run.chosen,
+      epochsRun: t.epochsRun, bestEpoch: t.bestEpoch, ...(t.stoppedByBudget ? { stoppedByBudget: true } : {}), seconds: s1(t.seconds), chosen: i === run.chosen,
     })),
   };
 }
@@ -59,7 +59,7 @@ export function searchMarkdown(run: SearchRun): string[] {
     const m = t.metrics;
     const q = m.task === 'regression' ? m.targets.map((x) => String(r4(x.rmse))) : [String(r4(m.accuracy))];
     const s = t.settings;
-    md.push(`| ${t.trial} | ${s.cell} | ${s.hidden} | ${s.residual ? 'yes' : 'no'} | ${s.lr} | ${s.seqLen} | ${r4(t.score)} | ${q.join(' | ')} | ${t.epochsRun} | ${t.bestEpoch} | ${s1(t.seconds)} | ${i === run.chosen ? '**chosen**' : ''} |`);
+    md.push(`| ${t.trial} | ${s.cell} | ${s.hidden} | ${s.residual ? 'yes' : 'no'} | ${s.lr} | ${s.seqLen} | ${r4(t.score)} | ${q.join(' | ')} | ${t.epochsRun}${t.stoppedByBudget ? ' (budget)' : ''} | ${t.bestEpoch} | ${s1(t.seconds)} | ${i === run.chosen ? '**chosen**' : ''} |`);
   });
   return md;
 }

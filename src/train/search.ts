@@ -133,6 +133,8 @@ export interface SearchTrial {
   readonly bestEpoch: number;
   /** Wall-clock seconds by the injected clock (0 without one). */
   readonly seconds: number;
+  /** Stopped by the budget before its epochs or patience ran out (its best epoch so far kept). */
+  readonly stoppedByBudget: boolean;
 }
 
 export interface SearchOptions {
@@ -209,14 +211,21 @@ export function searchTrain(input: DatasetInput, base: TrainOptions, so: SearchO
     if (s === undefined) break;
     tried.add(settingsKey(s));
     const dataset = datasets.get(s.residual)!;
+    // Later trials also stop at the budget's end (the first runs to its end, so there is always the default).
+    const budget = so.budgetSeconds;
+    const own = base.shouldStop;
+    const stop = trials.length > 0 && budget !== undefined ? () => (own?.() ?? false) || clock() - start >= budget : own;
     const options: TrainOptions = { ...base, cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen };
-    // Hook: with a trainer stop callback, later trials could also stop at the budget's end.
+    let stoppedByBudget = false;
     const t0 = clock();
-    const result = train(dataset, options, so.onEvent);
+    const result = train(dataset, stop ? { ...options, shouldStop: stop } : options, (e) => {
+      if (e.type === 'stop' && e.reason === 'budget') stoppedByBudget = true;
+      so.onEvent?.(e);
+    });
     const seconds = clock() - t0;
     const trial: SearchTrial = {
       trial: trials.length + 1, settings: s, score: validationScore(result.metrics, result.bestValLoss),
-      bestValLoss: result.bestValLoss, metrics: result.metrics, epochsRun: result.epochsRun, bestEpoch: result.bestEpoch, seconds,
+      bestValLoss: result.bestValLoss, metrics: result.metrics, epochsRun: result.epochsRun, bestEpoch: result.bestEpoch, seconds, stoppedByBudget,
     };
     trials.push(trial);
     results.push({ dataset, options, result });

@@ -146,13 +146,13 @@ describe('searchTrain', () => {
     expect(r.result.model.outputs.residual).toBe(true);
   });
 
-  describe('the time budget (a clock that advances one second per epoch)', () => {
-    const timed = (budgetSeconds: number) => {
+  describe('the time budget (a clock that advances one second per training epoch)', () => {
+    // Same cell and hidden size in every candidate unless told, so every trial costs the same per epoch.
+    const timed = (budgetSeconds: number, fixed: ('cell' | 'hidden')[] = ['cell', 'hidden']) => {
       let now = 0;
-      // Same cell and hidden size in every candidate, so every trial costs the same per epoch.
       return searchTrain(input(), base, {
-        grid, fixed: ['cell', 'hidden'], budgetSeconds, clock: () => now,
-        onEvent: (e) => { if (e.type === 'epoch') now++; },
+        grid, fixed, budgetSeconds, clock: () => now,
+        onEvent: (e) => { if (e.type === 'epoch' && e.stats.epoch > 0) now++; },
       });
     };
     it('always runs the first trial, even with no budget at all', () => {
@@ -167,6 +167,16 @@ describe('searchTrain', () => {
       // Exactly 3 s left: estimated to fit, so it runs; then nothing is left.
       expect(timed(6).trials).toHaveLength(2);
       expect(timed(1e9).trials).toHaveLength(8); // 2 residual x 2 lr x 2 windows
+      expect(timed(1e9).trials.some((t) => t.stoppedByBudget)).toBe(false);
+    });
+    it('stops a later trial that is still running when the budget ends, never the first', () => {
+      // After trial 1 (hidden 6, 3 s) 1.8 s are left: only a hidden-4 trial is estimated to fit
+      // (3 s x its smaller epoch cost, 1.6 s); it takes 1 s per epoch, so the budget ends after its epoch 2.
+      const r = timed(4.8, ['cell']);
+      expect(r.trials).toHaveLength(2);
+      expect(r.trials[0]).toMatchObject({ epochsRun: 3, stoppedByBudget: false });
+      expect(r.trials[1]).toMatchObject({ settings: { ...baseSettings, hidden: 4 }, epochsRun: 2, stoppedByBudget: true });
+      expect(timed(0, ['cell']).trials[0]).toMatchObject({ epochsRun: 3, stoppedByBudget: false });
     });
   });
 });

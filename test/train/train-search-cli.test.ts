@@ -74,7 +74,7 @@ describe('edge-rnn train --search', () => {
     expect(s.md).toMatch(/\*\*Optimistic:\*\*/);
 
     const plain = await train('plain', []);
-    expect(trials[0]).toMatchObject({ cell: 'lstm', hidden: 32, residual: false, lr: 0.005, seqLen: 50 });
+    expect(trials[0]).toMatchObject({ cell: 'lstm', hidden: 32, residual: true, lr: 0.005, seqLen: 50 }); // residual: every target is an input
     expect(trials[0].valRmse.a).toBe(plain.card.validation.targets[0].rmse);
     expect(plain.card.search).toBeUndefined();
   });
@@ -83,6 +83,11 @@ describe('edge-rnn train --search', () => {
     const s = await train('f', ['--search-trials', '4', '--cell', 'gru', '--hidden', '8', '--seq-len', '20']);
     for (const t of s.card.search.trials) expect(t).toMatchObject({ cell: 'gru', hidden: 8, seqLen: 20 });
     expect(new Set(s.card.search.trials.map((t: { lr: number; residual: boolean }) => `${t.lr} ${t.residual}`)).size).toBe(4);
+  });
+  it('holds --no-residual fixed too', async () => {
+    const s = await train('n', ['--search-trials', '3', '--no-residual']);
+    expect(s.card.search.trials.map((t: { residual: boolean }) => t.residual)).toEqual([false, false, false]);
+    expect(decodeModel(s.model).outputs.residual).toBeUndefined();
   });
 
   it('runs the first trial even with a zero budget', async () => {
