@@ -103,6 +103,11 @@ export function candidateOrder(
     .sort((a, b) => near(a) - near(b) || ranks.get(settingsKey(a))! - ranks.get(settingsKey(b))!);
 }
 
+/** A trial's trainer options: the run's own with the searched settings (residual lives in the dataset). A new axis maps here. */
+export function trialOptions(base: TrainOptions, s: SearchSettings): TrainOptions {
+  return { ...base, cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen };
+}
+
 /**
  * The score a trial is chosen on (lower is better). Regression: the mean over targets of the
  * validation RMSE relative to persistence, a unit-free number comparable across residual and
@@ -215,7 +220,7 @@ export function searchTrain(input: DatasetInput, base: TrainOptions, so: SearchO
     const budget = so.budgetSeconds;
     const own = base.shouldStop;
     const stop = trials.length > 0 && budget !== undefined ? () => (own?.() ?? false) || clock() - start >= budget : own;
-    const options: TrainOptions = { ...base, cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen };
+    const options = trialOptions(base, s);
     let stoppedByBudget = false;
     const t0 = clock();
     const result = train(dataset, stop ? { ...options, shouldStop: stop } : options, (e) => {
