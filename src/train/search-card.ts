@@ -45,7 +45,7 @@ export function searchMarkdown(run: SearchRun): string[] {
   const md = ['## Search', ''];
   md.push(
     `\`train --search\` ran ${run.trials.length} of ${run.candidates} candidate settings in ${s1(run.seconds)} s` +
-    `${limits.length ? ` (${limits.join(', ')})` : ''}, in a seeded order; trial 1 is the settings as given, what plain \`train\` would have built. ` +
+    `${limits.length ? ` (${limits.join(', ')})` : ''}, each later one a step of one setting from the best so far (seeded order among equals); trial 1 is the settings as given, what plain \`train\` would have built. ` +
     `The model written is trial ${run.trials[run.chosen].trial}, chosen by ` +
     (regression ? 'the lowest mean over targets of validation RMSE / persistence RMSE.' : 'the lowest validation loss.'),
     '',
