@@ -22,17 +22,17 @@ afterEach(() => vi.restoreAllMocks());
 
 function csv(): string {
   const path = join(dir, 'd.csv');
-  const rows = Array.from({ length: 160 }, (_, t) => [t % 2 ? 'x' : 'y', (20 + Math.sin(t / 9)).toFixed(3), (50 + Math.cos(t / 13)).toFixed(3)]);
-  writeFileSync(path, ['dev,a,b', ...rows.map((r) => r.join(','))].join('\n') + '\n');
+  const rows = Array.from({ length: 160 }, (_, t) => [t % 2 ? 'x' : 'y', (20 + Math.sin(t / 9)).toFixed(3), (50 + Math.cos(t / 13)).toFixed(3), Math.sin(t / 9) > 0.5 ? 1 : 0]);
+  writeFileSync(path, ['dev,a,b,label', ...rows.map((r) => r.join(','))].join('\n') + '\n');
   return path;
 }
 
 /** Trains into dir/sub/m.msgpack (same file name every time, so the cards can be compared). */
-async function train(sub: string, extra: string[]): Promise<{ code: number; model: Buffer; card: Record<string, any>; md: string }> {
+async function train(sub: string, extra: string[], task = ['--target', 'a']): Promise<{ code: number; model: Buffer; card: Record<string, any>; md: string }> {
   mkdirSync(join(dir, sub), { recursive: true });
   const out = join(dir, sub, 'm.msgpack');
-  const code = await main(['train', '--data', csv(), '--inputs', 'a,b', '--target', 'a', '--horizon', '2', '--device-column', 'dev',
-    '--epochs', '2', '--seed', '3', '--no-progress', '--out', out, ...extra]);
+  const code = await main(['train', '--data', csv(), '--inputs', 'a,b', ...task, '--device-column', 'dev',
+    '--epochs', '2', '--seed', '3', '--no-progress', '--out', out, ...(task[0] === '--target' ? ['--horizon', '2'] : []), ...extra]);
   if (code !== 0) return { code, model: Buffer.alloc(0), card: {}, md: '' };
   return { code, model: readFileSync(out), card: JSON.parse(readFileSync(join(dir, sub, 'm.card.json'), 'utf8')), md: readFileSync(join(dir, sub, 'm.card.md'), 'utf8') };
 }
@@ -88,6 +88,19 @@ describe('edge-rnn train --search', () => {
     const s = await train('n', ['--search-trials', '3', '--no-residual']);
     expect(s.card.search.trials.map((t: { residual: boolean }) => t.residual)).toEqual([false, false, false]);
     expect(decodeModel(s.model).outputs.residual).toBeUndefined();
+  });
+
+  it('searches a classifier on validation loss, without a residual axis', async () => {
+    const s = await train('c', ['--search-trials', '3'], ['--label', 'label']);
+    expect(s.code).toBe(0);
+    const trials = s.card.search.trials as { residual: boolean; bestValLoss: number; score: number; valAccuracy: number; chosen: boolean }[];
+    expect(trials).toHaveLength(3);
+    for (const t of trials) {
+      expect(t.residual).toBe(false);
+      expect(t.score).toBe(t.bestValLoss);
+      expect(t.valAccuracy).toBeGreaterThanOrEqual(0);
+    }
+    expect(s.card.search.chosenBy).toBe('lowest validation loss');
   });
 
   it('runs the first trial even with a zero budget', async () => {
