@@ -6,7 +6,7 @@
 // injected clock, so under a trial cap the same seed gives the same trials and winner.
 import { seededRandom } from '../model/init.js';
 import type { RecurrentType } from '../model/types.js';
-import { buildDataset, type Dataset, type DatasetInput } from './dataset.js';
+import { buildDataset, isTrainStep, type Dataset, type DatasetInput } from './dataset.js';
 import { TrainDataError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { train, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
@@ -41,9 +41,13 @@ export function residualPossible(ds: Dataset): boolean {
   return ds.task === 'regression' && ds.outputNames.every((n) => ds.inputNames.includes(n));
 }
 
-/** The longest window every device's training part holds (with its horizon), as buildDataset requires. */
+/** The longest window every device's training steps fill (tail split: its training part less the horizon, as buildDataset requires). */
 export function maxSeqLen(ds: Dataset): number {
-  return Math.min(...ds.series.map((s) => s.trainEnd - ds.shift));
+  return Math.min(...ds.series.map((s) => {
+    let steps = 0;
+    for (let t = 0; t < s.n; t++) if (isTrainStep(s, ds.shift, t)) steps++;
+    return steps;
+  }));
 }
 
 /**
