@@ -8,5 +8,5 @@ export { train, initialModel, exportModel, seriesOutputs, type TrainOptions, typ
 export { validationMetrics, type Metrics, type RegressionMetrics, type ClassificationMetrics } from './metrics.js';
 export { modelCard, hyperParameters, historyJson, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';
-export { searchTrain, searchGrid, candidateOrder, seededRanks, settingsKey, axesApart, searchSpace, validationScore, SEARCH_GRID, SEARCH_AXES, type SearchAxis, type SearchSettings, type SearchSpace, type SearchTrial, type SearchRun, type SearchOptions } from './search.js';
+export { searchTrain, searchGrid, candidateOrder, seededRanks, settingsKey, axesApart, searchSpace, validationScore, MIN_GAIN, SEARCH_GRID, SEARCH_AXES, type SearchAxis, type SearchSettings, type SearchSpace, type SearchTrial, type SearchRun, type SearchOptions } from './search.js';
 export { searchJson } from './search-card.js';

@@ -107,6 +107,14 @@ export function candidateOrder(
     .sort((a, b) => near(a) - near(b) || ranks.get(settingsKey(a))! - ranks.get(settingsKey(b))!);
 }
 
+/**
+ * A trial replaces the best so far (the one written, and the one the walk steps from) only
+ * if its score is lower by more than this share: a noise-sized gain must not swap the
+ * default for a bigger model, nor send the walk off to explore around it. The best is then
+ * always within this share of the lowest score in the table.
+ */
+export const MIN_GAIN = 0.01;
+
 /** A trial's trainer options: the run's own with the searched settings (residual lives in the dataset). A new axis maps here. */
 export function trialOptions(base: TrainOptions, s: SearchSettings): TrainOptions {
   return { ...base, cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen };
@@ -164,7 +172,7 @@ export interface SearchOptions {
 
 export interface SearchRun {
   readonly trials: readonly SearchTrial[];
-  /** Index into `trials` of the chosen one: the lowest score, the earliest on a tie. */
+  /** Index into `trials` of the chosen one: the best by MIN_GAIN's rule, so within 1 % of the lowest score. */
   readonly chosen: number;
   /** Size of the candidate list. */
   readonly candidates: number;
@@ -241,7 +249,7 @@ export function searchTrain(input: DatasetInput, base: TrainOptions, so: SearchO
     spent += seconds;
     work += result.epochsRun * epochCost(s, I, O);
     epochs += result.epochsRun;
-    if (trial.score < trials[chosen].score) chosen = trials.length - 1;
+    if (trial.score < trials[chosen].score * (1 - MIN_GAIN)) chosen = trials.length - 1;
     so.onTrial?.(trial, grid.length);
   }
   return {

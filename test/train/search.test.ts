@@ -3,7 +3,7 @@
 // the grid narrowed to what the user fixed and the data holds, the score, and searchTrain:
 // a trial cap gives the same trials, winner and model bytes every time; trial 1 is plain
 // train; each later trial steps one axis from the best so far while it can; the winner is
-// the lowest score in the table; a budget always allows the first trial and starts no trial
+// the best by the 1 % rule, within 1 % of the lowest score in the table; a budget always allows the first trial and starts no trial
 // its estimate says cannot finish.
 import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/model/index.js';
@@ -99,7 +99,7 @@ describe('validationScore', () => {
 describe('searchTrain', () => {
   const run = (maxTrials: number, seed = 5) => searchTrain(input(), { ...base, seed }, { grid, maxTrials });
 
-  it('runs the cap, starts with the plain run, and writes the trial with the lowest score', () => {
+  it('runs the cap, starts with the plain run, and writes the best trial by the 1 % rule', () => {
     const r = run(8);
     expect(r.trials.map((t) => t.trial)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(r.trials[0].settings).toEqual(baseSettings);
@@ -107,9 +107,14 @@ describe('searchTrain', () => {
     const plain = train(buildDataset(input()), base);
     expect(r.trials[0].bestValLoss).toBe(plain.bestValLoss);
     expect(r.trials[0].metrics).toEqual(plain.metrics);
-    // The chosen trial: the lowest RMSE / persistence RMSE in the table, recomputed here.
+    // The chosen trial, recomputed from the table: RMSE / persistence RMSE, a trial replacing
+    // the best so far when more than 1 % lower; so within 1 % of the lowest, never above trial 1.
     const scores = r.trials.map((t) => (t.metrics.task === 'regression' ? t.metrics.targets[0].rmse / t.metrics.targets[0].persistenceRmse : NaN));
-    expect(r.chosen).toBe(scores.indexOf(Math.min(...scores)));
+    let best = 0;
+    scores.forEach((v, i) => { if (v < scores[best] * 0.99) best = i; });
+    expect(r.chosen).toBe(best);
+    expect(best).toBeGreaterThan(0); // the case is not trivial: a later trial did win
+    expect(scores[best]).toBeLessThanOrEqual(Math.min(...scores) / 0.99);
     expect(r.trials[r.chosen].score).toBeLessThanOrEqual(r.trials[0].score);
     // What is returned is the chosen trial's training, on its dataset and options.
     const c = r.trials[r.chosen].settings;
@@ -124,7 +129,7 @@ describe('searchTrain', () => {
     const g = searchGrid(baseSettings, grid);
     for (let k = 1; k < r.trials.length; k++) {
       const before = r.trials.slice(0, k);
-      const best = before.reduce((b, t) => (t.score < b.score ? t : b)).settings;
+      const best = before.reduce((b, t) => (t.score < b.score * 0.99 ? t : b)).settings;
       const tried = new Set(before.map((t) => key(t.settings)));
       const open = g.filter((s) => axesApart(s, best) === 1 && !tried.has(key(s)));
       if (open.length > 0) expect(axesApart(r.trials[k].settings, best)).toBe(1);

@@ -1,6 +1,6 @@
 // `edge-rnn train --search BUDGET / --search-trials N`: under a seed and a trial cap two runs
 // write the same model bytes and the same card apart from the seconds; the card's table
-// marks the lowest score as chosen and the model is that trial's; trial 1 is plain `train`;
+// marks the best (within 1 % of the lowest score) as chosen and the model is that trial's; trial 1 is plain `train`;
 // flags given explicitly are held fixed; a zero budget still runs the first trial.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,13 +57,13 @@ describe('edge-rnn train --search', () => {
     expect(timelessMd(a.md)).not.toBe(a.md); // the blanking did blank the times
   });
 
-  it('writes the trial with the lowest score, and trial 1 is what plain train builds', async () => {
+  it('writes the best trial (1 % rule), and trial 1 is what plain train builds', async () => {
     const s = await train('s', ['--search-trials', '4', '--json']);
     const json = JSON.parse(stdout.trim().split('\n').pop()!);
     const trials = s.card.search.trials as { trial: number; score: number; chosen: boolean; cell: string; hidden: number; residual: boolean; lr: number; seqLen: number; valRmse: { a: number } }[];
     expect(trials).toHaveLength(4);
     expect(json.search).toEqual(s.card.search);
-    const lowest = trials.reduce((b, t) => (t.score < b.score ? t : b));
+    const lowest = trials.reduce((b, t) => (t.score < b.score * 0.99 ? t : b)); // the card's rounded scores
     expect(trials.filter((t) => t.chosen)).toEqual([lowest]);
     expect(s.card.search.chosenTrial).toBe(lowest.trial);
     const model = decodeModel(s.model);
@@ -100,7 +100,7 @@ describe('edge-rnn train --search', () => {
       expect(t.score).toBe(t.bestValLoss);
       expect(t.valAccuracy).toBeGreaterThanOrEqual(0);
     }
-    expect(s.card.search.chosenBy).toBe('lowest validation loss');
+    expect(s.card.search.chosenBy).toMatch(/^score = validation loss; a trial replaces the best so far only if its score is more than 1 % lower$/);
   });
 
   it('runs the first trial even with a zero budget', async () => {
