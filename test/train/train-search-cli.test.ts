@@ -32,7 +32,8 @@ async function train(sub: string, extra: string[], task = ['--target', 'a']): Pr
   mkdirSync(join(dir, sub), { recursive: true });
   const out = join(dir, sub, 'm.msgpack');
   const code = await main(['train', '--data', csv(), '--inputs', 'a,b', ...task, '--device-column', 'dev',
-    '--epochs', '2', '--seed', '3', '--no-progress', '--out', out, ...(task[0] === '--target' ? ['--horizon', '2'] : []), ...extra]);
+    // Hidden 4 and 2 lanes keep each trial small (the hidden axis is tested in search.test.ts).
+    '--epochs', '2', '--hidden', '4', '--batch', '2', '--seed', '3', '--no-progress', '--out', out, ...(task[0] === '--target' ? ['--horizon', '2'] : []), ...extra]);
   if (code !== 0) return { code, model: Buffer.alloc(0), card: {}, md: '' };
   return { code, model: readFileSync(out), card: JSON.parse(readFileSync(join(dir, sub, 'm.card.json'), 'utf8')), md: readFileSync(join(dir, sub, 'm.card.md'), 'utf8') };
 }
@@ -74,7 +75,7 @@ describe('edge-rnn train --search', () => {
     expect(s.md).toMatch(/\*\*Optimistic:\*\*/);
 
     const plain = await train('plain', []);
-    expect(trials[0]).toMatchObject({ cell: 'lstm', hidden: 32, residual: true, lr: 0.005, seqLen: 50 }); // residual: every target is an input
+    expect(trials[0]).toMatchObject({ cell: 'lstm', hidden: 4, residual: true, lr: 0.005, seqLen: 50 }); // residual: every target is an input
     expect(trials[0].valRmse.a).toBe(plain.card.validation.targets[0].rmse);
     expect(plain.card.search).toBeUndefined();
   });
