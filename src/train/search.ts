@@ -115,7 +115,10 @@ export function candidateOrder(
  */
 export const MIN_GAIN = 0.01;
 
-/** A trial's trainer options: the run's own with the searched settings (residual lives in the dataset). A new axis maps here. */
+/**
+ * A trial's trainer options: the run's own with the searched settings (residual lives in
+ * the dataset). A new axis (e.g. the start: persistence or linear AR) maps here.
+ */
 export function trialOptions(base: TrainOptions, s: SearchSettings): TrainOptions {
   return { ...base, cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen };
 }
