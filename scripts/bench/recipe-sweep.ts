@@ -14,6 +14,7 @@ const DATA: DataSpec[] = [
   { name: 'single-hop', file: 'firmware-sim/data/suthaharan-single-hop.csv', device: 'mote_id', inputs: ['temperature', 'humidity'], targets: ['temperature', 'humidity'], seqLen: 50, val: 0.2 },
   { name: 'multi-hop', file: 'scripts/bench/data/suthaharan-multi-hop.csv', device: 'mote_id', inputs: ['temperature', 'humidity'], targets: ['temperature', 'humidity'], seqLen: 50, val: 0.2 },
   { name: 'seattle', file: 'scripts/bench/data/seattle-hourly-normals.csv', inputs: ['pressure', 'temperature', 'wind'], targets: ['temperature'], seqLen: 50, val: 0.2 },
+  { name: 'seattle-t', file: 'scripts/bench/data/seattle-hourly-normals.csv', inputs: ['temperature'], targets: ['temperature'], seqLen: 50, val: 0.2 },
   { name: 'co2', file: 'scripts/bench/data/mauna-loa-co2.csv', inputs: ['CO2'], targets: ['CO2'], seqLen: 24, val: 0.2 },
 ];
 
@@ -35,6 +36,8 @@ const VARIANTS: Record<string, Variant> = {
   lr2: { residual: true, lr: 0.002 },
   pat10: { residual: true, patience: 10, epochs: 60 },
   level: { residual: false },
+  h16: { residual: true, hidden: 16 },
+  h64: { residual: true, hidden: 64 },
 };
 
 const arg = (name: string, dflt: string) => {

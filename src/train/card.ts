@@ -1,5 +1,7 @@
 // The model card: what a model was trained on, how, and how good it is on held-out data,
 // as JSON (for tools) and Markdown (for people). Pure: the caller writes the files.
+import { anomalyCardJson, anomalyCardMarkdown } from './anomaly-card.js';
+import type { AnomalyOutcome } from './anomaly-eval.js';
 import type { Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
 import type { SearchRun } from './search.js';
@@ -25,6 +27,8 @@ export interface CardInput {
   readonly result: TrainResult;
   /** `train --search`: the trials, written as a Search section. */
   readonly search?: SearchRun;
+  /** Regression: the anomaly scale written into the model, or why there is none (anomaly-eval.ts). */
+  readonly anomaly?: AnomalyOutcome;
 }
 
 export interface ModelCard {
@@ -65,7 +69,7 @@ export function modelCard(c: CardInput): ModelCard {
     data: {
       file: c.dataFile, ...(c.dataSha256 ? { sha256: c.dataSha256 } : {}), ...(c.license ? { license: c.license } : {}),
       rows: ds.rows, droppedRows: c.droppedRows,
-      inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift, ...(ds.residualInputs ? { residual: true } : {}) } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
+      inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift, ...(ds.residualInputs ? { residual: true } : {}), ...(c.outputsWhy ? { outputsWhy: c.outputsWhy } : {}) } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
       ...(c.deviceColumn ? { deviceColumn: c.deviceColumn } : {}),
     },
     split: { kind: 'time-ordered per device: the last part of each device series is validation', valFraction: ds.valFraction, trainSteps: ds.trainSteps, valSteps: ds.valSteps, devices: split },
@@ -79,6 +83,7 @@ export function modelCard(c: CardInput): ModelCard {
     training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: historyJson(res.history) },
     validation: roundedMetrics(res.metrics),
     ...(c.search ? { search: searchJson(c.search) } : {}),
+    ...(c.anomaly ? { anomaly: anomalyCardJson(c.anomaly) } : {}),
     ...(c.notes ? { notes: c.notes } : {}),
   };
 
@@ -126,6 +131,7 @@ export function modelCard(c: CardInput): ModelCard {
     m.confusion.forEach((row, i) => md.push(`| ${ds.labels![i]} | ${row.join(' | ')} |`));
   }
   if (c.search) md.push('', ...searchMarkdown(c.search));
+  if (c.anomaly) md.push(...anomalyCardMarkdown(c.anomaly));
   if (c.notes) md.push('', '## Notes', '', c.notes);
   md.push('');
   return { json, markdown: md.join('\n') };

@@ -84,8 +84,8 @@ export interface TrainResult {
   readonly history: readonly EpochStats[];
   /** 0 when no epoch beat the starting weights: the start is returned. */
   readonly bestEpoch: number;
-  /** Training epochs run (not counting epoch 0). */
   readonly bestValLoss: number;
+  /** Training epochs run (not counting epoch 0). */
   readonly epochsRun: number;
   readonly stoppedEarly: boolean;
   readonly metrics: Metrics;
@@ -112,9 +112,13 @@ export function initialModel(ds: Dataset, o: TrainOptions): Model {
  * layer must have the same type, activation and sizes, and the inputs and outputs the same
  * names, else the weights would mean something else.
  */
-export function continueFrom(fresh: Model, from: Model): Model {
+export function continueFrom(fresh: Model, from: Model, residual = false): Model {
   const names = (m: Model) => `inputs [${m.inputs.names.join(', ')}], outputs [${m.outputs.names.join(', ')}]`;
   if (names(from) !== names(fresh)) throw new TrainDataError(`the model to continue has ${names(from)}; this run has ${names(fresh)}`);
+  const fromResidual = 'residual' in from.outputs && from.outputs.residual === true;
+  if (fresh.task === 'regression' && fromResidual !== residual) {
+    throw new TrainDataError(`the model to continue predicts ${fromResidual ? 'changes (residual)' : 'levels'}; this run trains ${residual ? 'residual outputs (pass --no-residual)' : 'levels (pass --residual)'}`);
+  }
   const shape = (l: Layer) => (l.type === 'dense' ? `dense ${l.activation} ${l.inputSize}->${l.outputSize}` : `${l.type}${l.type === 'rnn' ? ` ${l.activation}` : ''} ${l.inputSize}->${l.hiddenSize}`);
   const want = fresh.layers.map(shape).join(', ');
   const got = from.layers.map(shape).join(', ');
@@ -166,7 +170,7 @@ export function seriesOutputs(net: Network, ds: Dataset, s: Series, out: Float32
 
 export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainResult {
   const fresh = initialModel(ds, o);
-  const base = o.initFrom ? continueFrom(fresh, o.initFrom) : (o.persistenceStart ?? true) ? persistenceStart(fresh, ds) : fresh;
+  const base = o.initFrom ? continueFrom(fresh, o.initFrom, ds.residualInputs !== undefined) : (o.persistenceStart ?? true) ? persistenceStart(fresh, ds) : fresh;
   const T = o.seqLen;
   const net = createNetwork(base, T, 'f32');
   const O = net.outputSize, I = net.inputSize;

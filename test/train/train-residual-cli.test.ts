@@ -51,6 +51,7 @@ describe('edge-rnn train --residual', () => {
     expect(await main([...base, '--inputs', 'a,b', '--target', 'b'])).toBe(0);
     expect(residual()).toMatchObject({ residual: true });
     expect(card()).toMatch(/Residual outputs \(default: every target is an input/);
+    expect(JSON.parse(readFileSync(join(dir, 'm.card.json'), 'utf8')).data.outputsWhy).toMatch(/^default: every target is an input/);
     expect(await main([...base, '--inputs', 'a,b', '--target', 'b', '--no-residual'])).toBe(0);
     expect(residual()).not.toHaveProperty('residual');
     expect(card()).toMatch(/Level outputs \(--no-residual\)/);
