@@ -4,6 +4,8 @@ import { anomalyCardJson, anomalyCardMarkdown } from './anomaly-card.js';
 import type { AnomalyOutcome } from './anomaly-eval.js';
 import type { Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
+import type { SearchRun } from './search.js';
+import { searchJson, searchMarkdown } from './search-card.js';
 import { RECIPE_DEFAULTS, type TrainOptions, type TrainResult } from './trainer.js';
 import { splitJson, splitMarkdown, splitReport } from './split-report.js';
 import { comparisonJson, comparisonMarkdown, type Comparison } from './verdict.js';
@@ -25,6 +27,8 @@ export interface CardInput {
   readonly outputsWhy?: string;
   readonly dataset: Dataset;
   readonly result: TrainResult;
+  /** `train --search`: the trials, written as a Search section. */
+  readonly search?: SearchRun;
   /** Regression: the anomaly scale written into the model, or why there is none (anomaly-eval.ts). */
   readonly anomaly?: AnomalyOutcome;
   /** Regression: the model against persistence, seasonal persistence and the linear AR. */
@@ -82,6 +86,7 @@ export function modelCard(c: CardInput): ModelCard {
     parameters: res.parameters,
     training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: historyJson(res.history) },
     validation: roundedMetrics(res.metrics),
+    ...(c.search ? { search: searchJson(c.search) } : {}),
     ...(c.anomaly ? { anomaly: anomalyCardJson(c.anomaly) } : {}),
     ...(c.comparison ? { baselines: comparisonJson(c.comparison) } : {}),
     ...(c.notes ? { notes: c.notes } : {}),
@@ -130,6 +135,7 @@ export function modelCard(c: CardInput): ModelCard {
     m.confusion.forEach((row, i) => md.push(`| ${ds.labels![i]} | ${row.join(' | ')} |`));
   }
   if (c.comparison) md.push('', ...comparisonMarkdown(ds, c.comparison));
+  if (c.search) md.push('', ...searchMarkdown(c.search));
   if (c.anomaly) md.push(...anomalyCardMarkdown(c.anomaly));
   if (c.notes) md.push('', '## Notes', '', c.notes);
   md.push('');

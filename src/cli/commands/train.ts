@@ -11,14 +11,16 @@ import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-fi
 import type { Model, RecurrentType } from '../../model/types.js';
 import {
   anomalyForRun, anomalySummary, buildDataset, DEFAULT_ANOMALY_QUANTILE, historyJson, RECIPE_DEFAULTS, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
-  type AnomalyOutcome, type Dataset, type TrainEvent, type TrainOptions, type TrainResult,
+  type AnomalyOutcome, type Dataset, type DatasetInput, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
 import { DEFAULT_VAL_BLOCKS } from '../../train/split.js';
 import { splitJson, splitReport, type SplitReport } from '../../train/split-report.js';
 import { compareWithBaselines, comparisonSummary, comparisonJson, type Comparison } from '../../train/verdict.js';
+import { searchJson, type SearchRun, type SearchTrial } from '../../train/index.js';
 import { CliError } from '../errors.js';
+import { fixedAxes, parseBudget, runSearch, searchHelp, searching, searchSummary, trialLine, type SearchCliOptions } from './train-search.js';
 
-export interface TrainCliOptions {
+export interface TrainCliOptions extends SearchCliOptions {
   data: string;
   inputs: string[];
   target?: string[];
@@ -165,11 +167,18 @@ export interface TrainRun {
   outputs: { residual: boolean; why: string };
   comparison?: Comparison;
   split: SplitReport;
+  search?: SearchRun;
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
 }
 
 /** The whole command without argument parsing: used by the CLI and scripts/train-models.ts. */
-export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}, warn: (message: string) => void = () => {}): TrainRun {
+/** What a run reports besides its events: split warnings (stderr in the CLI) and, with --search, each finished trial. */
+export interface TrainHooks {
+  readonly warn?: (message: string) => void;
+  readonly onTrial?: (t: SearchTrial, candidates: number) => void;
+}
+
+export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}, hooks: TrainHooks = {}): TrainRun {
   if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
   if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
   if (o.label && o.eventColumn) throw new CliError('--event-column scores the anomaly flag of a forecaster (--target); a classifier is scored against its --label');
@@ -185,24 +194,26 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   const cols = columnsFromCsv(table, o);
   const name = o.name ?? basename(o.data).replace(/\.[^.]*$/, '');
   const seed = o.seed ?? DEFAULT_SEED;
-  const outputs = outputsChoice(o);
+  if (searching(o) && o.initFrom !== undefined) throw new CliError('--search cannot be combined with --init-from (a continued model keeps its cell and size)');
+  let outputs = outputsChoice(o);
   let ds: Dataset;
+  const input: DatasetInput = {
+    inputNames: o.inputs, inputs: cols.inputs, ...(cols.devices ? { devices: cols.devices } : {}),
+    target: o.label
+      ? { task: 'classification', labelName: o.label, labels: cols.labels }
+      : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(outputs.residual ? { residual: true } : {}) },
+    valFraction: o.val, seqLen: o.seqLen, ...(o.valMode ? { valMode: o.valMode } : {}),
+    ...(o.valBlocks !== undefined ? { valBlocks: o.valBlocks } : {}), ...(o.valGap !== undefined ? { valGap: o.valGap } : {}),
+  };
   try {
-    ds = buildDataset({
-      inputNames: o.inputs, inputs: cols.inputs, ...(cols.devices ? { devices: cols.devices } : {}),
-      target: o.label
-        ? { task: 'classification', labelName: o.label, labels: cols.labels }
-        : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(outputs.residual ? { residual: true } : {}) },
-      valFraction: o.val, seqLen: o.seqLen, ...(o.valMode ? { valMode: o.valMode } : {}),
-      ...(o.valBlocks !== undefined ? { valBlocks: o.valBlocks } : {}), ...(o.valGap !== undefined ? { valGap: o.valGap } : {}),
-    });
+    ds = buildDataset(input);
   } catch (e) {
     if (e instanceof TrainDataError) throw new CliError(`${o.data}: ${e.message}`);
     throw e;
   }
   const split = splitReport(ds);
-  for (const w of split.warnings) warn(w);
-  const topts: TrainOptions = {
+  for (const w of split.warnings) hooks.warn?.(w);
+  let topts: TrainOptions = {
     name, cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation } : {}),
     seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed,
     ...(ds.task === 'classification' ? { classWeights: o.classWeights } : {}),
@@ -213,7 +224,9 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   // A continued model says so (meta.continuesFrom): a hot swap to it keeps the device states.
   const old = o.initFrom === undefined ? undefined : readContinued(o.initFrom);
   let result: TrainResult;
-  try {
+  let search: SearchRun | undefined;
+  if (searching(o)) ({ search, dataset: ds, options: topts, result, outputs } = runSearch(o, input, topts, outputs, hooks.onTrial));
+  else try {
     result = train(ds, old ? { ...topts, initFrom: old.model } : topts, onEvent);
   } catch (e) {
     if (old && e instanceof TrainDataError) throw new CliError(`--init-from ${o.initFrom}: ${e.message}`);
@@ -240,6 +253,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       trainedWith: 'edge-rnn train',
       ...(old ? { continuesFrom: old.sha256 } : {}),
       hyperParameters: hyperParameters(topts),
+      ...(search ? { search: { trials: search.trials.length, chosenTrial: search.trials[search.chosen].trial } } : {}),
       epochsRun: result.epochsRun,
       bestEpoch: result.bestEpoch,
       metrics: roundedMetrics(result.metrics),
@@ -253,11 +267,12 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
     options: topts, dataset: ds, result: { ...result, model }, ...(anomaly ? { anomaly } : {}), ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
     ...(comparison ? { comparison } : {}),
+    ...(search ? { search } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), outputs, ...(comparison ? { comparison } : {}), split, paths };
+  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), outputs, ...(comparison ? { comparison } : {}), split, paths, ...(search ? { search } : {}) };
 }
 
 /** Residual or level outputs, and why, as the card and summary say it. */
@@ -351,7 +366,7 @@ function summary(run: TrainRun): string {
     for (const c of m.classes) lines.push(`class ${c.label}: precision ${c.precision?.toFixed(3) ?? 'n/a'}, recall ${c.recall?.toFixed(3) ?? 'n/a'}, F1 ${c.f1?.toFixed(3) ?? 'n/a'} (support ${c.support})`);
   }
   if (run.anomaly) lines.push(anomalySummary(run.anomaly));
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + (run.search ? searchSummary(run.search) : '');
 }
 
 export function registerTrain(program: Command): void {
@@ -398,12 +413,16 @@ export function registerTrain(program: Command): void {
     .option('--license <text>', 'license of the training data, recorded in the model and card')
     .option('--notes <text>', 'free text for the model card (e.g. why this horizon)')
     .option('--created <date>', 'timestamp to record as meta.created (default: SOURCE_DATE_EPOCH, else now unless --seed)')
+    .option('--search <budget>', searchHelp.search, parseBudget)
+    .option('--search-trials <n>', searchHelp.trials, int(1))
     .option('--json', 'print the final metrics as JSON on stdout')
     .option('--no-progress', 'no progress output')
-    .action((opts: TrainCliOptions) => {
+    .action((opts: TrainCliOptions, cmd: Command) => {
       const write = (s: string) => process.stderr.write(s);
       const onEvent = opts.progress ? progressRenderer(Boolean(process.stderr.isTTY), write) : () => {};
-      const run = runTrain(opts, onEvent, (w) => write(`warning: ${w}\n`));
+      const run = runTrain({ ...opts, searchFixed: fixedAxes(cmd) }, onEvent, {
+        warn: (w) => write(`warning: ${w}\n`), ...(opts.progress ? { onTrial: trialLine(write) } : {}),
+      });
       if (opts.json) {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
@@ -412,6 +431,7 @@ export function registerTrain(program: Command): void {
           ...(run.anomaly ? { anomaly: run.anomaly.ok ? run.anomaly.calibration : { available: false, reason: run.anomaly.reason } } : {}),
           ...(run.comparison ? { baselines: comparisonJson(run.comparison) } : {}),
           split: splitJson(run.dataset, run.split),
+          ...(run.search ? { search: searchJson(run.search) } : {}),
         }) + '\n');
       } else process.stdout.write(summary(run));
     });
