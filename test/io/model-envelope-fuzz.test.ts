@@ -45,7 +45,9 @@ function attempt(bytes: Uint8Array, label: string, t: Tally, limits?: EnvelopeLi
   }
 }
 
-describe('model envelope fuzz', () => {
+// 30 s: a loaded 2-core CI machine took 8 s for the structural loop (5 s default); a decoding
+// blow-up would still take far longer.
+describe('model envelope fuzz', { timeout: 30_000 }, () => {
   it('the real envelope opens, and is small enough for exhaustive loops', () => {
     expect(openEnvelope(good, trusted).modelVersion).toBe(2);
     expect(good.length).toBeLessThan(8192);
