@@ -93,6 +93,17 @@ export function outputWidth(d: Dataset): number {
   return d.task === 'regression' ? d.outputNames.length : d.labels!.length;
 }
 
+/** Regression, in place: normalised outputs [n, O] of s to the data's units (classification: unchanged). */
+export function denormaliseOutputs(ds: Dataset, s: Series, out: Float32Array): Float32Array {
+  if (ds.task === 'regression') {
+    const O = ds.outputNames.length, mean = ds.targetMean!, std = ds.targetStd!;
+    for (let t = 0; t < s.n; t++) for (let o = 0; o < O; o++) out[t * O + o] = out[t * O + o] * std[o] + mean[o];
+    const from = ds.residualInputs, I = ds.inputNames.length;
+    if (from) for (let t = 0; t < s.n; t++) for (let o = 0; o < O; o++) out[t * O + o] = s.xRaw[t * I + from[o]] + out[t * O + o];
+  }
+  return out;
+}
+
 /** Whether step t of s has a training target (input and target both in the training part). */
 export function isTrainStep(s: Series, shift: number, t: number): boolean {
   return t + shift < s.trainEnd;

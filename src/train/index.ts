@@ -1,4 +1,4 @@
-export { buildDataset, outputWidth, isTrainStep, isValStep, type Dataset, type DatasetInput, type Series, type TaskSpec } from './dataset.js';
+export { buildDataset, outputWidth, isTrainStep, isValStep, denormaliseOutputs, type Dataset, type DatasetInput, type Series, type TaskSpec } from './dataset.js';
 export { TrainDataError } from './errors.js';
 export { createNetwork, type Network, type ParamTensor, type Precision } from './network.js';
 export { mseLoss, softmaxCrossEntropyLoss, inverseFrequencyWeights } from './loss.js';
@@ -8,3 +8,4 @@ export { train, initialModel, exportModel, seriesOutputs, type TrainOptions, typ
 export { validationMetrics, type Metrics, type RegressionMetrics, type ClassificationMetrics } from './metrics.js';
 export { modelCard, hyperParameters, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';
+export { fitLinearAr, chooseLinearAr, linearArOutputs, type LinearAr } from './linear-ar.js';

@@ -8,7 +8,7 @@ import type { Layer, Model, RecurrentType, RnnActivation } from '../model/types.
 import { createAdam } from './adam.js';
 import { clipGlobalNorm } from './clip.js';
 import { TrainDataError } from './errors.js';
-import { isTrainStep, isValStep, outputWidth, type Dataset, type Series } from './dataset.js';
+import { denormaliseOutputs, isTrainStep, isValStep, outputWidth, type Dataset, type Series } from './dataset.js';
 import { inverseFrequencyWeights, mseLoss, softmaxCrossEntropyLoss } from './loss.js';
 import { validationMetrics, type Metrics } from './metrics.js';
 import { createNetwork, type Network } from './network.js';
@@ -134,13 +134,7 @@ export function exportModel(net: Network, ds: Dataset, base: Model): Model {
  */
 export function seriesOutputs(net: Network, ds: Dataset, s: Series, out: Float32Array): Float32Array {
   net.runSeries(out, s.x, s.n);
-  if (ds.task === 'regression') {
-    const O = ds.outputNames.length, mean = ds.targetMean!, std = ds.targetStd!;
-    for (let t = 0; t < s.n; t++) for (let o = 0; o < O; o++) out[t * O + o] = out[t * O + o] * std[o] + mean[o];
-    const from = ds.residualInputs, I = ds.inputNames.length;
-    if (from) for (let t = 0; t < s.n; t++) for (let o = 0; o < O; o++) out[t * O + o] = s.xRaw[t * I + from[o]] + out[t * O + o];
-  }
-  return out;
+  return denormaliseOutputs(ds, s, out);
 }
 
 /** Cuts each device's training part into `perDevice` contiguous lanes. */
