@@ -65,7 +65,7 @@ const detector: TrainCliOptions = {
 for (const o of [forecaster, detector]) {
   process.stderr.write(`\n== ${o.name}\n`);
   const run = runTrain(o, (e) => {
-    if (e.type === 'epoch') process.stderr.write(`epoch ${e.stats.epoch}: train ${e.stats.trainLoss.toFixed(5)} val ${e.stats.valLoss.toFixed(5)}${e.improved ? ' *' : ''}\n`);
+    if (e.type === 'epoch') process.stderr.write(`epoch ${e.stats.epoch}: train ${e.stats.epoch === 0 ? '-' : e.stats.trainLoss.toFixed(5)} val ${e.stats.valLoss.toFixed(5)}${e.improved ? ' *' : ''}\n`);
   });
   process.stderr.write(`wrote ${run.paths.model} (${run.bytes.length} bytes) and ${run.paths.cardMd}\n`);
   process.stdout.write(JSON.stringify({ model: o.name, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch, metrics: run.result.metrics }) + '\n');

@@ -39,6 +39,11 @@ export function hyperParameters(o: TrainOptions): Record<string, unknown> {
   };
 }
 
+/** The loss history for JSON: epoch 0 (the starting weights) has no training loss, so none is written. */
+export function historyJson(history: TrainResult['history']): Record<string, number>[] {
+  return history.map((h) => ({ epoch: h.epoch, ...(Number.isFinite(h.trainLoss) ? { trainLoss: r4(h.trainLoss)! } : {}), valLoss: r4(h.valLoss)! }));
+}
+
 /** Metrics rounded for meta/card (4 significant digits). */
 export function roundedMetrics(m: Metrics): Record<string, unknown> {
   return JSON.parse(JSON.stringify(m, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? r4(v) : v)));
@@ -63,7 +68,7 @@ export function modelCard(c: CardInput): ModelCard {
     hyperParameters: hyperParameters(o),
     ...(res.classWeights ? { classWeights: res.classWeights.map(r4) } : {}),
     parameters: res.parameters,
-    training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: res.history.map((h) => ({ epoch: h.epoch, trainLoss: r4(h.trainLoss), valLoss: r4(h.valLoss) })) },
+    training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: historyJson(res.history) },
     validation: roundedMetrics(res.metrics),
     ...(c.notes ? { notes: c.notes } : {}),
   };
@@ -93,7 +98,7 @@ export function modelCard(c: CardInput): ModelCard {
   if (res.classWeights) md.push(`| class weights (loss) | ${res.classWeights.map((w, i) => `${ds.labels![i]}: ${r4(w)}`).join(', ')} |`);
   md.push('');
   md.push(`Truncated BPTT over windows of ${o.seqLen} steps, state carried across windows of the same device; Adam; global gradient-norm clipping at ${o.clip}; early stopping on validation loss (patience ${o.patience}), best weights kept.`);
-  md.push(`Epochs run: ${res.epochsRun}${res.stoppedEarly ? ' (stopped early)' : ''}; best epoch ${res.bestEpoch}, validation loss ${num(res.bestValLoss)}.`, '');
+  md.push(`Epochs run: ${res.epochsRun}${res.stoppedEarly ? ' (stopped early)' : ''}; best epoch ${res.bestEpoch}${res.bestEpoch === 0 ? ' (the starting weights: no epoch did better)' : ''}, validation loss ${num(res.bestValLoss)}.`, '');
   md.push(`![training curve](${c.curveFile})`, '');
   md.push('## Validation metrics', '');
   const m = res.metrics;

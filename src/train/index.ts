@@ -6,6 +6,6 @@ export { createAdam, type Adam, type AdamOptions } from './adam.js';
 export { clipGlobalNorm, globalNorm } from './clip.js';
 export { train, initialModel, exportModel, seriesOutputs, type TrainOptions, type TrainResult, type TrainEvent, type EpochStats } from './trainer.js';
 export { validationMetrics, type Metrics, type RegressionMetrics, type ClassificationMetrics } from './metrics.js';
-export { modelCard, hyperParameters, roundedMetrics, type CardInput, type ModelCard } from './card.js';
+export { modelCard, hyperParameters, historyJson, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';
 export { fitLinearAr, chooseLinearAr, linearArOutputs, type LinearAr } from './linear-ar.js';

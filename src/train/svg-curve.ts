@@ -13,7 +13,10 @@ function tickStep(range: number, target: number): number {
 
 const fmt = (v: number) => Number(v.toPrecision(4)).toString();
 
-/** Train (blue) and validation (orange) loss against epoch; the best epoch is marked. */
+/**
+ * Train (blue) and validation (orange) loss against epoch; the best epoch is marked. Epoch 0
+ * (the starting weights) has a validation loss only: the train line starts at epoch 1.
+ */
 export function lossCurveSvg(history: readonly EpochStats[], title: string, bestEpoch: number): string {
   const W = 640, Hh = 360, left = 64, right = 16, top = 40, bottom = 48;
   const pw = W - left - right, ph = Hh - top - bottom;
@@ -24,10 +27,11 @@ export function lossCurveSvg(history: readonly EpochStats[], title: string, best
   lo = Math.floor(lo / step) * step;
   hi = Math.ceil(hi / step) * step;
   const n = history.length;
-  const xOf = (e: number) => left + (n > 1 ? ((e - 1) / (n - 1)) * pw : pw / 2);
+  const first = n > 0 ? history[0].epoch : 0, last = n > 0 ? history[n - 1].epoch : 0;
+  const xOf = (e: number) => left + (last > first ? ((e - first) / (last - first)) * pw : pw / 2);
   const yOf = (v: number) => top + ph - ((v - lo) / (hi - lo)) * ph;
   const path = (key: 'trainLoss' | 'valLoss') =>
-    history.map((h, i) => `${i ? 'L' : 'M'}${xOf(h.epoch).toFixed(1)},${yOf(h[key]).toFixed(1)}`).join(' ');
+    history.filter((h) => Number.isFinite(h[key])).map((h, i) => `${i ? 'L' : 'M'}${xOf(h.epoch).toFixed(1)},${yOf(h[key]).toFixed(1)}`).join(' ');
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Hh}" viewBox="0 0 ${W} ${Hh}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${Hh}" fill="white"/>`);
@@ -39,13 +43,13 @@ export function lossCurveSvg(history: readonly EpochStats[], title: string, best
   }
   const every = Math.max(1, Math.ceil(n / 10));
   for (const h of history) {
-    if ((h.epoch - 1) % every !== 0 && h.epoch !== n) continue;
+    if ((h.epoch - first) % every !== 0 && h.epoch !== last) continue;
     out.push(`<text x="${xOf(h.epoch).toFixed(1)}" y="${top + ph + 18}" text-anchor="middle">${h.epoch}</text>`);
   }
   out.push(`<text x="${left + pw / 2}" y="${Hh - 8}" text-anchor="middle">epoch</text>`);
   out.push(`<text x="16" y="${top + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${top + ph / 2})">loss</text>`);
   out.push(`<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
-  if (bestEpoch >= 1) {
+  if (history.some((h) => h.epoch === bestEpoch)) {
     const x = xOf(bestEpoch).toFixed(1);
     out.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${top + ph}" stroke="#2a2" stroke-dasharray="4 3"/>`);
     out.push(`<text x="${x}" y="${top - 4}" text-anchor="middle" fill="#2a2">best</text>`);

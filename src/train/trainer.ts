@@ -41,6 +41,7 @@ export interface TrainOptions {
 }
 
 export interface EpochStats {
+  /** 0: the starting weights, before any update (trainLoss NaN); then 1, 2, … */
   readonly epoch: number;
   readonly trainLoss: number;
   readonly valLoss: number;
@@ -55,8 +56,11 @@ export type TrainEvent =
 export interface TrainResult {
   /** The model with the best validation weights, normalisation and outputs filled in; no meta. */
   readonly model: Model;
+  /** history[0] is epoch 0 (the starting weights, no training loss), then one entry per epoch run. */
   readonly history: readonly EpochStats[];
+  /** 0 when no epoch beat the starting weights: the start is returned. */
   readonly bestEpoch: number;
+  /** Training epochs run (not counting epoch 0). */
   readonly bestValLoss: number;
   readonly epochsRun: number;
   readonly stoppedEarly: boolean;
@@ -189,8 +193,11 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
   }
 
   onEvent({ type: 'start', epochs: o.epochs, stepsPerEpoch, parameters: net.params.length });
-  const history: EpochStats[] = [];
-  let bestLoss = Infinity, bestEpoch = 0, since = 0, stoppedEarly = false;
+  // Epoch 0: the starting weights are a candidate like any epoch's (a good start can win).
+  const start: EpochStats = { epoch: 0, trainLoss: NaN, valLoss: validationLoss() };
+  const history: EpochStats[] = [start];
+  let bestLoss = start.valLoss, bestEpoch = 0, since = 0, stoppedEarly = false;
+  onEvent({ type: 'epoch', stats: start, bestEpoch, improved: true });
   const order = lanes.map((_, i) => i);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     for (const l of lanes) l.state.fill(0);
@@ -271,7 +278,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
   const metrics = validationMetrics(ds, (si) => seriesOutputs(net, ds, ds.series[si], evalOut));
   return {
     model: exportModel(net, ds, base),
-    history, bestEpoch, bestValLoss: bestLoss, epochsRun: history.length, stoppedEarly, metrics,
+    history, bestEpoch, bestValLoss: bestLoss, epochsRun: history.length - 1, stoppedEarly, metrics,
     ...(classification ? { classWeights: weights } : {}),
     parameters: net.params.length,
   };

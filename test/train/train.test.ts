@@ -10,7 +10,7 @@ import { encodeModel, type Model } from '../../src/model/index.js';
 import { createSession } from '../../src/runtime/session.js';
 import { withEnv } from './with-env.js';
 import { predictRecorded } from '../../src/cli/commands/predict.js';
-import { buildDataset, clipGlobalNorm, createNetwork, globalNorm, seriesOutputs, train, type DatasetInput, type TrainOptions } from '../../src/train/index.js';
+import { buildDataset, clipGlobalNorm, createNetwork, globalNorm, initialModel, lossCurveSvg, seriesOutputs, train, type DatasetInput, type TrainOptions } from '../../src/train/index.js';
 import { validationMetrics } from '../../src/train/metrics.js';
 
 /** Two devices of noisy sines with different phases; a label marks the top of the wave. */
@@ -90,7 +90,7 @@ describe('training', () => {
     const input = { ...s.input, target: { task: 'regression' as const, targetNames: ['temp'], targets: [s.temp], horizon: 2 } };
     const a = train(buildDataset(input), opts);
     const b = train(buildDataset(input), opts);
-    const first = a.history[0], last = a.history[a.history.length - 1];
+    const first = a.history[1], last = a.history[a.history.length - 1];
     expect(last.trainLoss).toBeLessThan(0.5 * first.trainLoss);
     expect(a.bestValLoss).toBeLessThan(0.5 * first.valLoss);
     expect(Buffer.from(encodeModel(a.model)).equals(Buffer.from(encodeModel(b.model)))).toBe(true);
@@ -105,7 +105,7 @@ describe('training', () => {
     const r = train(ds, { ...opts, lr: 0.3, epochs: 8, patience: 2 });
     const best = Math.min(...r.history.map((h) => h.valLoss));
     expect(r.bestValLoss).toBe(best);
-    expect(r.history[r.bestEpoch - 1].valLoss).toBe(best);
+    expect(r.history[r.bestEpoch]).toMatchObject({ epoch: r.bestEpoch, valLoss: best });
     // The exported model reproduces the best validation loss.
     const net = createNetwork(r.model, 1);
     const out = new Float32Array(ds.series[0].n);
@@ -116,6 +116,39 @@ describe('training', () => {
     }
     expect(sum / n).toBeCloseTo(best, 10);
     if (r.stoppedEarly) expect(r.epochsRun - r.bestEpoch).toBe(2);
+  });
+
+  it('epoch 0 scores the starting weights; when no epoch beats them, the start is returned unchanged', () => {
+    const s = synthetic();
+    const ds = buildDataset({ ...s.input, target: { task: 'regression', targetNames: ['temp'], targets: [s.temp], horizon: 2 } });
+    const start = initialModel(ds, opts);
+    // Independent: the starting model's mean squared error on the validation steps.
+    const net = createNetwork(start, 1);
+    const out = new Float32Array(ds.series[0].n);
+    let sum = 0, n = 0;
+    for (const ser of ds.series) {
+      net.runSeries(out, ser.x, ser.n);
+      for (let t = ser.trainEnd; t + 2 < ser.n; t++) { sum += (out[t] - ser.y[t]) ** 2; n++; }
+    }
+    const r0 = train(ds, opts);
+    expect(r0.history[0].epoch).toBe(0);
+    expect(r0.history[0].trainLoss).toBeNaN();
+    expect(r0.history[0].valLoss).toBeCloseTo(sum / n, 10);
+    expect(r0.history.map((h) => h.epoch)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(r0.epochsRun).toBe(6);
+    // A learning rate so large that every update makes things worse: epoch 0 stays best.
+    const r = train(ds, { ...opts, lr: 50, epochs: 3 });
+    expect(r.history.slice(1).every((h) => h.valLoss > r.history[0].valLoss)).toBe(true);
+    expect(r.bestEpoch).toBe(0);
+    expect(r.bestValLoss).toBe(r.history[0].valLoss);
+    const weights = (m: Model) => m.layers.flatMap((l) => (l.type === 'dense' ? [...l.w.data, ...l.b.data] : [...l.wIh.data, ...l.wHh.data, ...l.bIh.data, ...l.bHh.data]));
+    expect(weights(r.model)).toEqual(weights(start));
+    // The curve draws epoch 0 (validation only) at the left edge, marked best.
+    const svg = lossCurveSvg(r.history, 't', r.bestEpoch);
+    expect(svg).not.toMatch(/NaN/);
+    expect(svg).toMatch(/<line x1="64\.0" y1="40" x2="64\.0" y2="312" stroke="#2a2"/);
+    const paths = [...svg.matchAll(/<path d="([^"]*)"/g)].map((m) => m[1].split(' ').length);
+    expect(paths).toEqual([3, 4]); // train: epochs 1-3; validation: epochs 0-3
   });
 
   for (const cell of ['lstm', 'gru', 'rnn'] as const) {
@@ -211,7 +244,7 @@ describe('training', () => {
     expect(r.classWeights![1]).toBeCloseTo((n0 + n1) / (2 * n1), 12);
     expect(r.model.outputs).toEqual({ names: ['peak'], labels: ['0', '1'] });
     expect(r.model.layers[r.model.layers.length - 1]).toMatchObject({ type: 'dense', activation: 'softmax', outputSize: 2 });
-    expect(r.history[r.history.length - 1].trainLoss).toBeLessThan(r.history[0].trainLoss);
+    expect(r.history[r.history.length - 1].trainLoss).toBeLessThan(r.history[1].trainLoss);
     const m = r.metrics;
     if (m.task !== 'classification') throw new Error('expected classification metrics');
     expect(m.confusion.flat().reduce((a, b) => a + b, 0)).toBe(ds.valSteps);

@@ -10,7 +10,7 @@ import { cellNumber, cellPlace, columnIndex, readCsv, type CsvTable } from '../.
 import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-file.js';
 import type { Model, RecurrentType } from '../../model/types.js';
 import {
-  buildDataset, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
+  buildDataset, historyJson, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
   type Dataset, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
 import { CliError } from '../errors.js';
@@ -246,7 +246,7 @@ function progressRenderer(tty: boolean, write: (s: string) => void): (e: TrainEv
     } else if (e.type === 'epoch') {
       const s = e.stats;
       if (bar) bar.update({ val: s.valLoss.toFixed(4) });
-      else write(`epoch ${s.epoch}/${epochs}: train loss ${s.trainLoss.toFixed(5)}, val loss ${s.valLoss.toFixed(5)}${e.improved ? ' (best)' : ''}\n`);
+      else write(`epoch ${s.epoch}/${epochs}: ${s.epoch === 0 ? 'starting weights' : `train loss ${s.trainLoss.toFixed(5)}`}, val loss ${s.valLoss.toFixed(5)}${e.improved ? ' (best)' : ''}\n`);
     } else if (e.type === 'stop') {
       if (bar) {
         if (e.reason === 'patience') bar.setTotal(bar.getProgress() * bar.getTotal());
@@ -315,7 +315,7 @@ export function registerTrain(program: Command): void {
       if (opts.json) {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
-          stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: run.result.history,
+          stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: historyJson(run.result.history),
           metrics: run.result.metrics,
         }) + '\n');
       } else process.stdout.write(summary(run));
