@@ -133,7 +133,7 @@ describe('the AR as a ReLU RNN', () => {
     const f = model.layers[0];
     if (f.type !== 'rnn') throw new Error('expected an rnn layer');
     // Each row is one ±1 (scale f32(1/127), so 127·scale = 1 - 4e-9) and zeros: a copy, to 1e-8.
-    const near = (got: number[], want: Float32Array) => got.every((v, k) => Math.abs(v - want[k]) <= 1e-8);
+    const near = (got: number[], want: ArrayLike<number>) => got.every((v, k) => Math.abs(v - want[k]) <= 1e-8);
     expect(near(deq(rnn.wIh), f.wIh.data)).toBe(true);
     expect(near(deq(rnn.wHh), f.wHh.data)).toBe(true);
     // Head row o: each weight off by at most scale/2 = max|coef|/254, times Σ|h| = Σ_j Σ_i |x'[t-j, i]|.
