@@ -2,6 +2,8 @@
 // as JSON (for tools) and Markdown (for people). Pure: the caller writes the files.
 import type { Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
+import type { SearchRun } from './search.js';
+import { searchJson, searchMarkdown } from './search-card.js';
 import type { TrainOptions, TrainResult } from './trainer.js';
 
 export interface CardInput {
@@ -19,6 +21,8 @@ export interface CardInput {
   readonly options: TrainOptions;
   readonly dataset: Dataset;
   readonly result: TrainResult;
+  /** `train --search`: the trials, written as a Search section. */
+  readonly search?: SearchRun;
 }
 
 export interface ModelCard {
@@ -70,6 +74,7 @@ export function modelCard(c: CardInput): ModelCard {
     parameters: res.parameters,
     training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: historyJson(res.history) },
     validation: roundedMetrics(res.metrics),
+    ...(c.search ? { search: searchJson(c.search) } : {}),
     ...(c.notes ? { notes: c.notes } : {}),
   };
 
@@ -114,6 +119,7 @@ export function modelCard(c: CardInput): ModelCard {
     md.push(`| true \\ predicted | ${ds.labels!.join(' | ')} |`, `|---|${ds.labels!.map(() => '---:').join('|')}|`);
     m.confusion.forEach((row, i) => md.push(`| ${ds.labels![i]} | ${row.join(' | ')} |`));
   }
+  if (c.search) md.push('', ...searchMarkdown(c.search));
   if (c.notes) md.push('', '## Notes', '', c.notes);
   md.push('');
   return { json, markdown: md.join('\n') };

@@ -11,11 +11,13 @@ import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-fi
 import type { Model, RecurrentType } from '../../model/types.js';
 import {
   buildDataset, historyJson, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
-  type Dataset, type TrainEvent, type TrainOptions, type TrainResult,
+  type Dataset, type DatasetInput, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
+import { searchJson, type SearchRun, type SearchTrial } from '../../train/index.js';
 import { CliError } from '../errors.js';
+import { fixedAxes, parseBudget, runSearch, searchHelp, searching, searchSummary, trialLine, type SearchCliOptions } from './train-search.js';
 
-export interface TrainCliOptions {
+export interface TrainCliOptions extends SearchCliOptions {
   data: string;
   inputs: string[];
   target?: string[];
@@ -134,11 +136,12 @@ export interface TrainRun {
   bytes: Uint8Array;
   result: TrainResult;
   dataset: Dataset;
+  search?: SearchRun;
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
 }
 
 /** The whole command without argument parsing: used by the CLI and scripts/train-models.ts. */
-export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainRun {
+export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}, onTrial?: (t: SearchTrial, candidates: number) => void): TrainRun {
   if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
   if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
   if (o.residual) {
@@ -152,20 +155,22 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   const cols = columnsFromCsv(table, o);
   const name = o.name ?? basename(o.data).replace(/\.[^.]*$/, '');
   const seed = o.seed ?? DEFAULT_SEED;
+  if (searching(o) && o.initFrom !== undefined) throw new CliError('--search cannot be combined with --init-from (a continued model keeps its cell and size)');
   let ds: Dataset;
+  const input: DatasetInput = {
+    inputNames: o.inputs, inputs: cols.inputs, ...(cols.devices ? { devices: cols.devices } : {}),
+    target: o.label
+      ? { task: 'classification', labelName: o.label, labels: cols.labels }
+      : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(o.residual ? { residual: true } : {}) },
+    valFraction: o.val, seqLen: o.seqLen,
+  };
   try {
-    ds = buildDataset({
-      inputNames: o.inputs, inputs: cols.inputs, ...(cols.devices ? { devices: cols.devices } : {}),
-      target: o.label
-        ? { task: 'classification', labelName: o.label, labels: cols.labels }
-        : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(o.residual ? { residual: true } : {}) },
-      valFraction: o.val, seqLen: o.seqLen,
-    });
+    ds = buildDataset(input);
   } catch (e) {
     if (e instanceof TrainDataError) throw new CliError(`${o.data}: ${e.message}`);
     throw e;
   }
-  const topts: TrainOptions = {
+  let topts: TrainOptions = {
     name, cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation } : {}),
     seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed,
     ...(ds.task === 'classification' ? { classWeights: o.classWeights } : {}),
@@ -173,7 +178,9 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   // A continued model says so (meta.continuesFrom): a hot swap to it keeps the device states.
   const old = o.initFrom === undefined ? undefined : readContinued(o.initFrom);
   let result: TrainResult;
-  try {
+  let search: SearchRun | undefined;
+  if (searching(o)) ({ search, dataset: ds, options: topts, result } = runSearch(o, input, topts, onTrial));
+  else try {
     result = train(ds, old ? { ...topts, initFrom: old.model } : topts, onEvent);
   } catch (e) {
     if (old && e instanceof TrainDataError) throw new CliError(`--init-from ${o.initFrom}: ${e.message}`);
@@ -197,6 +204,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       trainedWith: 'edge-rnn train',
       ...(old ? { continuesFrom: old.sha256 } : {}),
       hyperParameters: hyperParameters(topts),
+      ...(search ? { search: { trials: search.trials.length, chosenTrial: search.trials[search.chosen].trial } } : {}),
       epochsRun: result.epochsRun,
       bestEpoch: result.bestEpoch,
       metrics: roundedMetrics(result.metrics),
@@ -208,12 +216,12 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     modelFile: basename(paths.model), curveFile: basename(paths.curve), dataFile, dataSha256: sha256,
     ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
-    options: topts, dataset: ds, result: { ...result, model },
+    options: topts, dataset: ds, result: { ...result, model }, ...(search ? { search } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, paths };
+  return { model, bytes, result, dataset: ds, paths, ...(search ? { search } : {}) };
 }
 
 function readContinued(path: string): { model: Model; sha256: string } {
@@ -270,7 +278,7 @@ function summary(run: TrainRun): string {
     lines.push(`accuracy ${(100 * m.accuracy).toFixed(2)} %`);
     for (const c of m.classes) lines.push(`class ${c.label}: precision ${c.precision?.toFixed(3) ?? 'n/a'}, recall ${c.recall?.toFixed(3) ?? 'n/a'}, F1 ${c.f1?.toFixed(3) ?? 'n/a'} (support ${c.support})`);
   }
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + (run.search ? searchSummary(run.search) : '');
 }
 
 export function registerTrain(program: Command): void {
@@ -306,17 +314,19 @@ export function registerTrain(program: Command): void {
     .option('--license <text>', 'license of the training data, recorded in the model and card')
     .option('--notes <text>', 'free text for the model card (e.g. why this horizon)')
     .option('--created <date>', 'timestamp to record as meta.created (default: SOURCE_DATE_EPOCH, else now unless --seed)')
+    .option('--search <budget>', searchHelp.search, parseBudget)
+    .option('--search-trials <n>', searchHelp.trials, int(1))
     .option('--json', 'print the final metrics as JSON on stdout')
     .option('--no-progress', 'no progress output')
-    .action((opts: TrainCliOptions) => {
+    .action((opts: TrainCliOptions, cmd: Command) => {
       const write = (s: string) => process.stderr.write(s);
       const onEvent = opts.progress ? progressRenderer(Boolean(process.stderr.isTTY), write) : () => {};
-      const run = runTrain(opts, onEvent);
+      const run = runTrain({ ...opts, searchFixed: fixedAxes(cmd) }, onEvent, opts.progress ? trialLine(write) : undefined);
       if (opts.json) {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
           stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: historyJson(run.result.history),
-          metrics: run.result.metrics,
+          metrics: run.result.metrics, ...(run.search ? { search: searchJson(run.search) } : {}),
         }) + '\n');
       } else process.stdout.write(summary(run));
     });
