@@ -19,6 +19,8 @@ export interface CardInput {
   readonly notes?: string;
   readonly created?: string;
   readonly options: TrainOptions;
+  /** Regression: why the outputs are residual or levels (e.g. "--no-residual"). */
+  readonly outputsWhy?: string;
   readonly dataset: Dataset;
   readonly result: TrainResult;
   /** `train --search`: the trials, written as a Search section. */
@@ -38,7 +40,9 @@ const num = (v: number | null) => (v === null ? 'n/a' : String(r4(v)));
 export function hyperParameters(o: TrainOptions): Record<string, unknown> {
   return {
     cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation ?? 'tanh' } : {}),
-    seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== undefined && o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed: o.seed,
+    seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr,
+    ...((o.recipe ?? 'windows') === 'windows' ? { burnIn: o.burnIn ?? o.seqLen, passes: o.passes ?? 1 } : { recipe: o.recipe }),
+    schedule: o.schedule ?? 'constant', ...(o.lrDecay !== undefined && o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed: o.seed,
     optimizer: 'adam', ...(o.classWeights !== undefined ? { classWeights: o.classWeights } : {}),
   };
 }
@@ -89,7 +93,9 @@ export function modelCard(c: CardInput): ModelCard {
   md.push(`- **Inputs:** ${ds.inputNames.join(', ')}`);
   md.push(ds.task === 'regression' ? `- **Targets:** ${ds.outputNames.join(', ')} at t + ${ds.shift}` : `- **Label:** ${ds.outputNames[0]}; training-split counts ${ds.labels!.map((l, i) => `${l}: ${ds.classCounts![i]}`).join(', ')}`);
   if (ds.residualInputs) {
-    md.push(`- **Residual outputs:** the network predicts each target's change over ${ds.shift} step(s) from its current reading (\`outputs.residual\`); the runtime adds the reading back, so the model's outputs (and the metrics below) are levels`);
+    md.push(`- **Residual outputs${c.outputsWhy ? ` (${c.outputsWhy})` : ''}:** the network predicts each target's change over ${ds.shift} step(s) from its current reading (\`outputs.residual\`); the runtime adds the reading back, so the model's outputs (and the metrics below) are levels`);
+  } else if (ds.task === 'regression' && c.outputsWhy) {
+    md.push(`- **Level outputs (${c.outputsWhy}):** the network predicts the targets' values themselves`);
   }
   md.push(`- **Sequences:** ${c.deviceColumn ? `one per value of \`${c.deviceColumn}\` (state never mixed between devices)` : 'the whole file is one sequence'}`);
   md.push(`- **Normalisation:** mean/std from the training split only, stored in the model${ds.residualInputs ? ' (outputs: of the changes)' : ''}`);
@@ -102,7 +108,9 @@ export function modelCard(c: CardInput): ModelCard {
   for (const [k, v] of Object.entries(hyperParameters(o))) md.push(`| ${k} | ${String(v)} |`);
   if (res.classWeights) md.push(`| class weights (loss) | ${res.classWeights.map((w, i) => `${ds.labels![i]}: ${r4(w)}`).join(', ')} |`);
   md.push('');
-  md.push(`Truncated BPTT over windows of ${o.seqLen} steps, state carried across windows of the same device; Adam; global gradient-norm clipping at ${o.clip}; early stopping on validation loss (patience ${o.patience}), best weights kept.`);
+  md.push(`${(o.recipe ?? 'windows') === 'windows'
+    ? `Truncated BPTT over windows of ${o.seqLen} steps at random (seeded) offsets within the training steps, each preceded by a burn-in of up to ${o.burnIn ?? o.seqLen} steps run without gradient from the zero state; ${o.passes ?? 1} pass(es) over the training steps per epoch, ${o.batch} windows per gradient step`
+    : `Truncated BPTT over windows of ${o.seqLen} steps, state carried across windows of the same device`}; Adam (${o.schedule ?? 'constant'} learning rate); global gradient-norm clipping at ${o.clip}; early stopping on validation loss (patience ${o.patience}), best weights kept.`);
   md.push(`Epochs run: ${res.epochsRun}${res.stoppedEarly ? ' (stopped early)' : ''}; best epoch ${res.bestEpoch}${res.bestEpoch === 0 ? ' (the starting weights: no epoch did better)' : ''}, validation loss ${num(res.bestValLoss)}.`, '');
   md.push(`![training curve](${c.curveFile})`, '');
   md.push('## Validation metrics', '');

@@ -12,6 +12,8 @@ import { denormaliseOutputs, isTrainStep, isValStep, outputWidth, type Dataset, 
 import { inverseFrequencyWeights, mseLoss, softmaxCrossEntropyLoss } from './loss.js';
 import { validationMetrics, type Metrics } from './metrics.js';
 import { createNetwork, type Network } from './network.js';
+import { persistenceStart } from './start.js';
+import { trainingRuns, windowSampler, type Window } from './windows.js';
 
 export interface TrainOptions {
   readonly name: string;
@@ -38,6 +40,23 @@ export interface TrainOptions {
   readonly shuffle?: boolean;
   /** Start from this model's weights, not a fresh initialisation (same layers, inputs and outputs). */
   readonly initFrom?: Model;
+  /**
+   * Residual regression: start with a zero output layer whose bias undoes the change
+   * normalisation, so the start predicts "no change" (persistence) exactly (default true).
+   */
+  readonly persistenceStart?: boolean;
+  /** 'windows' (default): windows at random offsets with a burn-in; 'lanes': contiguous lanes walked in order. */
+  readonly recipe?: 'windows' | 'lanes';
+  /** Steps run forward (no gradient) from the zero state before each window (default seqLen). */
+  readonly burnIn?: number;
+  /** Windows per epoch, in passes over the training steps (default 1). */
+  readonly passes?: number;
+  /** Gradient steps per epoch at least (windows recipe; default 1): a short series still gets enough steps between validations. */
+  readonly minSteps?: number;
+  /** Learning-rate schedule: constant (default), cosine over all steps, or halve on a plateau. */
+  readonly schedule?: 'constant' | 'cosine' | 'plateau';
+  /** Checked between gradient steps and epochs: true ends the run (e.g. a time budget); the best weights so far are kept. */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface EpochStats {
@@ -51,7 +70,7 @@ export type TrainEvent =
   | { readonly type: 'start'; readonly epochs: number; readonly stepsPerEpoch: number; readonly parameters: number }
   | { readonly type: 'batch'; readonly epoch: number; readonly step: number; readonly steps: number; readonly loss: number }
   | { readonly type: 'epoch'; readonly stats: EpochStats; readonly bestEpoch: number; readonly improved: boolean }
-  | { readonly type: 'stop'; readonly epoch: number; readonly reason: 'epochs' | 'patience' };
+  | { readonly type: 'stop'; readonly epoch: number; readonly reason: 'epochs' | 'patience' | 'budget' };
 
 export interface TrainResult {
   /** The model with the best validation weights, normalisation and outputs filled in; no meta. */
@@ -154,7 +173,8 @@ function makeLanes(ds: Dataset, perDevice: number, T: number, stateSize: number)
 }
 
 export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainResult {
-  const base = o.initFrom ? continueFrom(initialModel(ds, o), o.initFrom) : initialModel(ds, o);
+  const fresh = initialModel(ds, o);
+  const base = o.initFrom ? continueFrom(fresh, o.initFrom) : (o.persistenceStart ?? true) ? persistenceStart(fresh, ds) : fresh;
   const T = o.seqLen;
   const net = createNetwork(base, T, 'f32');
   const O = net.outputSize, I = net.inputSize;
@@ -163,11 +183,19 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     ? (o.classWeights ?? true) ? inverseFrequencyWeights(ds.classCounts!) : ds.labels!.map(() => 1)
     : [];
   const shift = ds.shift;
+  const recipe = o.recipe ?? 'windows';
+  const shouldStop = o.shouldStop ?? (() => false);
 
-  const lanes = makeLanes(ds, Math.max(1, Math.ceil(o.batch / ds.series.length)), T, net.stateSize);
-  const windows = Math.max(...lanes.map((l) => Math.ceil((l.end - l.start) / T)));
+  // Lanes (old recipe) or sampled windows (default).
+  const lanes = recipe === 'lanes' ? makeLanes(ds, Math.max(1, Math.ceil(o.batch / ds.series.length)), T, net.stateSize) : [];
+  const laneWindows = recipe === 'lanes' ? Math.max(...lanes.map((l) => Math.ceil((l.end - l.start) / T))) : 0;
   const groups = Math.ceil(lanes.length / o.batch);
-  const stepsPerEpoch = windows * groups;
+  const sampler = recipe === 'windows' ? windowSampler(trainingRuns(ds), T, o.burnIn ?? T) : undefined;
+  const windowsPerEpoch = sampler ? o.batch * Math.max(o.minSteps ?? 1, Math.ceil((o.passes ?? 1) * sampler.trainSteps / T / o.batch)) : 0;
+  const stepsPerEpoch = sampler ? Math.ceil(windowsPerEpoch / o.batch) : laneWindows * groups;
+  const wins: Window[] = Array.from({ length: o.batch }, () => ({ series: 0, burnStart: 0, start: 0, steps: 0 }));
+  const state = new Float32Array(net.stateSize);
+
   const rand = seededRandom((o.seed ^ 0x5bd1e995) >>> 0);
   const adam = createAdam(net.params.length, { lr: o.lr });
   const dOut = new Float64Array(T * O);
@@ -181,7 +209,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     let sum = 0, count = 0;
     for (const s of ds.series) {
       net.runSeries(evalOut, s.x, s.n);
-      for (let t = s.trainEnd; t < s.n; t++) {
+      for (let t = 0; t < s.n; t++) {
         if (!isValStep(s, shift, t)) continue;
         count++;
         sum += classification
@@ -192,70 +220,109 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     return sum / count;
   }
 
+  /** Loss and ∂loss/∂outputs of one forward window of series s from step a (targets of non-training steps skipped). */
+  function windowLoss(s: Series, a: number, steps: number, y: FloatArray, scale: number): number {
+    let sum = 0;
+    for (let t = 0; t < steps; t++) {
+      const st = a + t;
+      if (!isTrainStep(s, shift, st)) {
+        for (let k = 0; k < O; k++) dOut[t * O + k] = 0;
+        continue;
+      }
+      sum += classification
+        ? softmaxCrossEntropyLoss(dOut, t * O, y, t * O, s.cls[st], O, weights[s.cls[st]], scale)
+        : mseLoss(dOut, t * O, y, t * O, s.y, st * O, O, scale);
+    }
+    return sum;
+  }
+
   onEvent({ type: 'start', epochs: o.epochs, stepsPerEpoch, parameters: net.params.length });
   // Epoch 0: the starting weights are a candidate like any epoch's (a good start can win).
   const start: EpochStats = { epoch: 0, trainLoss: NaN, valLoss: validationLoss() };
   const history: EpochStats[] = [start];
-  let bestLoss = start.valLoss, bestEpoch = 0, since = 0, stoppedEarly = false;
+  let bestLoss = start.valLoss, bestEpoch = 0, since = 0, stoppedEarly = false, lrScale = 1;
   onEvent({ type: 'epoch', stats: start, bestEpoch, improved: true });
   const order = lanes.map((_, i) => i);
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    for (const l of lanes) l.state.fill(0);
-    if (o.shuffle ?? true) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-    }
+  const totalSteps = o.epochs * stepsPerEpoch;
+  const plateauWait = Math.max(1, Math.floor(o.patience / 2));
+  let globalStep = 0, budgetHit = false;
+  for (let epoch = 1; epoch <= o.epochs && !budgetHit; epoch++) {
+    if (shouldStop()) { budgetHit = true; break; }
     let epochSum = 0, epochCount = 0, step = 0;
-    const lr = o.lr * Math.pow(o.lrDecay ?? 1, epoch - 1);
-    for (let w = 0; w < windows; w++) {
-      for (let g = 0; g < groups; g++) {
+    const epochLr = o.lr * lrScale * Math.pow(o.lrDecay ?? 1, epoch - 1);
+    const lrAt = (): number => (o.schedule === 'cosine'
+      ? epochLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * globalStep / totalSteps)))
+      : epochLr);
+    if (sampler) {
+      for (let g = 0; g < stepsPerEpoch; g++) {
+        if (g > 0 && shouldStop()) { budgetHit = true; break; }
         step++;
-        // Steps with a target in this batch, so the loss is a mean over them.
+        const nb = Math.min(o.batch, windowsPerEpoch - g * o.batch);
+        // Every step of a window is a training step; the loss is a mean over all of the batch's.
         let count = 0;
-        for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
-          const l = lanes[order[b]];
-          const a = l.start + w * T;
-          if (a >= l.end) continue;
-          count += Math.max(0, Math.min(l.end, a + T, l.s.trainEnd - shift) - a);
-        }
+        for (let b = 0; b < nb; b++) { sampler.sample(wins[b], rand); count += wins[b].steps; }
         let batchSum = 0;
-        if (count > 0) {
+        for (let b = 0; b < nb; b++) {
+          const win = wins[b];
+          const s = ds.series[win.series];
+          state.fill(0);
+          for (let a = win.burnStart; a < win.start; a += T) net.forwardWindow(state, s.x, a * I, Math.min(T, win.start - a));
+          const y = net.forwardWindow(state, s.x, win.start * I, win.steps);
+          batchSum += windowLoss(s, win.start, win.steps, y, 1 / count);
+          net.backwardWindow(dOut, win.steps, classification);
+        }
+        clipGlobalNorm(net.grads, o.clip);
+        adam.step(net.params, net.grads, lrAt());
+        net.grads.fill(0);
+        globalStep++;
+        epochSum += batchSum * count;
+        epochCount += count;
+        onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
+      }
+    } else {
+      for (const l of lanes) l.state.fill(0);
+      if (o.shuffle ?? true) {
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(rand() * (i + 1));
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+      }
+      for (let w = 0; w < laneWindows && !budgetHit; w++) {
+        for (let g = 0; g < groups; g++) {
+          if (step > 0 && shouldStop()) { budgetHit = true; break; }
+          step++;
+          // Steps with a target in this batch, so the loss is a mean over them.
+          let count = 0;
+          for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
+            const l = lanes[order[b]];
+            const a = l.start + w * T;
+            if (a >= l.end) continue;
+            for (let t = a; t < Math.min(l.end, a + T); t++) if (isTrainStep(l.s, shift, t)) count++;
+          }
+          let batchSum = 0;
           for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
             const l = lanes[order[b]];
             const a = l.start + w * T;
             if (a >= l.end) continue;
             const steps = Math.min(T, l.end - a);
             const y = net.forwardWindow(l.state, l.s.x, a * I, steps);
-            for (let t = 0; t < steps; t++) {
-              const st = a + t;
-              if (!isTrainStep(l.s, shift, st)) {
-                for (let k = 0; k < O; k++) dOut[t * O + k] = 0;
-                continue;
-              }
-              batchSum += classification
-                ? softmaxCrossEntropyLoss(dOut, t * O, y, t * O, l.s.cls[st], O, weights[l.s.cls[st]], 1 / count)
-                : mseLoss(dOut, t * O, y, t * O, l.s.y, st * O, O, 1 / count);
-            }
+            if (count === 0) continue; // nothing to learn here, but the state is carried
+            batchSum += windowLoss(l.s, a, steps, y, 1 / count);
             net.backwardWindow(dOut, steps, classification);
           }
-          clipGlobalNorm(net.grads, o.clip);
-          adam.step(net.params, net.grads, lr);
-          net.grads.fill(0);
-          epochSum += batchSum * count;
-          epochCount += count;
-        } else {
-          // Nothing to learn from here (targets past the training part), but carry the state.
-          for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
-            const l = lanes[order[b]];
-            const a = l.start + w * T;
-            if (a < l.end) net.forwardWindow(l.state, l.s.x, a * I, Math.min(T, l.end - a));
+          if (count > 0) {
+            clipGlobalNorm(net.grads, o.clip);
+            adam.step(net.params, net.grads, lrAt());
+            net.grads.fill(0);
+            epochSum += batchSum * count;
+            epochCount += count;
           }
+          globalStep++;
+          onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
         }
-        onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
       }
     }
+    if (epochCount === 0) break; // stopped before the epoch's first step
     const stats: EpochStats = { epoch, trainLoss: epochSum / epochCount, valLoss: validationLoss() };
     history.push(stats);
     const improved = stats.valLoss < bestLoss;
@@ -264,14 +331,22 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
       bestEpoch = epoch;
       best.set(net.params);
       since = 0;
-    } else since++;
+    } else {
+      since++;
+      if (o.schedule === 'plateau' && since % plateauWait === 0) lrScale *= 0.5;
+    }
     onEvent({ type: 'epoch', stats, bestEpoch, improved });
+    if (budgetHit) break;
     if (o.patience > 0 && since >= o.patience && epoch < o.epochs) {
       stoppedEarly = true;
       onEvent({ type: 'stop', epoch, reason: 'patience' });
       break;
     }
     if (epoch === o.epochs) onEvent({ type: 'stop', epoch, reason: 'epochs' });
+  }
+  if (budgetHit) {
+    stoppedEarly = true;
+    onEvent({ type: 'stop', epoch: history.length - 1, reason: 'budget' });
   }
 
   net.params.set(best);

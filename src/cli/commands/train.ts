@@ -23,7 +23,7 @@ export interface TrainCliOptions extends SearchCliOptions {
   target?: string[];
   label?: string;
   horizon: number;
-  /** Regression: predict each target's change from the input of the same name. */
+  /** Regression: predict each target's change from the input of the same name (true), levels (false); absent: residual when every target is an input. */
   residual?: boolean;
   deviceColumn?: string;
   cell: RecurrentType;
@@ -37,6 +37,14 @@ export interface TrainCliOptions extends SearchCliOptions {
   lrDecay: number;
   clip: number;
   patience: number;
+  /** Learning-rate schedule (TrainOptions.schedule). */
+  schedule?: 'constant' | 'cosine' | 'plateau';
+  /** Burn-in steps before each window (default: --seq-len). */
+  burnIn?: number;
+  /** Windows per epoch, in passes over the training steps. */
+  passes?: number;
+  /** Stop training after this many seconds of wall-clock time (the best epoch so far is kept). */
+  timeBudget?: number;
   val: number;
   seed?: number;
   classWeights: boolean;
@@ -137,6 +145,8 @@ export interface TrainRun {
   result: TrainResult;
   dataset: Dataset;
   search?: SearchRun;
+  /** Residual or level outputs, and why. */
+  outputs: { residual: boolean; why: string };
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
 }
 
@@ -144,7 +154,7 @@ export interface TrainRun {
 export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}, onTrial?: (t: SearchTrial, candidates: number) => void): TrainRun {
   if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
   if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
-  if (o.residual) {
+  if (o.residual === true) {
     if (o.label) throw new CliError('--residual is for regression (--target): a class has no change to predict');
     const missing = o.target!.find((t) => !o.inputs.includes(t));
     if (missing !== undefined) {
@@ -156,12 +166,13 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   const name = o.name ?? basename(o.data).replace(/\.[^.]*$/, '');
   const seed = o.seed ?? DEFAULT_SEED;
   if (searching(o) && o.initFrom !== undefined) throw new CliError('--search cannot be combined with --init-from (a continued model keeps its cell and size)');
+  const outputs = outputsChoice(o);
   let ds: Dataset;
   const input: DatasetInput = {
     inputNames: o.inputs, inputs: cols.inputs, ...(cols.devices ? { devices: cols.devices } : {}),
     target: o.label
       ? { task: 'classification', labelName: o.label, labels: cols.labels }
-      : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(o.residual ? { residual: true } : {}) },
+      : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(outputs.residual ? { residual: true } : {}) },
     valFraction: o.val, seqLen: o.seqLen,
   };
   try {
@@ -174,6 +185,9 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     name, cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation } : {}),
     seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed,
     ...(ds.task === 'classification' ? { classWeights: o.classWeights } : {}),
+    ...(o.schedule ? { schedule: o.schedule } : {}), ...(o.burnIn !== undefined ? { burnIn: o.burnIn } : {}),
+    ...(o.passes !== undefined ? { passes: o.passes } : {}),
+    ...(o.timeBudget !== undefined ? { shouldStop: deadline(o.timeBudget) } : {}),
   };
   // A continued model says so (meta.continuesFrom): a hot swap to it keeps the device states.
   const old = o.initFrom === undefined ? undefined : readContinued(o.initFrom);
@@ -216,12 +230,29 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     modelFile: basename(paths.model), curveFile: basename(paths.curve), dataFile, dataSha256: sha256,
     ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
-    options: topts, dataset: ds, result: { ...result, model }, ...(search ? { search } : {}),
+    options: topts, dataset: ds, result: { ...result, model }, ...(search ? { search } : {}), ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, paths, ...(search ? { search } : {}) };
+  return { model, bytes, result, dataset: ds, outputs, paths, ...(search ? { search } : {}) };
+}
+
+/** Residual or level outputs, and why, as the card and summary say it. */
+export function outputsChoice(o: Pick<TrainCliOptions, 'residual' | 'label' | 'target' | 'inputs'>): { residual: boolean; why: string } {
+  if (o.label) return { residual: false, why: 'classification' };
+  if (o.residual === true) return { residual: true, why: '--residual' };
+  if (o.residual === false) return { residual: false, why: '--no-residual' };
+  const missing = o.target!.find((t) => !o.inputs.includes(t));
+  return missing === undefined
+    ? { residual: true, why: 'default: every target is an input, so the model starts at persistence and learns the change' }
+    : { residual: false, why: `target "${missing}" is not an input, so there is no current value to add a change to` };
+}
+
+/** A stop callback for the trainer: true once `seconds` of wall-clock time have passed since it was made. */
+function deadline(seconds: number): () => boolean {
+  const end = performance.now() + seconds * 1000;
+  return () => performance.now() >= end;
 }
 
 function readContinued(path: string): { model: Model; sha256: string } {
@@ -268,7 +299,8 @@ function progressRenderer(tty: boolean, write: (s: string) => void): (e: TrainEv
 function summary(run: TrainRun): string {
   const { result: r, paths } = run;
   const lines = [`wrote ${paths.model} (${run.bytes.length} bytes), ${paths.cardMd}, ${paths.cardJson}, ${paths.curve}`];
-  lines.push(`epochs run ${r.epochsRun}, best epoch ${r.bestEpoch}, validation loss ${r.bestValLoss.toPrecision(4)}`);
+  lines.push(`epochs run ${r.epochsRun}${r.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.bestEpoch}${r.bestEpoch === 0 ? ' (the starting weights)' : ''}, validation loss ${r.bestValLoss.toPrecision(4)}`);
+  if (run.outputs.why !== 'classification') lines.push(`outputs: ${run.outputs.residual ? 'residual (change from the current reading)' : 'levels'} (${run.outputs.why})`);
   const m = r.metrics;
   if (m.task === 'regression') {
     for (const t of m.targets) {
@@ -290,7 +322,8 @@ export function registerTrain(program: Command): void {
     .option('--target <cols>', 'regression: columns to forecast, comma-separated', list)
     .option('--label <col>', 'classification: the label column (one class per step)')
     .option('--horizon <k>', 'regression: forecast the targets k steps ahead', int(1), 1)
-    .option('--residual', 'regression: predict each target\'s change from its current value (every target must be an input); the runtime adds the reading back')
+    .option('--residual', 'regression: predict each target\'s change from its current value and start at persistence (every target must be an input); the runtime adds the reading back. Default when every target is an input')
+    .option('--no-residual', 'regression: predict the targets\' levels even when every target is an input')
     .option('--device-column <col>', 'one sequence per device (state never mixed); default: one sequence')
     .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
     .addOption(new Option('--rnn-activation <act>', 'activation of --cell rnn').choices(['tanh', 'relu']).default('tanh'))
@@ -303,6 +336,10 @@ export function registerTrain(program: Command): void {
     .option('--lr-decay <f>', 'multiply the learning rate by f after each epoch', float((n) => n > 0 && n <= 1, 'a number in (0, 1]'), 1)
     .option('--clip <x>', 'global gradient-norm clipping threshold (0: off)', float((n) => n >= 0, 'a number >= 0'), 1)
     .option('--patience <n>', 'early stopping: epochs without a better validation loss (0: off)', int(0), 5)
+    .addOption(new Option('--schedule <s>', 'learning-rate schedule: constant, cosine (decay to 5 % over all epochs) or plateau (halve after patience/2 epochs without a better validation loss)').choices(['constant', 'cosine', 'plateau']))
+    .option('--burn-in <n>', 'steps run forward (no gradient) from the zero state before each training window, so its state is warm (default: --seq-len)', int(0))
+    .option('--passes <x>', 'training windows per epoch, in passes over the training steps (default 1)', float((n) => n > 0, 'a positive number'))
+    .option('--time-budget <seconds>', 'stop training after this much wall-clock time; the best epoch so far is kept', float((n) => n > 0, 'a positive number of seconds'))
     .option('--val <f>', 'validation fraction: the last part of each device series', float((n) => n > 0 && n < 1, 'a fraction in (0, 1)'), 0.2)
     .option('--seed <n>', `random seed (default ${DEFAULT_SEED}); with --seed the output bytes are reproducible`, int(0))
     .option('--no-class-weights', 'classification: do not weigh classes by inverse frequency')
