@@ -25,6 +25,8 @@ export interface CardInput {
   readonly result: TrainResult;
   /** `train --search`: the trials, written as a Search section. */
   readonly search?: SearchRun;
+  /** `train --init`: where the weights started (linear-ar, persistence, random) and why. */
+  readonly start?: { readonly start: string; readonly why: string };
 }
 
 export interface ModelCard {
@@ -74,6 +76,7 @@ export function modelCard(c: CardInput): ModelCard {
       ...(ds.targetMean ? { [ds.residualInputs ? 'targetChangeMean' : 'targetMean']: [...ds.targetMean].map(r4), [ds.residualInputs ? 'targetChangeStd' : 'targetStd']: [...ds.targetStd!].map(r4) } : {}),
     },
     hyperParameters: hyperParameters(o),
+    ...(c.start ? { start: { kind: c.start.start, why: c.start.why } } : {}),
     ...(res.classWeights ? { classWeights: res.classWeights.map(r4) } : {}),
     parameters: res.parameters,
     training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: historyJson(res.history) },
@@ -111,6 +114,7 @@ export function modelCard(c: CardInput): ModelCard {
   md.push(`${(o.recipe ?? 'windows') === 'windows'
     ? `Truncated BPTT over windows of ${o.seqLen} steps at random (seeded) offsets within the training steps, each preceded by a burn-in of up to ${o.burnIn ?? o.seqLen} steps run without gradient from the zero state; ${o.passes ?? 1} pass(es) over the training steps per epoch, ${o.batch} windows per gradient step`
     : `Truncated BPTT over windows of ${o.seqLen} steps, state carried across windows of the same device`}; Adam (${o.schedule ?? 'constant'} learning rate); global gradient-norm clipping at ${o.clip}; early stopping on validation loss (patience ${o.patience}), best weights kept.`);
+  if (c.start) md.push(`Start: **${c.start.start}** (${c.start.why}).`);
   md.push(`Epochs run: ${res.epochsRun}${res.stoppedEarly ? ' (stopped early)' : ''}; best epoch ${res.bestEpoch}${res.bestEpoch === 0 ? ' (the starting weights: no epoch did better)' : ''}, validation loss ${num(res.bestValLoss)}.`, '');
   md.push(`![training curve](${c.curveFile})`, '');
   md.push('## Validation metrics', '');

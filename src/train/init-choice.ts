@@ -91,7 +91,7 @@ export function innerHoldout(ds: Dataset): InnerHoldout | undefined {
 export function chooseStart(ds: Dataset, mode: InitMode, architectureGiven: boolean): StartChoice {
   const regression = ds.task === 'regression';
   const fallback: Start = ds.residualInputs ? 'persistence' : 'random';
-  const fallbackWhat = fallback === 'persistence' ? 'started at persistence (zero change)' : 'a seeded random initialisation';
+  const fallbackWhat = fallback === 'persistence' ? 'the default cell starts at persistence (zero change)' : 'the default cell starts from a seeded random initialisation';
   if (mode === 'linear-ar') {
     if (!regression) throw new TrainDataError('--init linear-ar is for regression (--target): an autoregression forecasts numbers, not classes');
     const ar = chooseLinearAr(ds);
@@ -103,9 +103,9 @@ export function chooseStart(ds: Dataset, mode: InitMode, architectureGiven: bool
   }
   if (mode === 'random') return { start: 'random', why: '--init random: a seeded random initialisation' };
   if (!regression) return { start: 'random', why: 'auto: classification, a seeded random initialisation' };
-  if (architectureGiven) return { start: fallback, why: `auto: the architecture was given (--cell/--hidden/--layers), ${fallbackWhat}` };
+  if (architectureGiven) return { start: fallback, why: `auto: the architecture was given (--cell/--hidden/--layers/--rnn-activation), so ${fallbackWhat.replace('the default cell', 'it')}` };
   const holdout = innerHoldout(ds);
-  if (!holdout) return { start: fallback, why: `auto: too few training steps to compare the linear AR with persistence, ${fallbackWhat}` };
+  if (!holdout) return { start: fallback, why: `auto: too few training steps to compare the linear AR with persistence, so ${fallbackWhat}` };
   const pct = (100 * (1 - holdout.ratio)).toFixed(1);
   if (holdout.ratio < AR_WIN_RATIO) {
     const ar = chooseLinearAr(ds);
@@ -116,7 +116,7 @@ export function chooseStart(ds: Dataset, mode: InitMode, architectureGiven: bool
   }
   return {
     start: fallback, holdout,
-    why: `auto: on the last 20 % of the training split a linear AR was ${holdout.ratio < 1 ? `only ${pct} % better than` : `${(-Number(pct)).toFixed(1)} % worse than`} persistence (needs more than ${Math.round(100 * (1 - AR_WIN_RATIO))} %), so the default ${fallbackWhat}`,
+    why: `auto: on the last 20 % of the training split a linear AR was ${holdout.ratio < 1 ? `only ${pct} % better than` : `${(-Number(pct)).toFixed(1)} % worse than`} persistence (needs more than ${Math.round(100 * (1 - AR_WIN_RATIO))} % better), so ${fallbackWhat}`,
   };
 }
 
@@ -128,5 +128,5 @@ export function startOptions(ds: Dataset, o: TrainOptions, choice: StartChoice, 
   if (choice.start === 'linear-ar') {
     return { ...o, ...arTrainShape(choice.ar!), initFrom: arModel(choice.ar!, ds, o.name), ...(lrGiven ? {} : { lr: AR_FINE_TUNE_LR }) };
   }
-  return o;
+  return choice.start === 'random' ? { ...o, persistenceStart: false } : o;
 }

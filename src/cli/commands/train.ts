@@ -9,15 +9,17 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { cellNumber, cellPlace, columnIndex, readCsv, type CsvTable } from '../../io/csv.js';
 import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-file.js';
 import type { Model, RecurrentType } from '../../model/types.js';
+import type { StartChoice } from '../../train/init-choice.js';
 import {
   buildDataset, historyJson, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
   type Dataset, type DatasetInput, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
 import { searchJson, type SearchRun, type SearchTrial } from '../../train/index.js';
 import { CliError } from '../errors.js';
+import { initGiven, initOption, startRun, type InitCliOptions } from './train-init.js';
 import { fixedAxes, parseBudget, runSearch, searchHelp, searching, searchSummary, trialLine, type SearchCliOptions } from './train-search.js';
 
-export interface TrainCliOptions extends SearchCliOptions {
+export interface TrainCliOptions extends SearchCliOptions, InitCliOptions {
   data: string;
   inputs: string[];
   target?: string[];
@@ -145,6 +147,8 @@ export interface TrainRun {
   result: TrainResult;
   dataset: Dataset;
   search?: SearchRun;
+  /** Where the weights started and why (absent with --init-from and --search). */
+  start?: StartChoice;
   /** Residual or level outputs, and why. */
   outputs: { residual: boolean; why: string };
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
@@ -191,6 +195,9 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   };
   // A continued model says so (meta.continuesFrom): a hot swap to it keeps the device states.
   const old = o.initFrom === undefined ? undefined : readContinued(o.initFrom);
+  if (o.init !== undefined && o.init !== 'auto' && (old || searching(o))) throw new CliError(`--init ${o.init} cannot be combined with ${old ? '--init-from' : '--search'} (they choose the start themselves)`);
+  let start: StartChoice | undefined;
+  if (!old && !searching(o)) ({ options: topts, start } = startRun(ds, o, topts));
   let result: TrainResult;
   let search: SearchRun | undefined;
   if (searching(o)) ({ search, dataset: ds, options: topts, result } = runSearch(o, input, topts, onTrial));
@@ -218,6 +225,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       trainedWith: 'edge-rnn train',
       ...(old ? { continuesFrom: old.sha256 } : {}),
       hyperParameters: hyperParameters(topts),
+      ...(start ? { start: start.start } : {}),
       ...(search ? { search: { trials: search.trials.length, chosenTrial: search.trials[search.chosen].trial } } : {}),
       epochsRun: result.epochsRun,
       bestEpoch: result.bestEpoch,
@@ -231,11 +239,12 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
     options: topts, dataset: ds, result: { ...result, model }, ...(search ? { search } : {}), ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
+    ...(start ? { start } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, outputs, paths, ...(search ? { search } : {}) };
+  return { model, bytes, result, dataset: ds, outputs, paths, ...(search ? { search } : {}), ...(start ? { start } : {}) };
 }
 
 /** Residual or level outputs, and why, as the card and summary say it. */
@@ -301,6 +310,7 @@ function summary(run: TrainRun): string {
   const lines = [`wrote ${paths.model} (${run.bytes.length} bytes), ${paths.cardMd}, ${paths.cardJson}, ${paths.curve}`];
   lines.push(`epochs run ${r.epochsRun}${r.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.bestEpoch}${r.bestEpoch === 0 ? ' (the starting weights)' : ''}, validation loss ${r.bestValLoss.toPrecision(4)}`);
   if (run.outputs.why !== 'classification') lines.push(`outputs: ${run.outputs.residual ? 'residual (change from the current reading)' : 'levels'} (${run.outputs.why})`);
+  if (run.start) lines.push(`start: ${run.start.start} (${run.start.why})`);
   const m = r.metrics;
   if (m.task === 'regression') {
     for (const t of m.targets) {
@@ -346,6 +356,7 @@ export function registerTrain(program: Command): void {
     .option('--drop-invalid', 'skip rows with missing/NaN/infinite values instead of refusing them')
     .option('--name <name>', 'model name (default: the data file name)')
     .option('--model-version <n>', 'modelVersion to write', int(1), 1)
+    .addOption(initOption())
     .option('--init-from <file>', 'start from this model\'s weights (same --cell, --hidden, --layers, inputs, targets) and record its sha256 as meta.continuesFrom, so a hot swap from it keeps device states')
     .option('-o, --out <file>', 'model file to write (default models/<name>.msgpack); the card goes next to it')
     .option('--license <text>', 'license of the training data, recorded in the model and card')
@@ -358,12 +369,13 @@ export function registerTrain(program: Command): void {
     .action((opts: TrainCliOptions, cmd: Command) => {
       const write = (s: string) => process.stderr.write(s);
       const onEvent = opts.progress ? progressRenderer(Boolean(process.stderr.isTTY), write) : () => {};
-      const run = runTrain({ ...opts, searchFixed: fixedAxes(cmd) }, onEvent, opts.progress ? trialLine(write) : undefined);
+      const run = runTrain({ ...opts, searchFixed: fixedAxes(cmd), initGiven: initGiven(cmd) }, onEvent, opts.progress ? trialLine(write) : undefined);
       if (opts.json) {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
           stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: historyJson(run.result.history),
           metrics: run.result.metrics, ...(run.search ? { search: searchJson(run.search) } : {}),
+          ...(run.start ? { start: { kind: run.start.start, why: run.start.why } } : {}),
         }) + '\n');
       } else process.stdout.write(summary(run));
     });
