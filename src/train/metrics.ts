@@ -1,4 +1,5 @@
 // Validation metrics in the data's own units, computed from de-normalised predictions.
+import { persistenceForecasts, scoreForecasts } from './baselines.js';
 import { isValStep, type Dataset } from './dataset.js';
 
 export interface TargetMetrics {
@@ -46,36 +47,25 @@ export type Metrics = RegressionMetrics | ClassificationMetrics;
  */
 export function validationMetrics(ds: Dataset, predict: (seriesIndex: number) => ArrayLike<number>): Metrics {
   if (ds.task === 'regression') {
-    const O = ds.outputNames.length, k = ds.shift;
-    const se = new Float64Array(O), ae = new Float64Array(O), pse = new Float64Array(O), pae = new Float64Array(O);
-    let steps = 0;
-    ds.series.forEach((s, si) => {
-      const y = predict(si);
-      for (let t = s.trainEnd; t < s.n; t++) {
-        if (!isValStep(s, k, t)) continue;
-        steps++;
-        for (let o = 0; o < O; o++) {
-          const truth = s.raw[(t + k) * O + o];
-          const e = y[t * O + o] - truth, p = s.raw[t * O + o] - truth;
-          se[o] += e * e; ae[o] += Math.abs(e); pse[o] += p * p; pae[o] += Math.abs(p);
-        }
-      }
-    });
+    const model = scoreForecasts(ds, predict);
+    const buf = new Float64Array(Math.max(...ds.series.map((s) => s.n)) * ds.outputNames.length);
+    const persistence = scoreForecasts(ds, (si) => persistenceForecasts(ds, ds.series[si], buf));
     const targets = ds.outputNames.map((name, o) => {
-      const rmse = Math.sqrt(se[o] / steps), persistenceRmse = Math.sqrt(pse[o] / steps);
+      const rmse = model.rmse[o], persistenceRmse = persistence.rmse[o];
       return {
-        name, rmse, mae: ae[o] / steps, persistenceRmse, persistenceMae: pae[o] / steps,
+        name, rmse, mae: model.mae[o], persistenceRmse, persistenceMae: persistence.mae[o],
         rmseImprovement: persistenceRmse > 0 ? 1 - rmse / persistenceRmse : 0,
       };
     });
-    return { task: 'regression', horizon: k, steps, targets };
+    return { task: 'regression', horizon: ds.shift, steps: model.steps, targets };
   }
   const C = ds.labels!.length;
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
   let steps = 0, correct = 0;
   ds.series.forEach((s, si) => {
     const p = predict(si);
-    for (let t = s.trainEnd; t < s.n; t++) {
+    for (let t = 0; t < s.n; t++) {
+      if (!isValStep(s, 0, t)) continue;
       let best = 0;
       for (let c = 1; c < C; c++) if (p[t * C + c] > p[t * C + best]) best = c;
       confusion[s.cls[t]][best]++;

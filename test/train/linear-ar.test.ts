@@ -117,3 +117,33 @@ describe('chooseLinearAr', () => {
     expect([...b.intercept]).toEqual([...a.intercept]);
   });
 });
+
+describe('the changes form', () => {
+  it('keeps the current level at persistence: each input\'s coefficients sum to persistence\'s slope', () => {
+    const x = ar2(800, 23);
+    const level = oneColumn(x, 0.25, { horizon: 2 });
+    const ar = fitLinearAr(level, 3, 0.01, 'changes');
+    // Level target of the same column: persistence is x'[t] with slope 1.
+    expect(ar.coef[0][0] + ar.coef[0][1] + ar.coef[0][2]).toBeCloseTo(1, 12);
+    const resid = oneColumn(x, 0.25, { horizon: 2, residual: true });
+    const arr = fitLinearAr(resid, 3, 0.01, 'changes');
+    expect(arr.coef[0][0] + arr.coef[0][1] + arr.coef[0][2]).toBeCloseTo(0, 12);
+    // Without a ridge it is the levels fit restricted to that sum: never better in sample.
+    const free = fitLinearAr(level, 3, 0);
+    const sse = (a: typeof ar) => {
+      const out = linearArOutputs(a, level, level.series[0], new Float32Array(800));
+      let e = 0;
+      for (let t = 0; t + 2 < 600; t++) e += (out[t] - x[t + 2]) ** 2;
+      return e;
+    };
+    expect(sse(fitLinearAr(level, 3, 0, 'changes'))).toBeGreaterThanOrEqual(sse(free) - 1e-6);
+  });
+  it('with one lag is persistence plus a constant', () => {
+    const x = [1, 3, 2, 6, 0, 5];
+    const ar = fitLinearAr(oneColumn(x, 1 / 3), 1, 0, 'changes');
+    expect(ar.coef[0][0]).toBe(1);
+    // The mean change over the training steps (2, -1, 4) is 5/3, in units of std sqrt(3.5).
+    const out = linearArOutputs(ar, oneColumn(x, 1 / 3), oneColumn(x, 1 / 3).series[0], new Float32Array(6));
+    x.forEach((v, t) => expect(out[t]).toBeCloseTo(v + 5 / 3, 5));
+  });
+});
