@@ -193,9 +193,9 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     ...(o.passes !== undefined ? { passes: o.passes } : {}),
     ...(o.timeBudget !== undefined ? { shouldStop: deadline(o.timeBudget) } : {}),
   };
+  if (o.init !== undefined && o.init !== 'auto' && (o.initFrom !== undefined || searching(o))) throw new CliError(`--init ${o.init} cannot be combined with ${o.initFrom !== undefined ? '--init-from' : '--search'} (they choose the start themselves)`);
   // A continued model says so (meta.continuesFrom): a hot swap to it keeps the device states.
   const old = o.initFrom === undefined ? undefined : readContinued(o.initFrom);
-  if (o.init !== undefined && o.init !== 'auto' && (old || searching(o))) throw new CliError(`--init ${o.init} cannot be combined with ${old ? '--init-from' : '--search'} (they choose the start themselves)`);
   let start: StartChoice | undefined;
   if (!old && !searching(o)) ({ options: topts, start } = startRun(ds, o, topts));
   let result: TrainResult;
