@@ -3,8 +3,10 @@
 // in the same run. Benchmark, not test.
 //
 // Setup: the mote forecaster (temperature, humidity -> both 12 steps ahead, per mote),
-// one LSTM layer + linear dense head, truncated BPTT windows of SEQ steps, one lane per mote
-// (batch 4), state carried across windows (tfjs: stateful LSTM, shuffle off), Adam, no
+// one LSTM layer + linear dense head, truncated BPTT windows of SEQ steps, 4 windows per
+// step (tfjs: one lane per mote, state carried across windows, stateful LSTM, shuffle off;
+// edge-rnn: windows at random offsets from the zero state, no burn-in, one pass over the
+// training steps per epoch, so the same work per epoch), Adam, no
 // clipping (tfjs-layers optimisers have no global-norm clipping), no early stopping. Both
 // start from the very same initial weights (edge-rnn's initModel, copied into tfjs), and
 // both trained models are scored by the same validation code (tfjs weights are copied into
@@ -37,7 +39,7 @@ const ds: Dataset = buildDataset({
 });
 const B = ds.series.length;
 const opts: TrainOptions = {
-  name: 'bench', cell: 'lstm', hidden: H, layers: 1, seqLen: SEQ, batch: B, epochs: EPOCHS, lr: LR, clip: 0, patience: 0, seed: 1, shuffle: false,
+  name: 'bench', cell: 'lstm', hidden: H, layers: 1, seqLen: SEQ, batch: B, epochs: EPOCHS, lr: LR, clip: 0, patience: 0, seed: 1, burnIn: 0, minSteps: 1,
 };
 
 /** Mean squared error (normalised units) over the validation steps, the trainer's own definition. */

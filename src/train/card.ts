@@ -4,7 +4,7 @@ import type { Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
 import type { SearchRun } from './search.js';
 import { searchJson, searchMarkdown } from './search-card.js';
-import type { TrainOptions, TrainResult } from './trainer.js';
+import { RECIPE_DEFAULTS, type TrainOptions, type TrainResult } from './trainer.js';
 
 export interface CardInput {
   readonly modelFile: string;
@@ -43,7 +43,7 @@ export function hyperParameters(o: TrainOptions): Record<string, unknown> {
   return {
     cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation ?? 'tanh' } : {}),
     seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr,
-    ...((o.recipe ?? 'windows') === 'windows' ? { burnIn: o.burnIn ?? o.seqLen, passes: o.passes ?? 1 } : { recipe: o.recipe }),
+    burnIn: o.burnIn ?? o.seqLen, passes: o.passes ?? RECIPE_DEFAULTS.passes, minSteps: o.minSteps ?? RECIPE_DEFAULTS.minSteps,
     schedule: o.schedule ?? 'constant', ...(o.lrDecay !== undefined && o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed: o.seed,
     optimizer: 'adam', ...(o.classWeights !== undefined ? { classWeights: o.classWeights } : {}),
   };
@@ -67,7 +67,7 @@ export function modelCard(c: CardInput): ModelCard {
     data: {
       file: c.dataFile, ...(c.dataSha256 ? { sha256: c.dataSha256 } : {}), ...(c.license ? { license: c.license } : {}),
       rows: ds.rows, droppedRows: c.droppedRows,
-      inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift, ...(ds.residualInputs ? { residual: true } : {}) } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
+      inputs: ds.inputNames, ...(ds.task === 'regression' ? { targets: ds.outputNames, horizon: ds.shift, ...(ds.residualInputs ? { residual: true } : {}), ...(c.outputsWhy ? { outputsWhy: c.outputsWhy } : {}) } : { label: ds.outputNames[0], classes: ds.labels, trainClassCounts: ds.classCounts }),
       ...(c.deviceColumn ? { deviceColumn: c.deviceColumn } : {}),
     },
     split: { kind: 'time-ordered per device: the last part of each device series is validation', valFraction: ds.valFraction, trainSteps: ds.trainSteps, valSteps: ds.valSteps, devices: split },
@@ -111,9 +111,7 @@ export function modelCard(c: CardInput): ModelCard {
   for (const [k, v] of Object.entries(hyperParameters(o))) md.push(`| ${k} | ${String(v)} |`);
   if (res.classWeights) md.push(`| class weights (loss) | ${res.classWeights.map((w, i) => `${ds.labels![i]}: ${r4(w)}`).join(', ')} |`);
   md.push('');
-  md.push(`${(o.recipe ?? 'windows') === 'windows'
-    ? `Truncated BPTT over windows of ${o.seqLen} steps at random (seeded) offsets within the training steps, each preceded by a burn-in of up to ${o.burnIn ?? o.seqLen} steps run without gradient from the zero state; ${o.passes ?? 1} pass(es) over the training steps per epoch, ${o.batch} windows per gradient step`
-    : `Truncated BPTT over windows of ${o.seqLen} steps, state carried across windows of the same device`}; Adam (${o.schedule ?? 'constant'} learning rate); global gradient-norm clipping at ${o.clip}; early stopping on validation loss (patience ${o.patience}), best weights kept.`);
+  md.push(`Truncated BPTT over windows of ${o.seqLen} steps at random (seeded) offsets within the training steps, each preceded by a burn-in of up to ${o.burnIn ?? o.seqLen} steps run without gradient from the zero state; ${o.batch} windows per gradient step; Adam (${o.schedule ?? 'constant'} learning rate); global gradient-norm clipping at ${o.clip}; early stopping on validation loss (patience ${o.patience}), best weights kept.`);
   if (c.start) md.push(`Start: **${c.start.start}** (${c.start.why}).`);
   md.push(`Epochs run: ${res.epochsRun}${res.stoppedEarly ? ' (stopped early)' : ''}; best epoch ${res.bestEpoch}${res.bestEpoch === 0 ? ' (the starting weights: no epoch did better)' : ''}, validation loss ${num(res.bestValLoss)}.`, '');
   md.push(`![training curve](${c.curveFile})`, '');

@@ -4,7 +4,7 @@ export { createNetwork, type Network, type ParamTensor, type Precision } from '.
 export { mseLoss, softmaxCrossEntropyLoss, inverseFrequencyWeights } from './loss.js';
 export { createAdam, type Adam, type AdamOptions } from './adam.js';
 export { clipGlobalNorm, globalNorm } from './clip.js';
-export { train, initialModel, exportModel, seriesOutputs, type TrainOptions, type TrainResult, type TrainEvent, type EpochStats } from './trainer.js';
+export { train, RECIPE_DEFAULTS, initialModel, exportModel, seriesOutputs, type TrainOptions, type TrainResult, type TrainEvent, type EpochStats } from './trainer.js';
 export { validationMetrics, type Metrics, type RegressionMetrics, type ClassificationMetrics } from './metrics.js';
 export { modelCard, hyperParameters, historyJson, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';

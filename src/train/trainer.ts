@@ -23,7 +23,7 @@ export interface TrainOptions {
   readonly rnnActivation?: RnnActivation;
   /** Truncated-BPTT window (steps). */
   readonly seqLen: number;
-  /** Lanes (contiguous stretches of a device's series) per gradient step. */
+  /** Windows per gradient step. */
   readonly batch: number;
   readonly epochs: number;
   readonly lr: number;
@@ -36,8 +36,6 @@ export interface TrainOptions {
   readonly seed: number;
   /** Classification: weigh classes by inverse training frequency (default true). */
   readonly classWeights?: boolean;
-  /** Shuffle the lanes' order each epoch (default true). */
-  readonly shuffle?: boolean;
   /** Start from this model's weights, not a fresh initialisation (same layers, inputs and outputs). */
   readonly initFrom?: Model;
   /**
@@ -45,19 +43,26 @@ export interface TrainOptions {
    * normalisation, so the start predicts "no change" (persistence) exactly (default true).
    */
   readonly persistenceStart?: boolean;
-  /** 'windows' (default): windows at random offsets with a burn-in; 'lanes': contiguous lanes walked in order. */
-  readonly recipe?: 'windows' | 'lanes';
   /** Steps run forward (no gradient) from the zero state before each window (default seqLen). */
   readonly burnIn?: number;
   /** Windows per epoch, in passes over the training steps (default 1). */
   readonly passes?: number;
-  /** Gradient steps per epoch at least (windows recipe; default 1): a short series still gets enough steps between validations. */
+  /** Gradient steps per epoch at least (default 32): a short series still gets enough steps between validations. */
   readonly minSteps?: number;
   /** Learning-rate schedule: constant (default), cosine over all steps, or halve on a plateau. */
   readonly schedule?: 'constant' | 'cosine' | 'plateau';
+  /**
+   * An epoch replaces the starting weights as the best only if its validation loss is lower
+   * by more than this fraction (default 0.01): a start at persistence is kept against a
+   * within-noise "improvement".
+   */
+  readonly startMargin?: number;
   /** Checked between gradient steps and epochs: true ends the run (e.g. a time budget); the best weights so far are kept. */
   readonly shouldStop?: () => boolean;
 }
+
+/** Defaults of the recipe's options, chosen by measurement (docs/training.md). */
+export const RECIPE_DEFAULTS = { minSteps: 32, passes: 1, startMargin: 0.01 } as const;
 
 export interface EpochStats {
   /** 0: the starting weights, before any update (trainLoss NaN); then 1, 2, … */
@@ -79,21 +84,14 @@ export interface TrainResult {
   readonly history: readonly EpochStats[];
   /** 0 when no epoch beat the starting weights: the start is returned. */
   readonly bestEpoch: number;
-  /** Training epochs run (not counting epoch 0). */
   readonly bestValLoss: number;
+  /** Training epochs run (not counting epoch 0). */
   readonly epochsRun: number;
   readonly stoppedEarly: boolean;
   readonly metrics: Metrics;
   /** Classification: the loss weight of each class (all 1 when disabled). */
   readonly classWeights?: readonly number[];
   readonly parameters: number;
-}
-
-interface Lane {
-  readonly s: Series;
-  readonly start: number;
-  readonly end: number;
-  readonly state: FloatArray;
 }
 
 /** The untrained model a run starts from: initModel, seeded. */
@@ -114,9 +112,13 @@ export function initialModel(ds: Dataset, o: TrainOptions): Model {
  * layer must have the same type, activation and sizes, and the inputs and outputs the same
  * names, else the weights would mean something else.
  */
-export function continueFrom(fresh: Model, from: Model): Model {
+export function continueFrom(fresh: Model, from: Model, residual = false): Model {
   const names = (m: Model) => `inputs [${m.inputs.names.join(', ')}], outputs [${m.outputs.names.join(', ')}]`;
   if (names(from) !== names(fresh)) throw new TrainDataError(`the model to continue has ${names(from)}; this run has ${names(fresh)}`);
+  const fromResidual = 'residual' in from.outputs && from.outputs.residual === true;
+  if (fresh.task === 'regression' && fromResidual !== residual) {
+    throw new TrainDataError(`the model to continue predicts ${fromResidual ? 'changes (residual)' : 'levels'}; this run trains ${residual ? 'residual outputs (pass --no-residual)' : 'levels (pass --residual)'}`);
+  }
   const shape = (l: Layer) => (l.type === 'dense' ? `dense ${l.activation} ${l.inputSize}->${l.outputSize}` : `${l.type}${l.type === 'rnn' ? ` ${l.activation}` : ''} ${l.inputSize}->${l.hiddenSize}`);
   const want = fresh.layers.map(shape).join(', ');
   const got = from.layers.map(shape).join(', ');
@@ -160,21 +162,9 @@ export function seriesOutputs(net: Network, ds: Dataset, s: Series, out: Float32
   return denormaliseOutputs(ds, s, out);
 }
 
-/** Cuts each device's training part into `perDevice` contiguous lanes. */
-function makeLanes(ds: Dataset, perDevice: number, T: number, stateSize: number): Lane[] {
-  const lanes: Lane[] = [];
-  for (const s of ds.series) {
-    const k = Math.min(perDevice, Math.max(1, Math.floor(s.trainEnd / T))); // lanes of >= one window
-
-    const len = Math.ceil(s.trainEnd / k);
-    for (let a = 0; a < s.trainEnd; a += len) lanes.push({ s, start: a, end: Math.min(a + len, s.trainEnd), state: new Float32Array(stateSize) });
-  }
-  return lanes;
-}
-
 export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => void = () => {}): TrainResult {
   const fresh = initialModel(ds, o);
-  const base = o.initFrom ? continueFrom(fresh, o.initFrom) : (o.persistenceStart ?? true) ? persistenceStart(fresh, ds) : fresh;
+  const base = o.initFrom ? continueFrom(fresh, o.initFrom, ds.residualInputs !== undefined) : (o.persistenceStart ?? true) ? persistenceStart(fresh, ds) : fresh;
   const T = o.seqLen;
   const net = createNetwork(base, T, 'f32');
   const O = net.outputSize, I = net.inputSize;
@@ -183,16 +173,11 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     ? (o.classWeights ?? true) ? inverseFrequencyWeights(ds.classCounts!) : ds.labels!.map(() => 1)
     : [];
   const shift = ds.shift;
-  const recipe = o.recipe ?? 'windows';
   const shouldStop = o.shouldStop ?? (() => false);
 
-  // Lanes (old recipe) or sampled windows (default).
-  const lanes = recipe === 'lanes' ? makeLanes(ds, Math.max(1, Math.ceil(o.batch / ds.series.length)), T, net.stateSize) : [];
-  const laneWindows = recipe === 'lanes' ? Math.max(...lanes.map((l) => Math.ceil((l.end - l.start) / T))) : 0;
-  const groups = Math.ceil(lanes.length / o.batch);
-  const sampler = recipe === 'windows' ? windowSampler(trainingRuns(ds), T, o.burnIn ?? T) : undefined;
-  const windowsPerEpoch = sampler ? o.batch * Math.max(o.minSteps ?? 1, Math.ceil((o.passes ?? 1) * sampler.trainSteps / T / o.batch)) : 0;
-  const stepsPerEpoch = sampler ? Math.ceil(windowsPerEpoch / o.batch) : laneWindows * groups;
+  // Each epoch: stepsPerEpoch gradient steps of `batch` windows drawn at random offsets.
+  const sampler = windowSampler(trainingRuns(ds), T, o.burnIn ?? T);
+  const stepsPerEpoch = Math.max(o.minSteps ?? RECIPE_DEFAULTS.minSteps, Math.ceil((o.passes ?? RECIPE_DEFAULTS.passes) * sampler.trainSteps / T / o.batch));
   const wins: Window[] = Array.from({ length: o.batch }, () => ({ series: 0, burnStart: 0, start: 0, steps: 0 }));
   const state = new Float32Array(net.stateSize);
 
@@ -241,8 +226,8 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
   const start: EpochStats = { epoch: 0, trainLoss: NaN, valLoss: validationLoss() };
   const history: EpochStats[] = [start];
   let bestLoss = start.valLoss, bestEpoch = 0, since = 0, stoppedEarly = false, lrScale = 1;
+  const startBar = start.valLoss * (1 - (o.startMargin ?? RECIPE_DEFAULTS.startMargin));
   onEvent({ type: 'epoch', stats: start, bestEpoch, improved: true });
-  const order = lanes.map((_, i) => i);
   const totalSteps = o.epochs * stepsPerEpoch;
   const plateauWait = Math.max(1, Math.floor(o.patience / 2));
   let globalStep = 0, budgetHit = false;
@@ -253,79 +238,34 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     const lrAt = (): number => (o.schedule === 'cosine'
       ? epochLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * globalStep / totalSteps)))
       : epochLr);
-    if (sampler) {
-      for (let g = 0; g < stepsPerEpoch; g++) {
-        if (g > 0 && shouldStop()) { budgetHit = true; break; }
-        step++;
-        const nb = Math.min(o.batch, windowsPerEpoch - g * o.batch);
-        // Every step of a window is a training step; the loss is a mean over all of the batch's.
-        let count = 0;
-        for (let b = 0; b < nb; b++) { sampler.sample(wins[b], rand); count += wins[b].steps; }
-        let batchSum = 0;
-        for (let b = 0; b < nb; b++) {
-          const win = wins[b];
-          const s = ds.series[win.series];
-          state.fill(0);
-          for (let a = win.burnStart; a < win.start; a += T) net.forwardWindow(state, s.x, a * I, Math.min(T, win.start - a));
-          const y = net.forwardWindow(state, s.x, win.start * I, win.steps);
-          batchSum += windowLoss(s, win.start, win.steps, y, 1 / count);
-          net.backwardWindow(dOut, win.steps, classification);
-        }
-        clipGlobalNorm(net.grads, o.clip);
-        adam.step(net.params, net.grads, lrAt());
-        net.grads.fill(0);
-        globalStep++;
-        epochSum += batchSum * count;
-        epochCount += count;
-        onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
+    for (let g = 0; g < stepsPerEpoch; g++) {
+      if (g > 0 && shouldStop()) { budgetHit = true; break; }
+      step++;
+      // Every step of a window is a training step; the loss is a mean over all of the batch's.
+      let count = 0;
+      for (let b = 0; b < o.batch; b++) { sampler.sample(wins[b], rand); count += wins[b].steps; }
+      let batchSum = 0;
+      for (let b = 0; b < o.batch; b++) {
+        const win = wins[b];
+        const s = ds.series[win.series];
+        // Burn-in: from the zero state, forward only, so the window starts from a warm state.
+        state.fill(0);
+        for (let a = win.burnStart; a < win.start; a += T) net.forwardWindow(state, s.x, a * I, Math.min(T, win.start - a));
+        const y = net.forwardWindow(state, s.x, win.start * I, win.steps);
+        batchSum += windowLoss(s, win.start, win.steps, y, 1 / count);
+        net.backwardWindow(dOut, win.steps, classification);
       }
-    } else {
-      for (const l of lanes) l.state.fill(0);
-      if (o.shuffle ?? true) {
-        for (let i = order.length - 1; i > 0; i--) {
-          const j = Math.floor(rand() * (i + 1));
-          [order[i], order[j]] = [order[j], order[i]];
-        }
-      }
-      for (let w = 0; w < laneWindows && !budgetHit; w++) {
-        for (let g = 0; g < groups; g++) {
-          if (step > 0 && shouldStop()) { budgetHit = true; break; }
-          step++;
-          // Steps with a target in this batch, so the loss is a mean over them.
-          let count = 0;
-          for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
-            const l = lanes[order[b]];
-            const a = l.start + w * T;
-            if (a >= l.end) continue;
-            for (let t = a; t < Math.min(l.end, a + T); t++) if (isTrainStep(l.s, shift, t)) count++;
-          }
-          let batchSum = 0;
-          for (let b = g * o.batch; b < Math.min((g + 1) * o.batch, order.length); b++) {
-            const l = lanes[order[b]];
-            const a = l.start + w * T;
-            if (a >= l.end) continue;
-            const steps = Math.min(T, l.end - a);
-            const y = net.forwardWindow(l.state, l.s.x, a * I, steps);
-            if (count === 0) continue; // nothing to learn here, but the state is carried
-            batchSum += windowLoss(l.s, a, steps, y, 1 / count);
-            net.backwardWindow(dOut, steps, classification);
-          }
-          if (count > 0) {
-            clipGlobalNorm(net.grads, o.clip);
-            adam.step(net.params, net.grads, lrAt());
-            net.grads.fill(0);
-            epochSum += batchSum * count;
-            epochCount += count;
-          }
-          globalStep++;
-          onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
-        }
-      }
+      clipGlobalNorm(net.grads, o.clip);
+      adam.step(net.params, net.grads, lrAt());
+      net.grads.fill(0);
+      globalStep++;
+      epochSum += batchSum * count;
+      epochCount += count;
+      onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
     }
-    if (epochCount === 0) break; // stopped before the epoch's first step
     const stats: EpochStats = { epoch, trainLoss: epochSum / epochCount, valLoss: validationLoss() };
     history.push(stats);
-    const improved = stats.valLoss < bestLoss;
+    const improved = stats.valLoss < (bestEpoch === 0 ? startBar : bestLoss);
     if (improved) {
       bestLoss = stats.valLoss;
       bestEpoch = epoch;

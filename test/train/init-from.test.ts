@@ -61,6 +61,11 @@ describe('edge-rnn train --init-from', () => {
       expect(stderr.trim().split('\n')).toHaveLength(1);
       expect(existsSync(join(dir, 'bad.msgpack'))).toBe(false);
     }
+    // The old model is residual (the default: target a is an input); a level run must not reuse its weights.
+    stderr = '';
+    expect(await train('bad.msgpack', ['--no-residual', '--init-from', join(dir, 'old.msgpack')])).not.toBe(0);
+    expect(stderr).toMatch(/the model to continue predicts changes \(residual\); this run trains levels \(pass --residual\)/);
+    expect(existsSync(join(dir, 'bad.msgpack'))).toBe(false);
     stderr = '';
     expect(await train('bad.msgpack', ['--init-from', join(dir, 'd.csv')])).not.toBe(0);
     expect(stderr).toMatch(/--init-from: .*d\.csv is not a valid edge-rnn model/);

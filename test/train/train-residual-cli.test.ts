@@ -41,13 +41,39 @@ describe('edge-rnn train --residual', () => {
     expect(await run(['--target', 'b,a', '--horizon', '3'])).toBe(0);
     const model = decodeModel(readFileSync(join(dir, 'm.msgpack')));
     expect(model.outputs).toMatchObject({ names: ['b', 'a'], horizon: 3, residual: true });
-    expect(readFileSync(join(dir, 'm.card.md'), 'utf8')).toMatch(/Residual outputs:.*change over 3 step/);
+    expect(readFileSync(join(dir, 'm.card.md'), 'utf8')).toMatch(/Residual outputs \(--residual\):.*change over 3 step/);
     expect(JSON.parse(readFileSync(join(dir, 'm.card.json'), 'utf8')).data).toMatchObject({ residual: true, horizon: 3 });
+  });
+  it('is the default when every target is an input; --no-residual and a target that is not an input give levels; the card says why', async () => {
+    const base = ['train', '--data', csv(80), '--device-column', 'dev', '--seq-len', '5', '--epochs', '1', '--hidden', '4', '--seed', '1', '--no-progress', '--out', join(dir, 'm.msgpack')];
+    const card = () => readFileSync(join(dir, 'm.card.md'), 'utf8');
+    const residual = () => decodeModel(readFileSync(join(dir, 'm.msgpack'))).outputs;
+    expect(await main([...base, '--inputs', 'a,b', '--target', 'b'])).toBe(0);
+    expect(residual()).toMatchObject({ residual: true });
+    expect(card()).toMatch(/Residual outputs \(default: every target is an input/);
+    expect(JSON.parse(readFileSync(join(dir, 'm.card.json'), 'utf8')).data.outputsWhy).toMatch(/^default: every target is an input/);
+    expect(await main([...base, '--inputs', 'a,b', '--target', 'b', '--no-residual'])).toBe(0);
+    expect(residual()).not.toHaveProperty('residual');
+    expect(card()).toMatch(/Level outputs \(--no-residual\)/);
+    expect(await main([...base, '--inputs', 'a', '--target', 'b'])).toBe(0);
+    expect(residual()).not.toHaveProperty('residual');
+    expect(card()).toMatch(/Level outputs \(target "b" is not an input/);
   });
   it('refuses a target that is not an input', async () => {
     expectCleanError(await run(['--inputs', 'a', '--target', 'a,b']), /--residual: target "b" is not an input/);
   });
   it('refuses classification', async () => {
     expectCleanError(await run(['--label', 'label']), /--residual is for regression/);
+  });
+  it('--time-budget stops training (a budget already spent at the first check: the starting weights, epoch 0, are written)', async () => {
+    let out = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+    expect(await main(['train', '--data', csv(80), '--inputs', 'a,b', '--target', 'a', '--device-column', 'dev', '--seq-len', '5', '--hidden', '4',
+      '--no-progress', '--json', '--time-budget', '1e-9', '--out', join(dir, 'm.msgpack')])).toBe(0);
+    const r = JSON.parse(out);
+    expect(r).toMatchObject({ epochsRun: 0, bestEpoch: 0, stoppedEarly: true });
+    expect(r.history).toHaveLength(1);
+    expect(r.history[0]).not.toHaveProperty('trainLoss');
+    expect(r.history[0].valLoss).toBeCloseTo(r.bestValLoss, 3);
   });
 });

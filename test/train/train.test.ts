@@ -151,6 +151,52 @@ describe('training', () => {
     expect(paths).toEqual([3, 4]); // train: epochs 1-3; validation: epochs 0-3
   });
 
+  it('residual: the start is persistence (epoch 0 RMSE equals the persistence baseline), and training keeps that unless it does better', () => {
+    const s = synthetic();
+    const ds = buildDataset({ ...s.input, target: { task: 'regression', targetNames: ['temp', 'hum'], targets: [s.temp, s.hum], horizon: 3, residual: true } });
+    for (const cell of ['lstm', 'gru'] as const) {
+      const r0 = train(ds, { ...opts, cell, lr: 50, epochs: 2 }); // updates that only make it worse
+      expect(r0.bestEpoch).toBe(0);
+      const m = r0.metrics;
+      if (m.task !== 'regression') throw new Error('expected regression metrics');
+      for (const t of m.targets) expect(Math.abs(t.rmse - t.persistenceRmse)).toBeLessThan(1e-6 * t.persistenceRmse);
+      // The output layer of the start: zero weights, bias -mean/std of the change.
+      const head = r0.model.layers[r0.model.layers.length - 1];
+      if (head.type !== 'dense') throw new Error('expected a dense head');
+      expect([...head.w.data].every((w) => w === 0)).toBe(true);
+      expect([...head.b.data]).toEqual([0, 1].map((o) => Math.fround(-ds.targetMean![o] / ds.targetStd![o])));
+      // A sensible run beats it on these smooth sines.
+      const r = train(ds, { ...opts, cell });
+      expect(r.bestEpoch).toBeGreaterThan(0);
+      expect(r.bestValLoss).toBeLessThan(r.history[0].valLoss);
+    }
+  });
+
+  it('shouldStop ends the run between gradient steps; the epoch in progress is scored and the best weights kept', () => {
+    const s = synthetic();
+    const ds = buildDataset({ ...s.input, target: { task: 'regression', targetNames: ['temp'], targets: [s.temp], horizon: 2 } });
+    let stepsPerEpoch = 0;
+    const full = train(ds, opts, (e) => { if (e.type === 'start') stepsPerEpoch = e.stepsPerEpoch; });
+    let calls = 0, steps = 0, reason = '';
+    // Stop after 1.5 epochs' worth of checks: epoch 2 is cut short, scored, and the run ends.
+    const r = train(ds, { ...opts, shouldStop: () => ++calls > Math.floor(1.5 * stepsPerEpoch) }, (e) => {
+      if (e.type === 'batch') steps++;
+      if (e.type === 'stop') reason = e.reason;
+    });
+    expect(reason).toBe('budget');
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.epochsRun).toBe(2);
+    expect(steps).toBeLessThan(2 * stepsPerEpoch);
+    expect(steps).toBeGreaterThan(stepsPerEpoch);
+    // Epoch 1 is the same as the uninterrupted run's: the callback changes nothing else.
+    expect(r.history[1]).toEqual(full.history[1]);
+    expect(r.bestValLoss).toBe(Math.min(...r.history.map((h) => h.valLoss)));
+    // A stop before the first step returns the start.
+    const r0 = train(ds, { ...opts, shouldStop: () => true });
+    expect(r0.epochsRun).toBe(0);
+    expect(r0.bestEpoch).toBe(0);
+  });
+
   for (const cell of ['lstm', 'gru', 'rnn'] as const) {
     it(`${cell}: a trained model replayed step by step through the runtime gives exactly the trainer's outputs`, () => {
       const s = synthetic(120);

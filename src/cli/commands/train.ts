@@ -11,7 +11,7 @@ import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-fi
 import type { Model, RecurrentType } from '../../model/types.js';
 import type { StartChoice } from '../../train/init-choice.js';
 import {
-  buildDataset, historyJson, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
+  buildDataset, historyJson, RECIPE_DEFAULTS, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
   type Dataset, type DatasetInput, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
 import { searchJson, type SearchRun, type SearchTrial } from '../../train/index.js';
@@ -297,10 +297,11 @@ function progressRenderer(tty: boolean, write: (s: string) => void): (e: TrainEv
       else write(`epoch ${s.epoch}/${epochs}: ${s.epoch === 0 ? 'starting weights' : `train loss ${s.trainLoss.toFixed(5)}`}, val loss ${s.valLoss.toFixed(5)}${e.improved ? ' (best)' : ''}\n`);
     } else if (e.type === 'stop') {
       if (bar) {
-        if (e.reason === 'patience') bar.setTotal(bar.getProgress() * bar.getTotal());
+        if (e.reason !== 'epochs') bar.setTotal(bar.getProgress() * bar.getTotal());
         bar.stop();
       }
       if (e.reason === 'patience') write(`early stop after epoch ${e.epoch}: no better validation loss for the patience window\n`);
+      if (e.reason === 'budget') write(`stopped after epoch ${e.epoch}: --time-budget spent\n`);
     }
   };
 }
@@ -339,16 +340,16 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--rnn-activation <act>', 'activation of --cell rnn').choices(['tanh', 'relu']).default('tanh'))
     .option('--hidden <n>', 'hidden units per recurrent layer', int(1), 32)
     .option('--layers <n>', 'stacked recurrent layers', int(1), 1)
-    .option('--seq-len <n>', 'truncated BPTT window (steps); state carries across windows', int(1), 50)
-    .option('--batch <n>', 'lanes (stretches of a device series) per gradient step', int(1), 8)
+    .option('--seq-len <n>', 'truncated BPTT window (steps) of each training sample', int(1), 50)
+    .option('--batch <n>', 'training windows (of --seq-len steps, at random offsets) per gradient step', int(1), 8)
     .option('--epochs <n>', 'maximum epochs', int(1), 30)
     .option('--lr <x>', 'Adam learning rate', float((n) => n > 0, 'a positive number'), 0.005)
     .option('--lr-decay <f>', 'multiply the learning rate by f after each epoch', float((n) => n > 0 && n <= 1, 'a number in (0, 1]'), 1)
     .option('--clip <x>', 'global gradient-norm clipping threshold (0: off)', float((n) => n >= 0, 'a number >= 0'), 1)
     .option('--patience <n>', 'early stopping: epochs without a better validation loss (0: off)', int(0), 5)
-    .addOption(new Option('--schedule <s>', 'learning-rate schedule: constant, cosine (decay to 5 % over all epochs) or plateau (halve after patience/2 epochs without a better validation loss)').choices(['constant', 'cosine', 'plateau']))
+    .addOption(new Option('--schedule <s>', 'learning-rate schedule: constant, cosine (decay to 5 % over all epochs) or plateau (halve after patience/2 epochs without a better validation loss)').choices(['constant', 'cosine', 'plateau']).default('constant'))
     .option('--burn-in <n>', 'steps run forward (no gradient) from the zero state before each training window, so its state is warm (default: --seq-len)', int(0))
-    .option('--passes <x>', 'training windows per epoch, in passes over the training steps (default 1)', float((n) => n > 0, 'a positive number'))
+    .option('--passes <x>', `training windows per epoch, in passes over the training steps (default ${RECIPE_DEFAULTS.passes}; at least ${RECIPE_DEFAULTS.minSteps} gradient steps per epoch)`, float((n) => n > 0, 'a positive number'))
     .option('--time-budget <seconds>', 'stop training after this much wall-clock time; the best epoch so far is kept', float((n) => n > 0, 'a positive number of seconds'))
     .option('--val <f>', 'validation fraction: the last part of each device series', float((n) => n > 0 && n < 1, 'a fraction in (0, 1)'), 0.2)
     .option('--seed <n>', `random seed (default ${DEFAULT_SEED}); with --seed the output bytes are reproducible`, int(0))
@@ -374,7 +375,8 @@ export function registerTrain(program: Command): void {
         process.stdout.write(JSON.stringify({
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
           stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: historyJson(run.result.history),
-          metrics: run.result.metrics, ...(run.search ? { search: searchJson(run.search) } : {}),
+          metrics: run.result.metrics, ...(run.dataset.task === 'regression' ? { outputs: run.outputs } : {}),
+          ...(run.search ? { search: searchJson(run.search) } : {}),
           ...(run.start ? { start: { kind: run.start.start, why: run.start.why } } : {}),
         }) + '\n');
       } else process.stdout.write(summary(run));
