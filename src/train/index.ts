@@ -9,5 +9,5 @@ export { validationMetrics, type Metrics, type RegressionMetrics, type Classific
 export { modelCard, hyperParameters, historyJson, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';
 export { fitLinearAr, chooseLinearAr, linearArOutputs, type LinearAr } from './linear-ar.js';
-export { searchTrain, searchCandidates, searchSpace, validationScore, SEARCH_GRID, SEARCH_AXES, type SearchAxis, type SearchSettings, type SearchSpace, type SearchTrial, type SearchRun, type SearchOptions } from './search.js';
+export { searchTrain, searchGrid, candidateOrder, seededRanks, settingsKey, axesApart, searchSpace, validationScore, MIN_GAIN, SEARCH_GRID, SEARCH_AXES, type SearchAxis, type SearchSettings, type SearchSpace, type SearchTrial, type SearchRun, type SearchOptions } from './search.js';
 export { searchJson } from './search-card.js';

@@ -1,14 +1,15 @@
 // Hyper-parameter search for `train --search`: a small grid of cell, hidden size, residual
-// outputs, learning rate and window, visited in a seeded order with the run's own settings
-// first, trials trained one after another while a trial cap and a time budget last, and the
-// winner chosen on validation. Pure: time comes from an injected clock, so under a trial cap
-// the same seed gives the same trials and the same winner.
+// outputs, learning rate and window. The run's own settings are trial 1; each later trial
+// is a setting one axis away from the best so far (a greedy walk downhill on validation),
+// or, at a local best, any untried setting, in an order fixed by the seed. Trials run one
+// after another while a trial cap and a time budget last. Pure: time comes from an
+// injected clock, so under a trial cap the same seed gives the same trials and winner.
 import { seededRandom } from '../model/init.js';
 import type { RecurrentType } from '../model/types.js';
-import { buildDataset, type Dataset, type DatasetInput } from './dataset.js';
+import { buildDataset, isTrainStep, type Dataset, type DatasetInput } from './dataset.js';
 import { TrainDataError } from './errors.js';
 import type { Metrics } from './metrics.js';
-import { train, type TrainOptions, type TrainResult } from './trainer.js';
+import { train, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
 
 /** The settings a search varies; everything else is the run's own option. */
 export interface SearchSettings {
@@ -40,9 +41,13 @@ export function residualPossible(ds: Dataset): boolean {
   return ds.task === 'regression' && ds.outputNames.every((n) => ds.inputNames.includes(n));
 }
 
-/** The longest window every device's training part holds (with its horizon), as buildDataset requires. */
+/** The longest window every device's training steps fill (tail split: its training part less the horizon, as buildDataset requires). */
 export function maxSeqLen(ds: Dataset): number {
-  return Math.min(...ds.series.map((s) => s.trainEnd - ds.shift));
+  return Math.min(...ds.series.map((s) => {
+    let steps = 0;
+    for (let t = 0; t < s.n; t++) if (isTrainStep(s, ds.shift, t)) steps++;
+    return steps;
+  }));
 }
 
 /**
@@ -62,23 +67,57 @@ export function searchSpace(base: SearchSettings, fixed: readonly SearchAxis[], 
   };
 }
 
-const key = (s: SearchSettings) => SEARCH_AXES.map((k) => String(s[k])).join('|');
+/** A setting's identity (for "tried" and the seeded order). */
+export const settingsKey = (s: SearchSettings): string => SEARCH_AXES.map((k) => String(s[k])).join('|');
 
 /**
- * The candidates, in the order they are tried: `base` (the run as plain `train` would do it)
- * first, so the search never ends worse on validation than the default, then every other
- * setting of `space` in an order shuffled by `seed`.
+ * Every candidate: each setting of `space`, plus `base` when it lies outside (a default the
+ * grid does not hold). The candidate list hook: a new kind of candidate joins here.
  */
-export function searchCandidates(base: SearchSettings, space: SearchSpace, seed: number): SearchSettings[] {
+export function searchGrid(base: SearchSettings, space: SearchSpace): SearchSettings[] {
   let grid: Record<string, unknown>[] = [{}];
   for (const k of SEARCH_AXES) grid = grid.flatMap((p) => space[k].map((v) => ({ ...p, [k]: v })));
-  const rest = (grid as unknown as SearchSettings[]).filter((s) => key(s) !== key(base));
+  const all = grid as unknown as SearchSettings[];
+  return all.some((s) => settingsKey(s) === settingsKey(base)) ? all : [base, ...all];
+}
+
+/** A fixed seeded rank for every candidate: the order among equals. */
+export function seededRanks(grid: readonly SearchSettings[], seed: number): Map<string, number> {
+  const order = grid.map(settingsKey);
   const rand = seededRandom((seed ^ 0x2545f491) >>> 0);
-  for (let i = rest.length - 1; i > 0; i--) {
+  for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
-    [rest[i], rest[j]] = [rest[j], rest[i]];
+    [order[i], order[j]] = [order[j], order[i]];
   }
-  return [base, ...rest];
+  return new Map(order.map((k, i) => [k, i]));
+}
+
+/** How many axes two settings differ in. */
+export const axesApart = (a: SearchSettings, b: SearchSettings): number => SEARCH_AXES.filter((k) => a[k] !== b[k]).length;
+
+/**
+ * The untried candidates in the order the next trial takes them: those one axis away from
+ * `best` first, then the rest; each group by seeded rank.
+ */
+export function candidateOrder(
+  grid: readonly SearchSettings[], best: SearchSettings, tried: ReadonlySet<string>, ranks: ReadonlyMap<string, number>,
+): SearchSettings[] {
+  const near = (s: SearchSettings) => (axesApart(s, best) === 1 ? 0 : 1);
+  return grid.filter((s) => !tried.has(settingsKey(s)))
+    .sort((a, b) => near(a) - near(b) || ranks.get(settingsKey(a))! - ranks.get(settingsKey(b))!);
+}
+
+/**
+ * A trial replaces the best so far (the one written, and the one the walk steps from) only
+ * if its score is lower by more than this share: a noise-sized gain must not swap the
+ * default for a bigger model, nor send the walk off to explore around it. The best is then
+ * always within this share of the lowest score in the table.
+ */
+export const MIN_GAIN = 0.01;
+
+/** A trial's trainer options: the run's own with the searched settings (residual lives in the dataset). A new axis maps here. */
+export function trialOptions(base: TrainOptions, s: SearchSettings): TrainOptions {
+  return { ...base, cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen };
 }
 
 /**
@@ -111,6 +150,8 @@ export interface SearchTrial {
   readonly bestEpoch: number;
   /** Wall-clock seconds by the injected clock (0 without one). */
   readonly seconds: number;
+  /** Stopped by the budget before its epochs or patience ran out (its best epoch so far kept). */
+  readonly stoppedByBudget: boolean;
 }
 
 export interface SearchOptions {
@@ -125,11 +166,13 @@ export interface SearchOptions {
   readonly clock?: () => number;
   /** Called after each trial. */
   readonly onTrial?: (t: SearchTrial, candidates: number) => void;
+  /** Every trial's training events. */
+  readonly onEvent?: (e: TrainEvent) => void;
 }
 
 export interface SearchRun {
   readonly trials: readonly SearchTrial[];
-  /** Index into `trials` of the chosen one: the lowest score, the earliest on a tie. */
+  /** Index into `trials` of the chosen one: the best by MIN_GAIN's rule, so within 1 % of the lowest score. */
   readonly chosen: number;
   /** Size of the candidate list. */
   readonly candidates: number;
@@ -144,10 +187,10 @@ export interface SearchRun {
 }
 
 /**
- * Runs the search. `input` and `base` are the run as given (their residual, cell, hidden, lr
- * and seqLen are the first candidate). Before each later trial the time it needs is
- * estimated from the trials so far (seconds per epoch per unit of epochCost, times the mean
- * epochs run); a candidate that would not finish within the budget is not started.
+ * Runs the search. `input` and `base` are the run as given: their residual, cell, hidden,
+ * lr and seqLen are trial 1. Each later trial is the first of candidateOrder around the best
+ * so far whose estimated time (from the trials so far) fits in what is left of the budget;
+ * a candidate that would not finish is not started.
  */
 export function searchTrain(input: DatasetInput, base: TrainOptions, so: SearchOptions = {}): SearchRun {
   const baseResidual = input.target.task === 'regression' && input.target.residual === true;
@@ -164,7 +207,8 @@ export function searchTrain(input: DatasetInput, base: TrainOptions, so: SearchO
   }
   const baseSettings: SearchSettings = { cell: base.cell, hidden: base.hidden, residual: baseResidual, lr: base.lr, seqLen: base.seqLen };
   const space = searchSpace(baseSettings, so.fixed ?? [], ds0, so.grid);
-  const candidates = searchCandidates(baseSettings, space, base.seed).filter((s) => datasets.has(s.residual));
+  const grid = searchGrid(baseSettings, space).filter((s) => datasets.has(s.residual));
+  const ranks = seededRanks(grid, base.seed);
   const clock = so.clock ?? (() => 0);
   const I = input.inputNames.length, O = ds0.outputNames.length;
   const maxTrials = so.maxTrials ?? Infinity;
@@ -172,36 +216,44 @@ export function searchTrain(input: DatasetInput, base: TrainOptions, so: SearchO
 
   const trials: SearchTrial[] = [];
   const results: { dataset: Dataset; options: TrainOptions; result: TrainResult }[] = [];
-  let work = 0, spent = 0, epochs = 0;
-  for (const s of candidates) {
-    if (trials.length >= maxTrials) break;
-    if (trials.length > 0 && so.budgetSeconds !== undefined) {
-      const left = so.budgetSeconds - (clock() - start);
-      if (left <= 0) break;
-      const estimate = (spent / work) * epochCost(s, I, O) * (epochs / trials.length);
-      if (estimate > left) continue;
-    }
+  const tried = new Set<string>();
+  let chosen = 0, work = 0, spent = 0, epochs = 0;
+  /** Expected seconds of a trial: seconds per unit of epoch cost so far, times its cost, times the mean epochs run. */
+  const estimate = (s: SearchSettings) => (work > 0 ? (spent / work) * epochCost(s, I, O) * (epochs / trials.length) : 0);
+  while (trials.length < maxTrials) {
+    const left = so.budgetSeconds === undefined ? Infinity : so.budgetSeconds - (clock() - start);
+    // The first trial always runs; a later one is the first in order whose estimate fits in what is left.
+    const s = trials.length === 0 ? baseSettings
+      : left > 0 ? candidateOrder(grid, trials[chosen].settings, tried, ranks).find((c) => estimate(c) <= left) : undefined;
+    if (s === undefined) break;
+    tried.add(settingsKey(s));
     const dataset = datasets.get(s.residual)!;
-    const options: TrainOptions = { ...base, cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen };
-    // Hook: with a trainer stop callback, later trials could also stop at the budget's end.
+    // Later trials also stop at the budget's end (the first runs to its end, so there is always the default).
+    const budget = so.budgetSeconds;
+    const own = base.shouldStop;
+    const stop = trials.length > 0 && budget !== undefined ? () => (own?.() ?? false) || clock() - start >= budget : own;
+    const options = trialOptions(base, s);
+    let stoppedByBudget = false;
     const t0 = clock();
-    const result = train(dataset, options);
+    const result = train(dataset, stop ? { ...options, shouldStop: stop } : options, (e) => {
+      if (e.type === 'stop' && e.reason === 'budget') stoppedByBudget = true;
+      so.onEvent?.(e);
+    });
     const seconds = clock() - t0;
     const trial: SearchTrial = {
       trial: trials.length + 1, settings: s, score: validationScore(result.metrics, result.bestValLoss),
-      bestValLoss: result.bestValLoss, metrics: result.metrics, epochsRun: result.epochsRun, bestEpoch: result.bestEpoch, seconds,
+      bestValLoss: result.bestValLoss, metrics: result.metrics, epochsRun: result.epochsRun, bestEpoch: result.bestEpoch, seconds, stoppedByBudget,
     };
     trials.push(trial);
     results.push({ dataset, options, result });
     spent += seconds;
     work += result.epochsRun * epochCost(s, I, O);
     epochs += result.epochsRun;
-    so.onTrial?.(trial, candidates.length);
+    if (trial.score < trials[chosen].score * (1 - MIN_GAIN)) chosen = trials.length - 1;
+    so.onTrial?.(trial, grid.length);
   }
-  let chosen = 0;
-  trials.forEach((t, i) => { if (t.score < trials[chosen].score) chosen = i; });
   return {
-    trials, chosen, candidates: candidates.length,
+    trials, chosen, candidates: grid.length,
     ...(so.maxTrials !== undefined ? { maxTrials: so.maxTrials } : {}),
     ...(so.budgetSeconds !== undefined ? { budgetSeconds: so.budgetSeconds } : {}),
     seconds: clock() - start, ...results[chosen],

@@ -75,7 +75,9 @@ describe('EPIPE on stdout', () => {
     it('run | head -1 keeps serving without its log reader and stops cleanly on SIGTERM, exit 0', async () => {
       // The shutdown logs three lines after the pipe is gone: each meets EPIPE.
       const r = await headOne(
-        ['run', '-m', MODEL, '--broker', broker.url, '--instance', 'epipe', '--mqtt-version', String(broker.mqttVersion)],
+        ['run', '-m', MODEL, '--broker', broker.url, '--instance', 'epipe', '--mqtt-version', String(broker.mqttVersion),
+          // Checkpoints default to the model's folder: keep them out of the source tree.
+          '--state-dir', mkdtempSync(join(tmpdir(), 'epipe-state-'))],
         (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 500),
       );
       expect(JSON.parse(r.first).msg).toBe('edge-rnn run starting');

@@ -51,14 +51,19 @@ export function trialLine(write: (s: string) => void): (t: SearchTrial, candidat
     const m = t.metrics;
     const q = m.task === 'regression' ? m.targets.map((x) => `RMSE ${x.name} ${x.rmse.toPrecision(4)}`).join(', ') : `accuracy ${m.accuracy.toFixed(4)}`;
     write(`trial ${t.trial}/${candidates}: ${s.cell} hidden ${s.hidden}${s.residual ? ' residual' : ''} lr ${s.lr} seq-len ${s.seqLen}: ` +
-      `score ${t.score.toPrecision(4)} (${q}), ${t.epochsRun} epochs, ${t.seconds.toFixed(1)} s\n`);
+      `score ${t.score.toPrecision(4)} (${q}), ${t.epochsRun} epochs${t.stoppedByBudget ? ' (stopped by the budget)' : ''}, ${t.seconds.toFixed(1)} s\n`);
   };
 }
 
-/** Runs the search on the wall clock; the chosen trial's dataset, options and result replace the plain run's. */
+type Outputs = { residual: boolean; why: string };
+
+/**
+ * Runs the search on the wall clock; the chosen trial's dataset, options and result replace
+ * the plain run's, and its outputs (residual or levels) say why when the search changed them.
+ */
 export function runSearch(
-  o: SearchCliOptions, input: DatasetInput, base: TrainOptions, onTrial?: (t: SearchTrial, candidates: number) => void,
-): { search: SearchRun; dataset: Dataset; options: TrainOptions; result: TrainResult } {
+  o: SearchCliOptions, input: DatasetInput, base: TrainOptions, outputs: Outputs, onTrial?: (t: SearchTrial, candidates: number) => void,
+): { search: SearchRun; dataset: Dataset; options: TrainOptions; result: TrainResult; outputs: Outputs } {
   const search = searchTrain(input, base, {
     fixed: o.searchFixed ?? [],
     ...(o.searchTrials !== undefined ? { maxTrials: o.searchTrials } : {}),
@@ -66,7 +71,12 @@ export function runSearch(
     clock: () => performance.now() / 1000,
     ...(onTrial ? { onTrial } : {}),
   });
-  return { search, dataset: search.dataset, options: search.options, result: search.result };
+  const chosen = search.trials[search.chosen];
+  const residual = chosen.settings.residual;
+  return {
+    search, dataset: search.dataset, options: search.options, result: search.result,
+    outputs: residual === outputs.residual ? outputs : { residual, why: `chosen by --search (trial ${chosen.trial}; trial 1 had ${outputs.residual ? 'residual outputs' : 'levels'}: ${outputs.why})` },
+  };
 }
 
 export function searchSummary(run: SearchRun): string {

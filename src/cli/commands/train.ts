@@ -170,7 +170,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   const name = o.name ?? basename(o.data).replace(/\.[^.]*$/, '');
   const seed = o.seed ?? DEFAULT_SEED;
   if (searching(o) && o.initFrom !== undefined) throw new CliError('--search cannot be combined with --init-from (a continued model keeps its cell and size)');
-  const outputs = outputsChoice(o);
+  let outputs = outputsChoice(o);
   let ds: Dataset;
   const input: DatasetInput = {
     inputNames: o.inputs, inputs: cols.inputs, ...(cols.devices ? { devices: cols.devices } : {}),
@@ -200,7 +200,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   if (!old && !searching(o)) ({ options: topts, start } = startRun(ds, o, topts));
   let result: TrainResult;
   let search: SearchRun | undefined;
-  if (searching(o)) ({ search, dataset: ds, options: topts, result } = runSearch(o, input, topts, onTrial));
+  if (searching(o)) ({ search, dataset: ds, options: topts, result, outputs } = runSearch(o, input, topts, outputs, onTrial));
   else try {
     result = train(ds, old ? { ...topts, initFrom: old.model } : topts, onEvent);
   } catch (e) {
@@ -238,8 +238,8 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     modelFile: basename(paths.model), curveFile: basename(paths.curve), dataFile, dataSha256: sha256,
     ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
-    options: topts, dataset: ds, result: { ...result, model }, ...(search ? { search } : {}), ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
-    ...(start ? { start } : {}),
+    options: topts, dataset: ds, result: { ...result, model }, ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
+    ...(search ? { search } : {}), ...(start ? { start } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
