@@ -19,8 +19,9 @@ export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'edge-rnn.mjs');
 // 640 KiB until issues 12-14 (sequence rules, input guard, model lifecycle and probation,
 // push --wait, shared settings, bounded envelopes, checkpoints) added about 30 KiB of our
 // own code. A device-only build without train/sim/demo (issue 17) is the way back down.
-// 680 KiB until issue 15: the trainer recipe (~5 KiB) and train --search (~8 KiB) went over it.
-export const SIZE_BUDGET_BYTES = 700 * 1024;
+// 680 KiB until issue 15: the trainer recipe (~5 KiB), train --search (~8 KiB), anomaly scores
+// (run/predict --anomaly, train's calibration: 13 KiB) and the AR start (train --init) went over it.
+export const SIZE_BUDGET_BYTES = 720 * 1024;
 
 /**
  * Optional modules that dependencies `require` inside try/catch and do without: native

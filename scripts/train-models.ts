@@ -17,6 +17,8 @@ const forecaster: TrainCliOptions = {
   ...common, inputs: [...common.inputs],
   name: 'mote-forecaster', out: 'models/mote-forecaster.msgpack',
   target: ['temperature', 'humidity'], horizon: 12,
+  // The card scores the anomaly flag (outputs.anomaly, run --anomaly) against the labelled events.
+  eventColumn: 'label',
   // Residual: the network predicts the change over the horizon and the runtime adds the
   // current reading back (outputs.residual), so "no change" is the easy output 0 instead
   // of a level it would have to reproduce to a few hundredths of a degree.

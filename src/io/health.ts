@@ -5,6 +5,8 @@ import type { StreamCounters } from '../stream/counters.js';
 export interface HealthSnapshot {
   readonly readingsPerS: number;
   readonly predictionsPerS: number;
+  /** Predictions flagged by run --anomaly since start. */
+  readonly anomalyFlags: number;
   readonly devices: number;
   readonly deadLetters: number;
   readonly duplicates: number;
@@ -35,6 +37,7 @@ export function healthMeter(counters: StreamCounters, now: () => number): () => 
     const snap: HealthSnapshot = {
       readingsPerS: (counters.received - lastReceived) / dt,
       predictionsPerS: (counters.predictions - lastPredictions) / dt,
+      anomalyFlags: counters.anomalyFlags,
       devices: counters.devices,
       deadLetters: counters.deadLetters,
       duplicates: counters.duplicates,
@@ -63,6 +66,7 @@ export function formatHealth(h: HealthSnapshot): string {
   const reasons = Object.entries(h.deadByReason).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   return (
     `health: ${h.readingsPerS.toFixed(1)} readings/s, ${h.predictionsPerS.toFixed(1)} predictions/s, ` +
+    (h.anomalyFlags ? `${h.anomalyFlags} anomaly flags, ` : '') +
     `${h.devices} devices, ${h.deadLetters} dead letters${reasons ? ` (${reasons})` : ''}, ${h.duplicates} duplicates, ${h.missedReadings} missed, ` +
     `${h.resets} gap resets, ${h.reboots} reboots, ` +
     `${h.swaps} model swaps (${h.modelRejects} rejected, ${h.rollbacks} rolled back), ${h.sessionLosses} broker session losses, step p50 ${us(h.stepP50Us)} p99 ${us(h.stepP99Us)}`

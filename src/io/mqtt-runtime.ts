@@ -61,8 +61,8 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; r
 }
 
 function readingRulesOf(o: ReadingRules): ReadingRules {
-  const { maxBytes, maxDeviceIdBytes, maxDevices, resetAfterMs, seqWindow, maxSeqJump, guardZ, guardPolicy } = o;
-  return { maxBytes, maxDeviceIdBytes, maxDevices, resetAfterMs, seqWindow, maxSeqJump, guardZ, guardPolicy };
+  const { maxBytes, maxDeviceIdBytes, maxDevices, resetAfterMs, seqWindow, maxSeqJump, guardZ, guardPolicy, anomaly } = o;
+  return { maxBytes, maxDeviceIdBytes, maxDevices, resetAfterMs, seqWindow, maxSeqJump, guardZ, guardPolicy, anomaly };
 }
 
 /** Hands each outgoing message to the client, then releases the PUBACK of the message behind it. */

@@ -60,6 +60,8 @@ export const SETTINGS: readonly SettingSpec<keyof RunConfig>[] = [
   { key: 'maxSeqJump', kind: 'int', help: 'a seq further ahead than this is not trusted unless the next reading follows it (a spoofed or corrupt seq costs one dead letter)', default: String(DEFAULT_MAX_SEQ_JUMP) },
   { key: 'guard', kind: 'string', help: `readings beyond --guard-z std of the training inputs: ${GUARD_POLICIES.join(' | ')} (reject: dead letter out-of-range, state untouched; clamp: clamp to the range)`, default: 'reject' },
   { key: 'guardZ', kind: 'number', help: 'input guard limit in standard deviations of the training inputs (narrowed by the training min/max when the model has them)', default: String(DEFAULT_GUARD_Z) },
+  { key: 'anomaly', kind: 'bool', help: "add anomaly: {score, flag} to every prediction: the reading against the forecast made for it horizon readings earlier, in units of the model's validation RMSE (needs a model with outputs.anomaly, written by edge-rnn train)", default: 'false' },
+  { key: 'anomalyThreshold', kind: 'number', help: "flag a reading when its anomaly score exceeds this (implies --anomaly)", default: "the model's outputs.anomaly.threshold" },
   { key: 'healthInterval', kind: 'duration', help: 'period of the health log line (0: off)', default: '60s' },
   { key: 'modelTopic', kind: 'string', help: 'topic of pushed (signed) models; {model} is the running model\'s name; "none": do not subscribe', default: DEFAULTS.modelTopic },
   { key: 'trust', kind: 'list', help: 'public key file (PEM, from edge-rnn keygen) a pushed model must be signed with; repeat the flag or comma-separate; without it every push is refused' },
@@ -103,6 +105,10 @@ export interface RunConfig {
   maxSeqJump: number;
   guard: GuardPolicy;
   guardZ: number;
+  /** Score every prediction's reading against its forecast (--anomaly, or implied by --anomaly-threshold). */
+  anomaly: boolean;
+  /** Overrides the model's threshold; absent: the model's. */
+  anomalyThreshold?: number;
   /** Milliseconds. */
   healthInterval: number;
   /** `{model}` not yet filled in; null: no model topic. */
@@ -169,6 +175,7 @@ export function resolveRunConfig(sources: ConfigSources): RunConfig {
     modelStatusTopic: DEFAULTS.modelStatusTopic,
     modelMaxBytes: DEFAULT_ENVELOPE_MAX_BYTES,
     ...out,
+    anomaly: out.anomaly === true || out.anomalyThreshold !== undefined,
     modelTopic,
     modelStore,
     stateDir,

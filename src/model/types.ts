@@ -78,6 +78,20 @@ export interface ModelOutputs {
    * so y[o] = x[input named names[o]] + (y'[o] · std[o] + mean[o]); every output name is an input.
    */
   readonly residual?: boolean;
+  /** Regression forecasters: how `run --anomaly` scores a reading against its forecast (docs/model-format.md). */
+  readonly anomaly?: AnomalyScale;
+}
+
+/**
+ * What scores a reading against the forecast made for it `horizon` steps earlier:
+ * score = max over outputs o of |reading[o] − forecast[o]| / rmse[o]; flagged when > threshold.
+ * Every output name is an input name (the reading holds the value that was forecast).
+ */
+export interface AnomalyScale {
+  /** [O] the forecast's RMSE per output on the training run's validation readings, in the output's units, > 0. */
+  readonly rmse: TensorF32;
+  /** Default threshold on the score (> 0, finite); `run --anomaly-threshold` overrides it. */
+  readonly threshold: number;
 }
 
 export interface Model {

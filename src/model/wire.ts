@@ -5,7 +5,7 @@
 // tensors: wire-tensor.ts.
 import {
   GATES, type DenseActivation, type DenseLayer, type Layer, type Model, type ModelOutputs,
-  type RecurrentLayer, type TensorF32,
+  type AnomalyScale, type RecurrentLayer, type TensorF32,
 } from './types.js';
 import { checkPlainData, describe, fail, get, obj, oneOf, optional, posInt, str, strList, type Obj } from './wire-fields.js';
 import { parseF32, parseWeight, tensorToWire } from './wire-tensor.js';
@@ -83,11 +83,13 @@ function parseOutputs(
   const rawHorizon = optional(o, 'horizon');
   const horizon = rawHorizon === undefined ? undefined : posInt(rawHorizon, 'outputs.horizon');
   const rawResidual = optional(o, 'residual');
+  const rawAnomaly = optional(o, 'anomaly');
   if (rawResidual !== undefined && typeof rawResidual !== 'boolean') {
     fail('outputs.residual', `expected true or false, got ${describe(rawResidual)}`);
   }
   if (task === 'classification') {
     if (rawResidual !== undefined) fail('outputs.residual', 'only regression models have residual outputs');
+    if (rawAnomaly !== undefined) fail('outputs.anomaly', 'only regression forecasters have an anomaly scale');
     if (rawLabels === undefined) fail('outputs.labels', 'missing (classification needs one label per output unit)');
     const labels = strList(rawLabels, 'outputs.labels');
     if (labels.length !== width) fail('outputs.labels', `${labels.length} labels for ${width} output units`);
@@ -117,7 +119,25 @@ function parseOutputs(
     }
     out.residual = rawResidual;
   }
+  if (rawAnomaly !== undefined) out.anomaly = parseAnomaly(rawAnomaly, names, width, horizon, inputNames);
   return out;
+}
+
+// Optional outputs.anomaly (issue 15; older files have none): what `run --anomaly` scores with.
+function parseAnomaly(v: unknown, names: readonly string[], width: number, horizon: number | undefined, inputNames: readonly string[]): AnomalyScale {
+  const a = obj(v, 'outputs.anomaly');
+  if (horizon === undefined) fail('outputs.anomaly', 'needs outputs.horizon (a reading is scored against the forecast made horizon steps earlier)');
+  const missing = names.find((n) => !inputNames.includes(n));
+  if (missing !== undefined) fail('outputs.anomaly', `output ${JSON.stringify(missing)} is not an input, so no reading holds its actual value (inputs: ${inputNames.join(', ')})`);
+  const rmse = parseF32(get(a, 'rmse', 'outputs.anomaly'), 'outputs.anomaly.rmse', [width]);
+  for (let k = 0; k < width; k++) {
+    if (!(rmse.data[k] > 0)) fail('outputs.anomaly.rmse.data', `rmse[${k}] is ${rmse.data[k]}, must be > 0`);
+  }
+  const threshold = get(a, 'threshold', 'outputs.anomaly');
+  if (typeof threshold !== 'number' || !(Number.isFinite(threshold) && threshold > 0)) {
+    fail('outputs.anomaly.threshold', `expected a finite number > 0, got ${describe(threshold)}`);
+  }
+  return { rmse, threshold };
 }
 
 // Optional inputs.min / inputs.max (added after format v1 shipped: older files have neither).
@@ -202,6 +222,7 @@ export function modelToWire(m: Model): Obj {
       // `!== undefined`, not truthiness: an invalid horizon (0, NaN) must reach the validator, not vanish.
       ...(o.horizon !== undefined ? { horizon: o.horizon } : {}),
       ...(o.residual !== undefined ? { residual: o.residual } : {}),
+      ...(o.anomaly !== undefined ? { anomaly: { rmse: tensorToWire(o.anomaly.rmse), threshold: o.anomaly.threshold } } : {}),
     },
     layers: m.layers.map(layerToWire),
     ...(m.meta ? { meta: m.meta } : {}),

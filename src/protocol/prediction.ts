@@ -2,7 +2,23 @@
 // (+ "label","p" for classification), as JSON (DESIGN.md, "Stream and MQTT contract").
 // `steps`: readings the device state has seen since its last reset, this one included, so
 // a consumer can tell a cold-start prediction (steps 1, 2, …) from a warm one (issue 12).
+// `anomaly` (run --anomaly, issue 15): {"score","flag"}, both null until the reading has a
+// forecast to be compared with (docs/runtime.md, "Anomaly scores").
 import type { Model } from '../model/types.js';
+
+/** A reading scored against its forecast: both null while no forecast for it is pending (warm-up). */
+export interface AnomalyResult {
+  readonly score: number | null;
+  readonly flag: boolean | null;
+}
+
+/** The result of every reading that has no forecast to be scored against. */
+export const NOT_SCORED: AnomalyResult = Object.freeze({ score: null, flag: null });
+
+/** A score as JSON: 6 significant digits are plenty to compare with a threshold. */
+export function scoreJson(v: number): number {
+  return Number(v.toPrecision(6));
+}
 
 /** The reading a prediction is for, and the steps of its device state. */
 export interface PredictionInput {
@@ -11,6 +27,8 @@ export interface PredictionInput {
   readonly ts?: number;
   /** Steps of the device state since its last reset (left out when absent). */
   readonly steps?: number;
+  /** run --anomaly: the reading scored against its forecast (left out when absent). */
+  readonly anomaly?: AnomalyResult;
 }
 
 export interface Prediction extends PredictionInput {
@@ -75,9 +93,15 @@ export function buildPrediction(model: Model, input: PredictionInput, y: ArrayLi
     model: { name: model.name, version: model.modelVersion },
     y: out,
   };
-  if (!model.outputs.labels) return base;
+  const anomaly = input.anomaly ? { anomaly: { score: input.anomaly.score === null ? null : scoreJson(input.anomaly.score), flag: input.anomaly.flag } } : {};
+  if (!model.outputs.labels) return { ...base, ...anomaly };
   const best = argmax(y);
-  return { ...base, label: model.outputs.labels[best], p: f32Json(y[best]) };
+  return { ...base, label: model.outputs.labels[best], p: f32Json(y[best]), ...anomaly };
+}
+
+/** `,"anomaly":{"score":…,"flag":…}` as JSON.stringify writes it. */
+function anomalyText(a: AnomalyResult): string {
+  return a.score === null ? `,"anomaly":{"score":null,"flag":${a.flag}}` : `,"anomaly":{"score":${jsonValue(scoreJson(a.score))},"flag":${a.flag}}`;
 }
 
 /** A number as JSON.stringify writes it (undefined: the key is left out). */
@@ -148,6 +172,7 @@ export function encodePrediction(model: Model, input: PredictionInput, y: ArrayL
     const p = f32JsonText(y[best]);
     if (p !== undefined) s += `,"p":${p}`;
   }
+  if (input.anomaly) s += anomalyText(input.anomaly);
   // Buffer.from takes small strings from Node's pool: cheaper than TextEncoder per message.
   return Buffer.from(s + '}', 'utf8');
 }

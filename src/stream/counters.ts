@@ -51,6 +51,8 @@ export interface StreamCounters {
   seqResyncs: number;
   /** Readings stepped with values clamped into the model's range (guard policy `clamp`). */
   clamped: number;
+  /** Predictions whose anomaly flag was raised (run --anomaly). */
+  anomalyFlags: number;
   /** States reset because the state or output went non-finite. */
   nonFiniteResets: number;
   /** States evicted because there were more than maxDevices devices. */
@@ -77,7 +79,7 @@ export interface StreamCounters {
 export function createCounters(): StreamCounters {
   return {
     received: 0, readings: 0, predictions: 0, deadLetters: 0, deadByReason: {},
-    duplicates: 0, missedReadings: 0, resets: 0, reboots: 0, seqResyncs: 0, clamped: 0, nonFiniteResets: 0, evictions: 0, devices: 0, peakDevices: 0,
+    duplicates: 0, missedReadings: 0, resets: 0, reboots: 0, seqResyncs: 0, clamped: 0, anomalyFlags: 0, nonFiniteResets: 0, evictions: 0, devices: 0, peakDevices: 0,
     swaps: 0, modelRejects: 0, rollbacks: 0, swapResets: 0,
     batches: 0, batchedReadings: 0, sessionLosses: 0,
     stepLatency: new LatencyWindow(),

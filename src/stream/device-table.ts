@@ -2,7 +2,9 @@
 // late readings, reboots, untrusted seq jumps, --reset-after gaps), and the least
 // recently seen device evicted beyond a cap. A Map keeps insertion order, so delete + set
 // on every touch makes its first key the LRU device. Memory per device is bounded: its
-// state buffer plus a SeqHistory of ⌈window/32⌉ words.
+// state buffer plus a SeqHistory of ⌈window/32⌉ words, and with `anomaly` a ring of
+// `horizon` pending forecasts (src/runtime/anomaly.ts) that lives and dies with the state.
+import { ForecastRing } from '../runtime/anomaly.js';
 import type { Session, StreamState } from '../runtime/session.js';
 import type { StreamCounters } from './counters.js';
 import { classifySeq, DEFAULT_MAX_SEQ_JUMP, DEFAULT_SEQ_WINDOW, isStepped, MAX_SEQ_WINDOW, SeqHistory, startsEpoch, type SeqInput, type SeqVerdict, type SequenceRules } from './sequence.js';
@@ -16,6 +18,12 @@ export interface DeviceTableOptions {
   readonly seqWindow?: number;
   /** A seq more than this ahead of the last is not trusted on its own (default 10 000). */
   readonly maxSeqJump?: number;
+  /** Score readings against their forecasts (run --anomaly); `threshold` overrides the model's. */
+  readonly anomaly?: AnomalyOptions;
+}
+
+export interface AnomalyOptions {
+  readonly threshold?: number;
 }
 
 export interface DeviceEntry {
@@ -27,6 +35,11 @@ export interface DeviceEntry {
   epoch: number;
   /** Readings stepped into `state` since it was last reset (0: a zero state). */
   steps: number;
+  /**
+   * With `anomaly`: the forecasts waiting for their readings. Cleared whenever the state is
+   * reset, and on a seq gap (the forecasts no longer line up with the readings that come).
+   */
+  ring: ForecastRing | null;
 }
 
 /** One device as a checkpoint holds it (src/io/state-checkpoint.ts writes it to disk). */
@@ -65,6 +78,7 @@ export class DeviceTable {
   private readonly entries = new Map<string, DeviceEntry>();
   readonly maxDevices: number;
   readonly rules: SequenceRules;
+  private readonly rings: boolean;
 
   constructor(
     private session: Session,
@@ -73,6 +87,7 @@ export class DeviceTable {
   ) {
     this.maxDevices = Math.max(1, options.maxDevices ?? DEFAULT_MAX_DEVICES);
     this.rules = sequenceRules(options);
+    this.rings = options.anomaly !== undefined;
   }
 
   get size(): number {
@@ -95,7 +110,7 @@ export class DeviceTable {
    */
   admit(device: string, time: number, seq: number | undefined, ts?: number): Admission {
     let entry = this.entries.get(device);
-    if (!entry) entry = { state: this.takeState(), seqs: new SeqHistory(this.rules.window), epoch: 0, steps: 0 };
+    if (!entry) entry = this.newEntry();
     else this.entries.delete(device); // re-inserted below: now the most recently seen
     this.entries.set(device, entry);
     this.counters.devices = this.entries.size;
@@ -111,9 +126,13 @@ export class DeviceTable {
     }
     // A jump in seq means readings were lost before they reached us (dropped by the node
     // or the network): count them, so a fleet's losses show in the health line.
-    if (verdict === 'next' && seq !== undefined && last >= 0) this.counters.missedReadings += seq - last - 1;
+    if (verdict === 'next' && seq !== undefined && last >= 0 && seq - last > 1) {
+      this.counters.missedReadings += seq - last - 1;
+      entry.ring?.clear();
+    }
     if (startsEpoch(verdict)) {
       this.session.reset(entry.state);
+      entry.ring?.clear();
       entry.steps = 0;
       entry.epoch++;
       if (verdict === 'gap-reset') this.counters.resets++;
@@ -148,7 +167,8 @@ export class DeviceTable {
       state.buffer.set(d.state);
       const seqs = new SeqHistory(this.rules.window);
       seqs.restore({ last: d.lastSeq, lastTime: d.lastTime, lastTs: d.lastTs, bits: d.seqBits });
-      this.entries.set(d.device, { state, seqs, epoch: d.epoch, steps: d.steps });
+      // Pending forecasts are not checkpointed: a restored device is scored again after `horizon` readings.
+      this.entries.set(d.device, { state, seqs, epoch: d.epoch, steps: d.steps, ring: this.newRing() });
       n++;
     }
     this.counters.devices = this.entries.size;
@@ -166,6 +186,7 @@ export class DeviceTable {
     if (!entry) return;
     this.session.reset(entry.state);
     entry.steps = 0;
+    entry.ring?.clear();
   }
 
   /**
@@ -176,21 +197,34 @@ export class DeviceTable {
    */
   swapSession(session: Session, keepStates: boolean): number {
     this.session = session;
+    // Forecast rings follow the states; a new horizon or output count needs new rings.
+    const probe = this.newRing();
+    const reshaped = probe !== null && [...this.entries.values()].some((e) => e.ring?.horizon !== probe.horizon || e.ring?.width !== probe.width);
+    if (reshaped) for (const entry of this.entries.values()) entry.ring = this.newRing();
     if (keepStates) return 0;
     for (const entry of this.entries.values()) {
       entry.state = session.createState();
       entry.steps = 0;
+      entry.ring?.clear();
     }
     return this.entries.size;
   }
 
-  // A zeroed state: the evicted LRU device's buffer when at the cap, so memory stays bounded.
-  private takeState(): StreamState {
-    if (this.entries.size < this.maxDevices) return this.session.createState();
+  // A forecast ring of the serving model's shape (null without `anomaly`).
+  private newRing(): ForecastRing | null {
+    if (!this.rings) return null;
+    return new ForecastRing(this.session.model.outputs.horizon ?? 1, this.session.outputSize);
+  }
+
+  // A zeroed state and an empty ring: the evicted LRU device's when at the cap, so memory stays bounded.
+  private newEntry(): DeviceEntry {
+    const seqs = new SeqHistory(this.rules.window);
+    if (this.entries.size < this.maxDevices) return { state: this.session.createState(), seqs, epoch: 0, steps: 0, ring: this.newRing() };
     const [lru, entry] = this.entries.entries().next().value as [string, DeviceEntry];
     this.entries.delete(lru);
     this.counters.evictions++;
     this.session.reset(entry.state);
-    return entry.state;
+    entry.ring?.clear();
+    return { state: entry.state, seqs, epoch: 0, steps: 0, ring: entry.ring };
   }
 }

@@ -2,6 +2,7 @@
 // event (prediction, dead letter or dropped), so the I/O edge can acknowledge each
 // message once its outcome is published.
 import type { Model } from '../model/types.js';
+import type { AnomalyResult } from '../protocol/prediction.js';
 import type { Reading } from '../protocol/reading.js';
 import type { StatesReason } from './model-slot.js';
 import type { ProbationLimits } from './probation.js';
@@ -43,6 +44,8 @@ export interface PredictionEvent {
   readonly steps: number;
   /** The model that predicted it (hot swap changes it between two readings). */
   readonly model: Model;
+  /** With anomaly scoring on: this reading against the forecast made for it `horizon` readings earlier. */
+  readonly anomaly?: AnomalyResult;
   readonly origin: Origin;
 }
 

@@ -8,6 +8,7 @@
 // (hot swap of offered models, probation and rollback) and batch-stepping.ts.
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Session } from '../runtime/session.js';
+import { AnomalyScoring } from './anomaly-scoring.js';
 import { BatchStepper } from './batch-stepping.js';
 import type { StreamCounters } from './counters.js';
 import { DeviceTable, sequenceRules, type DeviceTableOptions } from './device-table.js';
@@ -32,6 +33,8 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
   const { counters, clock } = options;
   sequenceRules(options); // invalid options throw here, when the line is built, not per reading
   checkGuardOptions(options);
+  // A starting model without an anomaly scale fails here, when the line is built.
+  if (options.anomaly) new AnomalyScoring(session.model, options.anomaly);
   const I = session.inputSize; // a swap never changes the inputs (ModelSlot.judge)
   return (source) =>
     new Observable<StreamEvent>((subscriber) => {
@@ -40,7 +43,8 @@ export function inferPerDevice(session: Session, options: InferOptions): Operato
       const table = new DeviceTable(session, counters, options);
       options.onTable?.(table);
       const admission = new ReadingAdmission(slot, table, counters, options, I);
-      const stepper = new ReadingStepper(slot, table, counters, clock, I);
+      const anomaly = options.anomaly ? new AnomalyScoring(session.model, options.anomaly) : null;
+      const stepper = new ReadingStepper(slot, table, counters, clock, I, anomaly);
       const swaps = new ModelSwaps(slot, table, stepper, counters, emit);
       const batches = new BatchStepper({ slot, table, admission, stepper, swaps, counters, clock, emit });
 

@@ -39,6 +39,13 @@ export class ModelSwaps {
       this.emitStatus({ status: verdict.unchanged ? 'unchanged' : 'rejected', code: verdict.code, reason: verdict.message, ...about });
       return;
     }
+    // With anomaly scoring on, every model must bring its scale (outputs.anomaly).
+    const noScale = this.stepper.anomaly?.refuses(r.model);
+    if (noScale) {
+      counters.modelRejects++;
+      this.emitStatus({ status: 'rejected', code: 'no-anomaly-scale', reason: `${noScale}; this runtime scores anomalies (--anomaly)`, ...about });
+      return;
+    }
     let a: Accepted;
     try {
       a = slot.accept(r);

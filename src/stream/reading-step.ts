@@ -1,6 +1,7 @@
 // One admitted reading stepped by the model serving now: its prediction, or a dead letter
 // when the output or the state is not finite. The input buffer is allocated once per
 // subscription; only the output, which the prediction event carries away, is new per step.
+import type { AnomalyScoring } from './anomaly-scoring.js';
 import { countDeadLetter, type StreamCounters } from './counters.js';
 import type { DeviceTable } from './device-table.js';
 import { deadLetter, type PredictionEvent, type StreamEvent } from './events.js';
@@ -23,6 +24,8 @@ export class ReadingStepper {
     /** Milliseconds, for step latency; not measured without it. */
     private readonly clock: (() => number) | undefined,
     inputSize: number,
+    /** Scores each prediction's reading against its forecast (run --anomaly); null: off. */
+    readonly anomaly: AnomalyScoring | null = null,
   ) {
     this.x = new Float32Array(inputSize);
   }
@@ -57,7 +60,10 @@ export class ReadingStepper {
     }
     counters.predictions++;
     const steps = ++p.entry.steps;
-    const e: PredictionEvent = { kind: 'prediction', device: p.event.device, reading: p.event.reading, y, fresh: p.fresh || steps === 1, steps, model: this.slot.model, origin: p.event.origin };
+    const model = this.slot.model;
+    const anomaly = this.anomaly?.score(model, p.entry, p.event.reading.values, y);
+    if (anomaly?.flag) counters.anomalyFlags++;
+    const e: PredictionEvent = { kind: 'prediction', device: p.event.device, reading: p.event.reading, y, fresh: p.fresh || steps === 1, steps, model, anomaly, origin: p.event.origin };
     return e;
   }
 }

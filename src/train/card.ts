@@ -1,5 +1,7 @@
 // The model card: what a model was trained on, how, and how good it is on held-out data,
 // as JSON (for tools) and Markdown (for people). Pure: the caller writes the files.
+import { anomalyCardJson, anomalyCardMarkdown } from './anomaly-card.js';
+import type { AnomalyOutcome } from './anomaly-eval.js';
 import type { Dataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
 import type { SearchRun } from './search.js';
@@ -27,6 +29,8 @@ export interface CardInput {
   readonly search?: SearchRun;
   /** `train --init`: where the weights started (linear-ar, persistence, random) and why. */
   readonly start?: { readonly start: string; readonly why: string };
+  /** Regression: the anomaly scale written into the model, or why there is none (anomaly-eval.ts). */
+  readonly anomaly?: AnomalyOutcome;
 }
 
 export interface ModelCard {
@@ -82,6 +86,7 @@ export function modelCard(c: CardInput): ModelCard {
     training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: historyJson(res.history) },
     validation: roundedMetrics(res.metrics),
     ...(c.search ? { search: searchJson(c.search) } : {}),
+    ...(c.anomaly ? { anomaly: anomalyCardJson(c.anomaly) } : {}),
     ...(c.notes ? { notes: c.notes } : {}),
   };
 
@@ -130,6 +135,7 @@ export function modelCard(c: CardInput): ModelCard {
     m.confusion.forEach((row, i) => md.push(`| ${ds.labels![i]} | ${row.join(' | ')} |`));
   }
   if (c.search) md.push('', ...searchMarkdown(c.search));
+  if (c.anomaly) md.push(...anomalyCardMarkdown(c.anomaly));
   if (c.notes) md.push('', '## Notes', '', c.notes);
   md.push('');
   return { json, markdown: md.join('\n') };

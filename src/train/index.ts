@@ -11,3 +11,5 @@ export { lossCurveSvg } from './svg-curve.js';
 export { fitLinearAr, chooseLinearAr, linearArOutputs, type LinearAr } from './linear-ar.js';
 export { searchTrain, searchGrid, candidateOrder, seededRanks, settingsKey, axesApart, searchSpace, validationScore, MIN_GAIN, SEARCH_GRID, SEARCH_AXES, type SearchAxis, type SearchSettings, type SearchSpace, type SearchTrial, type SearchRun, type SearchOptions } from './search.js';
 export { searchJson } from './search-card.js';
+export { anomalyForRun, calibrateAnomaly, eventsBySeries, DEFAULT_ANOMALY_QUANTILE, type AnomalyCalibration, type AnomalyOutcome, type EventLabels, type FlagScore } from './anomaly-eval.js';
+export { anomalyCardJson, anomalyCardMarkdown, anomalySummary } from './anomaly-card.js';

@@ -2,12 +2,16 @@
 // prediction, because a reading is acknowledged only after its prediction is published
 // (a reading in flight at the crash is redelivered). The last will marks it offline.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { byDeviceSeq, CLI, collect, connect, EXAMPLE_MODEL, readingPayload, sensorRows, sleep, uniqueId, waitFor } from './support.js';
 
 describe('edge-rnn run process crash', () => {
   let broker: TestBroker;
+  const stateRoot = mkdtempSync(join(tmpdir(), 'crash-state-'));
   beforeAll(async () => {
     broker = await startBroker();
   });
@@ -19,6 +23,8 @@ describe('edge-rnn run process crash', () => {
     return spawn(process.execPath, [
       CLI, 'run', '--model', EXAMPLE_MODEL, '--broker', broker.url, '--instance', instance,
       '--mqtt-version', String(broker.mqttVersion), '--health-interval', '0', '--log-level', 'warn',
+      // Checkpoints default to the model's folder: keep them out of the source tree.
+      '--state-dir', join(stateRoot, instance),
     ], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   const exited = (p: ChildProcess) => new Promise<number | string>((r) => p.once('exit', (code, sig) => r(code ?? sig ?? -1)));

@@ -67,6 +67,23 @@ describe('predictions on the wire', () => {
     }
   });
 
+  it('run --anomaly: "anomaly" {score, flag} last, the score to 6 digits, both null while warming up; the same bytes as buildPrediction', () => {
+    const y = new Float32Array([1, 2]);
+    const doc = (anomaly: { score: number | null; flag: boolean | null }) => {
+      const text = new TextDecoder().decode(encodePrediction(regression, { device: 'm1', seq: 4, steps: 9, anomaly }, y));
+      expect(text).toBe(JSON.stringify(buildPrediction(regression, { device: 'm1', seq: 4, steps: 9, anomaly }, y)));
+      return JSON.parse(text);
+    };
+    const scored = doc({ score: 12.3456789, flag: true });
+    expect(Object.keys(scored)).toEqual(['device', 'seq', 'steps', 'model', 'y', 'anomaly']);
+    expect(scored.anomaly).toEqual({ score: 12.3457, flag: true });
+    expect(doc({ score: null, flag: null }).anomaly).toEqual({ score: null, flag: null });
+    expect(doc({ score: 0, flag: false }).anomaly).toEqual({ score: 0, flag: false });
+    expect(doc({ score: 1e-9, flag: false }).anomaly.score).toBe(1e-9);
+    const cls = new TextDecoder().decode(encodePrediction(classifier, { device: 'd', anomaly: { score: 2, flag: false } }, new Float32Array([0.2, 0.7, 0.1])));
+    expect(cls).toBe(JSON.stringify(buildPrediction(classifier, { device: 'd', anomaly: { score: 2, flag: false } }, new Float32Array([0.2, 0.7, 0.1]))));
+  });
+
   it('f32JsonText writes what JSON.stringify(f32Json(v)) writes', () => {
     const edges = [0, -0, 1, -1, 0.1, 1e-6, 1e-7, 9.99999e-7, 1.0000001e-6, 999999999, 999999999.5, 1e9, 123456789, 1e21, 3.4e38, 1e39, -1e-45, 1e-46, 100, 1.5, 2 ** 24 + 1, NaN, Infinity, -Infinity];
     const rnd = seeded(7);

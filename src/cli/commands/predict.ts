@@ -1,10 +1,11 @@
 // `edge-rnn predict`: the offline twin of `run`. Steps the model over a recorded CSV, one
 // state per device, and prints one prediction per row.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { columnIndex, numericCell, readCsv, type CsvTable } from '../../io/csv.js';
 import { readModelFile } from '../../io/model-file.js';
 import { Subject } from 'rxjs';
-import { argmax, f32Json } from '../../protocol/prediction.js';
+import { argmax, f32Json, scoreJson, type AnomalyResult } from '../../protocol/prediction.js';
+import { anomalyProblem } from '../../runtime/anomaly.js';
 import { createSession, type KernelChoice } from '../../runtime/session.js';
 import { createCounters, type StreamCounters } from '../../stream/counters.js';
 import type { ReadingEvent, StreamEvent } from '../../stream/events.js';
@@ -19,6 +20,8 @@ export interface PredictionRow {
   y: number[];
   label?: string;
   p?: number;
+  /** --anomaly: this row against the forecast made for it `horizon` rows earlier (of its device). */
+  anomaly?: AnomalyResult;
 }
 
 export { f32Json };
@@ -34,6 +37,8 @@ export interface PredictRecordedOptions {
   readonly kernels?: KernelChoice;
   /** The stream operator's counters (batches, batched readings), for tests and benchmarks. */
   readonly counters?: StreamCounters;
+  /** Score every row against its forecast, as `run --anomaly` does; `threshold` overrides the model's. */
+  readonly anomaly?: { readonly threshold?: number };
 }
 
 /** The model's inputs [rows, I] (parsed before the first step, so a bad cell fails before any output) and each row's device. */
@@ -45,6 +50,12 @@ export function predictInputsFromCsv(model: Model, table: CsvTable, deviceColumn
   if (deviceColumn === undefined) return { inputs, cols };
   const dc = columnIndex(table, [deviceColumn])[0];
   return { inputs, devices: table.rows.map((row) => row[dc]), cols };
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('expected a number > 0');
+  return n;
 }
 
 /** Row indices by round: round k holds the k-th row of each device, in file order. */
@@ -80,7 +91,7 @@ export function predictRecorded(
   const readings = new Subject<StreamEvent | readonly StreamEvent[]>();
   // Recorded data has no seq and no gaps to honour: keep every device, never reset; and
   // every row is predicted as recorded (no input guard: the trainer's replay check holds).
-  const sub = readings.pipe(inferPerDevice(session, { counters: options.counters ?? createCounters(), maxDevices: Number.MAX_SAFE_INTEGER, guardPolicy: 'off' })).subscribe((e) => {
+  const sub = readings.pipe(inferPerDevice(session, { counters: options.counters ?? createCounters(), maxDevices: Number.MAX_SAFE_INTEGER, guardPolicy: 'off', ...(options.anomaly ? { anomaly: options.anomaly } : {}) })).subscribe((e) => {
     if (e.kind !== 'prediction') {
       failure ??= `row ${e.origin.row}: ${e.kind === 'dead-letter' ? `${e.code}: ${e.message}` : e.kind}`;
       return;
@@ -92,6 +103,7 @@ export function predictRecorded(
       out.label = labels[best];
       out.p = y[best];
     }
+    if (e.anomaly) out.anomaly = e.anomaly.score === null ? e.anomaly : { score: scoreJson(e.anomaly.score), flag: e.anomaly.flag };
     done[out.row] = out;
     for (; next < rows && done[next]; next++) {
       emit(done[next]!);
@@ -122,6 +134,8 @@ interface PredictOptions {
   deviceColumn?: string;
   json?: boolean;
   batch: boolean;
+  anomaly?: boolean;
+  anomalyThreshold?: number;
 }
 
 export function registerPredict(program: Command): void {
@@ -133,12 +147,17 @@ export function registerPredict(program: Command): void {
     .option('--device-column <name>', 'column naming the device; state is kept per device (default: one stream)')
     .option('--json', 'one JSON line per row: {"row","device","y":[...]} (+ "label","p" for classification)')
     .option('--no-batch', "with --device-column: step one row at a time instead of every device's n-th row together (same numbers, slower)")
+    .option('--anomaly', 'score every row against the forecast made for it horizon rows earlier, as run --anomaly does: "anomaly": {"score","flag"} (null for the first horizon rows of a device)')
+    .option('--anomaly-threshold <x>', "flag a row when its score exceeds x (implies --anomaly; default: the model's threshold)", positiveNumber)
     .action((opts: PredictOptions) => {
       const { model } = readModelFile(opts.model);
+      const scored = opts.anomaly || opts.anomalyThreshold !== undefined;
+      const noScale = scored ? anomalyProblem(model) : null;
+      if (noScale) throw new CliError(`--anomaly: ${noScale}`);
       const table = readCsv(opts.data);
       const names = model.inputs.names;
       const { inputs, devices, cols } = predictInputsFromCsv(model, table, opts.deviceColumn);
-      const options: PredictRecordedOptions = { batched: opts.batch };
+      const options: PredictRecordedOptions = { batched: opts.batch, ...(scored ? { anomaly: { threshold: opts.anomalyThreshold } } : {}) };
 
       if (opts.json) {
         const out: string[] = [];
@@ -150,11 +169,11 @@ export function registerPredict(program: Command): void {
         return;
       }
       const yNames = model.outputs.labels ? model.outputs.labels.map((l) => `p(${l})`) : model.outputs.names.map((n) => `pred.${n}`);
-      const header = ['row', ...(devices ? ['device'] : []), ...names, ...yNames, ...(model.outputs.labels ? ['label'] : [])];
+      const header = ['row', ...(devices ? ['device'] : []), ...names, ...yNames, ...(model.outputs.labels ? ['label'] : []), ...(scored ? ['score', 'flag'] : [])];
       const rows: string[][] = [];
       predictRecorded(model, inputs, devices, (p) => {
         const inCells = cols.map((c) => table.rows[p.row][c]);
-        rows.push([String(p.row), ...(devices ? [p.device!] : []), ...inCells, ...p.y.map((v) => v.toFixed(4)), ...(p.label !== undefined ? [p.label] : [])]);
+        rows.push([String(p.row), ...(devices ? [p.device!] : []), ...inCells, ...p.y.map((v) => v.toFixed(4)), ...(p.label !== undefined ? [p.label] : []), ...(p.anomaly ? [p.anomaly.score === null ? '-' : p.anomaly.score.toFixed(2), p.anomaly.flag ? 'yes' : p.anomaly.flag === null ? '-' : 'no'] : [])]);
       }, options);
       const ahead = model.outputs.horizon ? ` (predicting ${model.outputs.horizon} steps ahead)` : '';
       process.stdout.write(`${model.name} v${model.modelVersion}${ahead}\n${formatTable(header, rows)}\n`);

@@ -12,6 +12,7 @@ import { ModelFileError, readModelFile } from '../../io/model-file.js';
 import { chooseStartModel, ModelStore } from '../../io/model-store.js';
 import { readTlsFiles, TlsFileError } from '../../io/mqtt-connect.js';
 import { BrokerRefusedError, startRuntime } from '../../io/mqtt-runtime.js';
+import { anomalyProblem } from '../../runtime/anomaly.js';
 import { ConfigError, envName, resolveRunConfig, SETTINGS } from '../../io/run-config.js';
 import { CliError } from '../errors.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -80,6 +81,8 @@ published retained on --model-status-topic. See docs/runtime.md.`);
     // A damaged store never stops the start: chooseStartModel logs and falls back.
     const start = chooseStartModel({ model: file.model, sha256: createHash('sha256').update(file.bytes).digest('hex') }, store, trusted, log);
     const model = start.model;
+    const noScale = config.anomaly ? anomalyProblem(model) : null;
+    if (noScale) throw new CliError(`--anomaly: ${noScale}`);
     const modelTopic = config.modelTopic === null ? undefined : config.modelTopic.replace(/\{model\}/g, file.model.name);
     log.info({
       model: { name: model.name, version: model.modelVersion, from: start.path ?? config.model },
@@ -93,6 +96,7 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       username: config.username, password: config.password, ...tls,
       maxBytes: config.maxBytes, modelMaxBytes: config.modelMaxBytes, maxDevices: config.maxDevices, resetAfterMs: config.resetAfter,
       seqWindow: config.seqWindow, maxSeqJump: config.maxSeqJump, guardZ: config.guardZ, guardPolicy: config.guard, maxDeviceIdBytes: config.maxDeviceIdBytes,
+      ...(config.anomaly ? { anomaly: { threshold: config.anomalyThreshold } } : {}),
       ...(config.stateDir !== null ? { stateDir: config.stateDir } : {}), checkpointIntervalMs: config.checkpointInterval,
       healthIntervalMs: config.healthInterval, logger: log,
       modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: { minReadings: config.probation, minDevices: config.probationDevices, minStepsPerDevice: config.probationSteps, zLimit: config.probationZLimit },

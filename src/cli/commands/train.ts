@@ -11,8 +11,8 @@ import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-fi
 import type { Model, RecurrentType } from '../../model/types.js';
 import type { StartChoice } from '../../train/init-choice.js';
 import {
-  buildDataset, historyJson, RECIPE_DEFAULTS, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
-  type Dataset, type DatasetInput, type TrainEvent, type TrainOptions, type TrainResult,
+  anomalyForRun, anomalySummary, buildDataset, DEFAULT_ANOMALY_QUANTILE, historyJson, RECIPE_DEFAULTS, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
+  type AnomalyOutcome, type Dataset, type DatasetInput, type TrainEvent, type TrainOptions, type TrainResult,
 } from '../../train/index.js';
 import { searchJson, type SearchRun, type SearchTrial } from '../../train/index.js';
 import { CliError } from '../errors.js';
@@ -61,6 +61,10 @@ export interface TrainCliOptions extends SearchCliOptions, InitCliOptions {
   progress: boolean;
   /** Model file to continue: its weights are the start, and meta.continuesFrom its sha256. */
   initFrom?: string;
+  /** Regression: a 0/1 column of labelled events, to score the anomaly flag against. */
+  eventColumn?: string;
+  /** Regression: quantile of the validation scores taken as the anomaly threshold. */
+  anomalyQuantile?: number;
 }
 
 const DEFAULT_SEED = 1;
@@ -82,15 +86,18 @@ interface Columns {
   targets: Float64Array[];
   labels: string[];
   devices?: string[];
+  /** --event-column: 1 for a labelled event row, else 0. */
+  events?: Uint8Array;
   dropped: number;
 }
 
 /** The CSV's needed columns as numbers (and labels/devices as text), with errors naming the line. */
-export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs' | 'target' | 'label' | 'deviceColumn' | 'dropInvalid'>): Columns {
+export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs' | 'target' | 'label' | 'deviceColumn' | 'dropInvalid' | 'eventColumn'>): Columns {
   const inCols = columnIndex(table, o.inputs);
   const tCols = columnIndex(table, o.target ?? []);
   const lCol = o.label === undefined ? -1 : columnIndex(table, [o.label])[0];
   const dCol = o.deviceColumn === undefined ? -1 : columnIndex(table, [o.deviceColumn])[0];
+  const eCol = o.eventColumn === undefined ? -1 : columnIndex(table, [o.eventColumn])[0];
   const numeric = [...inCols, ...tCols];
   const keep: number[] = [];
   const values: number[][] = numeric.map(() => []);
@@ -111,12 +118,13 @@ export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs
         'refusing to train on it (pass --drop-invalid to skip such rows)',
       );
     }
-    for (const c of [lCol, dCol]) {
+    for (const c of [lCol, dCol, eCol]) {
       if (c >= 0 && row[c] === '') {
         if (o.dropInvalid) continue rows;
         throw new CliError(`${cellPlace(table, r, c)}: empty; refusing to train on it (pass --drop-invalid to skip such rows)`);
       }
     }
+    if (eCol >= 0 && row[eCol] !== '0' && row[eCol] !== '1') throw new CliError(`${cellPlace(table, r, eCol)}: --event-column expects 0 or 1, got ${JSON.stringify(row[eCol])}`);
     keep.push(r);
     parsed.forEach((v, i) => values[i].push(v));
   }
@@ -125,6 +133,7 @@ export function columnsFromCsv(table: CsvTable, o: Pick<TrainCliOptions, 'inputs
     targets: values.slice(inCols.length).map((v) => Float64Array.from(v)),
     labels: lCol >= 0 ? keep.map((r) => table.rows[r][lCol]) : [],
     ...(dCol >= 0 ? { devices: keep.map((r) => table.rows[r][dCol]) } : {}),
+    ...(eCol >= 0 ? { events: Uint8Array.from(keep, (r) => (table.rows[r][eCol] === '1' ? 1 : 0)) } : {}),
     dropped: table.rows.length - keep.length,
   };
 }
@@ -149,6 +158,8 @@ export interface TrainRun {
   search?: SearchRun;
   /** Where the weights started and why (absent with --init-from and --search). */
   start?: StartChoice;
+  /** Regression: the anomaly scale written into the model, or why there is none. */
+  anomaly?: AnomalyOutcome;
   /** Residual or level outputs, and why. */
   outputs: { residual: boolean; why: string };
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
@@ -158,6 +169,7 @@ export interface TrainRun {
 export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = () => {}, onTrial?: (t: SearchTrial, candidates: number) => void): TrainRun {
   if (!o.target === !o.label) throw new CliError('give either --target (regression) or --label (classification)');
   if (o.label && o.inputs.includes(o.label)) throw new CliError(`--label ${o.label} is also an input: the model would see the answer`);
+  if (o.label && o.eventColumn) throw new CliError('--event-column scores the anomaly flag of a forecaster (--target); a classifier is scored against its --label');
   if (o.residual === true) {
     if (o.label) throw new CliError('--residual is for regression (--target): a class has no change to predict');
     const missing = o.target!.find((t) => !o.inputs.includes(t));
@@ -215,8 +227,9 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   const bytesIn = readFileSync(o.data);
   const sha256 = createHash('sha256').update(bytesIn).digest('hex');
   const dataFile = basename(o.data);
+  const anomaly = anomalyForRun(ds, result, { quantile: o.anomalyQuantile, ...(cols.events ? { events: { column: o.eventColumn!, rows: cols.events, devices: cols.devices } } : {}) });
   const model: Model = {
-    ...result.model,
+    ...(anomaly?.ok ? anomaly.model : result.model),
     modelVersion: o.modelVersion,
     meta: {
       ...(created ? { created } : {}),
@@ -238,13 +251,13 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     modelFile: basename(paths.model), curveFile: basename(paths.curve), dataFile, dataSha256: sha256,
     ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
-    options: topts, dataset: ds, result: { ...result, model }, ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
+    options: topts, dataset: ds, result: { ...result, model }, ...(anomaly ? { anomaly } : {}), ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
     ...(search ? { search } : {}), ...(start ? { start } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, outputs, paths, ...(search ? { search } : {}), ...(start ? { start } : {}) };
+  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), outputs, paths, ...(search ? { search } : {}), ...(start ? { start } : {}) };
 }
 
 /** Residual or level outputs, and why, as the card and summary say it. */
@@ -321,6 +334,7 @@ function summary(run: TrainRun): string {
     lines.push(`accuracy ${(100 * m.accuracy).toFixed(2)} %`);
     for (const c of m.classes) lines.push(`class ${c.label}: precision ${c.precision?.toFixed(3) ?? 'n/a'}, recall ${c.recall?.toFixed(3) ?? 'n/a'}, F1 ${c.f1?.toFixed(3) ?? 'n/a'} (support ${c.support})`);
   }
+  if (run.anomaly) lines.push(anomalySummary(run.anomaly));
   return lines.join('\n') + '\n' + (run.search ? searchSummary(run.search) : '');
 }
 
@@ -336,6 +350,8 @@ export function registerTrain(program: Command): void {
     .option('--residual', 'regression: predict each target\'s change from its current value and start at persistence (every target must be an input); the runtime adds the reading back. Default when every target is an input')
     .option('--no-residual', 'regression: predict the targets\' levels even when every target is an input')
     .option('--device-column <col>', 'one sequence per device (state never mixed); default: one sequence')
+    .option('--event-column <col>', 'regression: a 0/1 column of labelled events; the card and --json give the precision and recall of the anomaly flag against it')
+    .option('--anomaly-quantile <q>', 'regression: the anomaly threshold written into the model is this quantile of the validation scores', float((n) => n > 0 && n < 1, 'a fraction in (0, 1)'), DEFAULT_ANOMALY_QUANTILE)
     .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
     .addOption(new Option('--rnn-activation <act>', 'activation of --cell rnn').choices(['tanh', 'relu']).default('tanh'))
     .option('--hidden <n>', 'hidden units per recurrent layer', int(1), 32)
@@ -378,6 +394,7 @@ export function registerTrain(program: Command): void {
           metrics: run.result.metrics, ...(run.dataset.task === 'regression' ? { outputs: run.outputs } : {}),
           ...(run.search ? { search: searchJson(run.search) } : {}),
           ...(run.start ? { start: { kind: run.start.start, why: run.start.why } } : {}),
+          ...(run.anomaly ? { anomaly: run.anomaly.ok ? run.anomaly.calibration : { available: false, reason: run.anomaly.reason } } : {}),
         }) + '\n');
       } else process.stdout.write(summary(run));
     });

@@ -12,8 +12,8 @@ import type { BrokerAuth } from '../mqtt-connect.js';
 import type { CheckpointCounters } from './checkpointer.js';
 import type { ConnectClient, RuntimeClient, RuntimeClock } from './client.js';
 
-/** The stream's per-reading rules (src/stream): size and id bounds, device cap, sequence rules, input guard. */
-export type ReadingRules = Pick<InferenceLineOptions, 'maxBytes' | 'maxDeviceIdBytes' | 'maxDevices' | 'resetAfterMs' | 'seqWindow' | 'maxSeqJump' | 'guardZ' | 'guardPolicy'>;
+/** The stream's per-reading rules (src/stream): size and id bounds, device cap, sequence rules, input guard, anomaly scores. */
+export type ReadingRules = Pick<InferenceLineOptions, 'maxBytes' | 'maxDeviceIdBytes' | 'maxDevices' | 'resetAfterMs' | 'seqWindow' | 'maxSeqJump' | 'guardZ' | 'guardPolicy' | 'anomaly'>;
 
 export interface RuntimeOptions extends BrokerAuth, ReadingRules {
   /** mqtt://, mqtts://, ws://, wss:// URL. */
