@@ -29,6 +29,8 @@ export interface CardInput {
   readonly result: TrainResult;
   /** `train --search`: the trials, written as a Search section. */
   readonly search?: SearchRun;
+  /** `train --init`: where the weights started (linear-ar, persistence, random) and why. */
+  readonly start?: { readonly start: string; readonly why: string };
   /** Regression: the anomaly scale written into the model, or why there is none (anomaly-eval.ts). */
   readonly anomaly?: AnomalyOutcome;
   /** Regression: the model against persistence, seasonal persistence and the linear AR. */
@@ -82,6 +84,7 @@ export function modelCard(c: CardInput): ModelCard {
       ...(ds.targetMean ? { [ds.residualInputs ? 'targetChangeMean' : 'targetMean']: [...ds.targetMean].map(r4), [ds.residualInputs ? 'targetChangeStd' : 'targetStd']: [...ds.targetStd!].map(r4) } : {}),
     },
     hyperParameters: hyperParameters(o),
+    ...(c.start ? { start: { kind: c.start.start, why: c.start.why } } : {}),
     ...(res.classWeights ? { classWeights: res.classWeights.map(r4) } : {}),
     parameters: res.parameters,
     training: { epochsRun: res.epochsRun, bestEpoch: res.bestEpoch, stoppedEarly: res.stoppedEarly, bestValLoss: r4(res.bestValLoss), history: historyJson(res.history) },
@@ -118,6 +121,7 @@ export function modelCard(c: CardInput): ModelCard {
   if (res.classWeights) md.push(`| class weights (loss) | ${res.classWeights.map((w, i) => `${ds.labels![i]}: ${r4(w)}`).join(', ')} |`);
   md.push('');
   md.push(`Truncated BPTT over windows of ${o.seqLen} steps at random (seeded) offsets within the training steps, each preceded by a burn-in of up to ${o.burnIn ?? o.seqLen} steps run without gradient from the zero state; ${o.batch} windows per gradient step; Adam (${o.schedule ?? 'constant'} learning rate); global gradient-norm clipping at ${o.clip}; early stopping on validation loss (patience ${o.patience}), best weights kept.`);
+  if (c.start) md.push(`Start: **${c.start.start}** (${c.start.why}).`);
   md.push(`Epochs run: ${res.epochsRun}${res.stoppedEarly ? ' (stopped early)' : ''}; best epoch ${res.bestEpoch}${res.bestEpoch === 0 ? ' (the starting weights: no epoch did better)' : ''}, validation loss ${num(res.bestValLoss)}.`, '');
   md.push(`![training curve](${c.curveFile})`, '');
   md.push('## Validation metrics', '');

@@ -8,8 +8,8 @@ export { train, RECIPE_DEFAULTS, initialModel, exportModel, seriesOutputs, type 
 export { validationMetrics, type Metrics, type RegressionMetrics, type ClassificationMetrics } from './metrics.js';
 export { modelCard, hyperParameters, historyJson, roundedMetrics, type CardInput, type ModelCard } from './card.js';
 export { lossCurveSvg } from './svg-curve.js';
+export { fitLinearAr, chooseLinearAr, linearArOutputs, type LinearAr } from './linear-ar.js';
 export { searchTrain, searchGrid, candidateOrder, seededRanks, settingsKey, axesApart, searchSpace, validationScore, MIN_GAIN, SEARCH_GRID, SEARCH_AXES, type SearchAxis, type SearchSettings, type SearchSpace, type SearchTrial, type SearchRun, type SearchOptions } from './search.js';
 export { searchJson } from './search-card.js';
 export { anomalyForRun, calibrateAnomaly, eventsBySeries, DEFAULT_ANOMALY_QUANTILE, type AnomalyCalibration, type AnomalyOutcome, type EventLabels, type FlagScore } from './anomaly-eval.js';
 export { anomalyCardJson, anomalyCardMarkdown, anomalySummary } from './anomaly-card.js';
-export { fitLinearAr, chooseLinearAr, linearArOutputs, type LinearAr } from './linear-ar.js';

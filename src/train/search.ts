@@ -119,8 +119,15 @@ export const MIN_GAIN = 0.01;
  * A trial's trainer options: the run's own with the searched settings (residual lives in
  * the dataset). A new axis (e.g. the start: persistence or linear AR) maps here.
  */
-export function trialOptions(base: TrainOptions, s: SearchSettings): TrainOptions {
-  return { ...base, cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen };
+export function trialOptions(base: TrainOptions, s: SearchSettings, baseResidual: boolean): TrainOptions {
+  // A start built for the base's shape (train --init's AR model, a ReLU activation) only
+  // fits a trial of the same cell, size and outputs; any other trial starts fresh.
+  const { initFrom, rnnActivation, ...rest } = base;
+  const sameShape = s.cell === base.cell && s.hidden === base.hidden && s.residual === baseResidual;
+  return {
+    ...rest, ...(sameShape && initFrom ? { initFrom } : {}), ...(s.cell === 'rnn' && rnnActivation ? { rnnActivation } : {}),
+    cell: s.cell, hidden: s.hidden, lr: s.lr, seqLen: s.seqLen,
+  };
 }
 
 /**
@@ -235,7 +242,7 @@ export function searchTrain(input: DatasetInput, base: TrainOptions, so: SearchO
     const budget = so.budgetSeconds;
     const own = base.shouldStop;
     const stop = trials.length > 0 && budget !== undefined ? () => (own?.() ?? false) || clock() - start >= budget : own;
-    const options = trialOptions(base, s);
+    const options = trialOptions(base, s, baseSettings.residual);
     let stoppedByBudget = false;
     const t0 = clock();
     const result = train(dataset, stop ? { ...options, shouldStop: stop } : options, (e) => {

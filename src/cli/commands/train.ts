@@ -9,6 +9,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { cellNumber, cellPlace, columnIndex, readCsv, type CsvTable } from '../../io/csv.js';
 import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-file.js';
 import type { Model, RecurrentType } from '../../model/types.js';
+import type { StartChoice } from '../../train/init-choice.js';
 import {
   anomalyForRun, anomalySummary, buildDataset, DEFAULT_ANOMALY_QUANTILE, historyJson, RECIPE_DEFAULTS, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
   type AnomalyOutcome, type Dataset, type DatasetInput, type TrainEvent, type TrainOptions, type TrainResult,
@@ -18,9 +19,10 @@ import { splitJson, splitReport, type SplitReport } from '../../train/split-repo
 import { compareWithBaselines, comparisonSummary, comparisonJson, type Comparison } from '../../train/verdict.js';
 import { searchJson, type SearchRun, type SearchTrial } from '../../train/index.js';
 import { CliError } from '../errors.js';
+import { initGiven, initOption, startRun, type InitCliOptions } from './train-init.js';
 import { fixedAxes, parseBudget, runSearch, searchHelp, searching, searchSummary, trialLine, type SearchCliOptions } from './train-search.js';
 
-export interface TrainCliOptions extends SearchCliOptions {
+export interface TrainCliOptions extends SearchCliOptions, InitCliOptions {
   data: string;
   inputs: string[];
   target?: string[];
@@ -161,13 +163,15 @@ export interface TrainRun {
   bytes: Uint8Array;
   result: TrainResult;
   dataset: Dataset;
+  search?: SearchRun;
+  /** Where the weights started and why (absent with --init-from and --search). */
+  start?: StartChoice;
   /** Regression: the anomaly scale written into the model, or why there is none. */
   anomaly?: AnomalyOutcome;
   /** Residual or level outputs, and why. */
   outputs: { residual: boolean; why: string };
   comparison?: Comparison;
   split: SplitReport;
-  search?: SearchRun;
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
 }
 
@@ -221,11 +225,19 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     ...(o.passes !== undefined ? { passes: o.passes } : {}),
     ...(o.timeBudget !== undefined ? { shouldStop: deadline(o.timeBudget) } : {}),
   };
+  if (o.init !== undefined && o.init !== 'auto' && (o.initFrom !== undefined || searching(o))) throw new CliError(`--init ${o.init} cannot be combined with ${o.initFrom !== undefined ? '--init-from' : '--search'} (they choose the start themselves)`);
   // A continued model says so (meta.continuesFrom): a hot swap to it keeps the device states.
   const old = o.initFrom === undefined ? undefined : readContinued(o.initFrom);
+  let start: StartChoice | undefined;
+  // With --search, the default start is trial 1, so the search never does worse than plain train.
+  if (!old) ({ options: topts, start } = startRun(ds, o, topts));
   let result: TrainResult;
   let search: SearchRun | undefined;
-  if (searching(o)) ({ search, dataset: ds, options: topts, result, outputs } = runSearch(o, input, topts, outputs, hooks.onTrial));
+  if (searching(o)) {
+    ({ search, dataset: ds, options: topts, result, outputs } = runSearch(o, input, topts, outputs, hooks.onTrial));
+    // The start choice describes trial 1; a later trial started fresh (persistence for residual outputs).
+    if (search.trials[search.chosen].trial !== 1) start = undefined;
+  }
   else try {
     result = train(ds, old ? { ...topts, initFrom: old.model } : topts, onEvent);
   } catch (e) {
@@ -253,6 +265,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       trainedWith: 'edge-rnn train',
       ...(old ? { continuesFrom: old.sha256 } : {}),
       hyperParameters: hyperParameters(topts),
+      ...(start ? { start: start.start } : {}),
       ...(search ? { search: { trials: search.trials.length, chosenTrial: search.trials[search.chosen].trial } } : {}),
       epochsRun: result.epochsRun,
       bestEpoch: result.bestEpoch,
@@ -267,12 +280,12 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
     options: topts, dataset: ds, result: { ...result, model }, ...(anomaly ? { anomaly } : {}), ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
     ...(comparison ? { comparison } : {}),
-    ...(search ? { search } : {}),
+    ...(search ? { search } : {}), ...(start ? { start } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), outputs, ...(comparison ? { comparison } : {}), split, paths, ...(search ? { search } : {}) };
+  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), outputs, ...(comparison ? { comparison } : {}), split, paths, ...(search ? { search } : {}), ...(start ? { start } : {}) };
 }
 
 /** Residual or level outputs, and why, as the card and summary say it. */
@@ -282,7 +295,7 @@ export function outputsChoice(o: Pick<TrainCliOptions, 'residual' | 'label' | 't
   if (o.residual === false) return { residual: false, why: '--no-residual' };
   const missing = o.target!.find((t) => !o.inputs.includes(t));
   return missing === undefined
-    ? { residual: true, why: 'default: every target is an input, so the model starts at persistence and learns the change' }
+    ? { residual: true, why: 'default: every target is an input, so the model learns the change from the current reading' }
     : { residual: false, why: `target "${missing}" is not an input, so there is no current value to add a change to` };
 }
 
@@ -355,6 +368,7 @@ function summary(run: TrainRun): string {
   const lines = [`wrote ${paths.model} (${run.bytes.length} bytes), ${paths.cardMd}, ${paths.cardJson}, ${paths.curve}`];
   lines.push(`epochs run ${r.epochsRun}${r.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.bestEpoch}${r.bestEpoch === 0 ? ' (the starting weights)' : ''}, validation loss ${r.bestValLoss.toPrecision(4)}`);
   if (run.outputs.why !== 'classification') lines.push(`outputs: ${run.outputs.residual ? 'residual (change from the current reading)' : 'levels'} (${run.outputs.why})`);
+  if (run.start) lines.push(`start: ${run.start.start} (${run.start.why})`);
   const m = r.metrics;
   if (m.task === 'regression') {
     for (const t of m.targets) {
@@ -408,6 +422,7 @@ export function registerTrain(program: Command): void {
     .option('--drop-invalid', 'skip rows with missing/NaN/infinite values instead of refusing them')
     .option('--name <name>', 'model name (default: the data file name)')
     .option('--model-version <n>', 'modelVersion to write', int(1), 1)
+    .addOption(initOption())
     .option('--init-from <file>', 'start from this model\'s weights (same --cell, --hidden, --layers, inputs, targets) and record its sha256 as meta.continuesFrom, so a hot swap from it keeps device states')
     .option('-o, --out <file>', 'model file to write (default models/<name>.msgpack); the card goes next to it')
     .option('--license <text>', 'license of the training data, recorded in the model and card')
@@ -420,7 +435,7 @@ export function registerTrain(program: Command): void {
     .action((opts: TrainCliOptions, cmd: Command) => {
       const write = (s: string) => process.stderr.write(s);
       const onEvent = opts.progress ? progressRenderer(Boolean(process.stderr.isTTY), write) : () => {};
-      const run = runTrain({ ...opts, searchFixed: fixedAxes(cmd) }, onEvent, {
+      const run = runTrain({ ...opts, searchFixed: fixedAxes(cmd), initGiven: initGiven(cmd) }, onEvent, {
         warn: (w) => write(`warning: ${w}\n`), ...(opts.progress ? { onTrial: trialLine(write) } : {}),
       });
       if (opts.json) {
@@ -428,6 +443,8 @@ export function registerTrain(program: Command): void {
           model: run.paths.model, bytes: run.bytes.length, epochsRun: run.result.epochsRun, bestEpoch: run.result.bestEpoch,
           stoppedEarly: run.result.stoppedEarly, bestValLoss: run.result.bestValLoss, history: historyJson(run.result.history),
           metrics: run.result.metrics, ...(run.dataset.task === 'regression' ? { outputs: run.outputs } : {}),
+          ...(run.search ? { search: searchJson(run.search) } : {}),
+          ...(run.start ? { start: { kind: run.start.start, why: run.start.why } } : {}),
           ...(run.anomaly ? { anomaly: run.anomaly.ok ? run.anomaly.calibration : { available: false, reason: run.anomaly.reason } } : {}),
           ...(run.comparison ? { baselines: comparisonJson(run.comparison) } : {}),
           split: splitJson(run.dataset, run.split),
