@@ -43,7 +43,8 @@ describe('edge-rnn run with credentials and TLS', () => {
 
   it('exits 1 naming the refusal when the password is wrong', async () => {
     const args = [CLI, 'run', '--model', EXAMPLE_MODEL, '--broker', broker.url, '--mqtt-version', String(broker.mqttVersion),
-      '--ca', pem('ca.pem'), '--cert', pem('client.pem'), '--key', pem('client.key'), '--username', 'edge', '--log-level', 'silent'];
+      '--ca', pem('ca.pem'), '--cert', pem('client.pem'), '--key', pem('client.key'), '--username', 'edge', '--log-level', 'silent',
+      '--state-dir', 'none'];
     const err = await promisify(execFile)(process.execPath, args, { env: { ...process.env, EDGE_RNN_PASSWORD: 'wrong' }, timeout: 20_000 }).then(
       () => null,
       (e: { code: number; stderr: string }) => e,
