@@ -77,7 +77,7 @@ function card(job: Job, model: Model, r: QuantizationReport, js: QuantizationRep
     `- **Scheme:** ${r.scheme}`,
     `- **Size:** ${s.floatFileBytes} → ${s.int8FileBytes} bytes, ${(s.fileRatio * 100).toFixed(1)}% of float32 (target ≤ ${SIZE_TARGET * 100}%: **${s.withinSizeTarget ? 'met' : 'not met'}**). Weight tensors alone: ${s.floatWeightBytes} → ${s.int8WeightBytes} bytes (${(s.weightRatio * 100).toFixed(1)}%).`,
     `- **Task metric within ${METRIC_TOLERANCE * 100}% of float32:** **${r.verdict.metricWithinTolerance === null ? 'not measured' : r.verdict.metricWithinTolerance ? 'yes' : 'no'}**`,
-    `- **Data:** \`${job.dataPath}\`${job.deviceColumn ? `, one stream per \`${job.deviceColumn}\`` : ''}, every stream stepped from its start; task metric on ${job.validationFraction ? `the validation tail (last ${job.validationFraction * 100}% of each stream, as in training)` : 'every row'}. Check: ${agreement}.`,
+    `- **Data:** \`${job.dataPath}\`${job.deviceColumn ? `, one stream per \`${job.deviceColumn}\`` : ''}, every stream stepped from its start; task metric on ${job.validationFraction ? (model.meta?.dataset as { valMode?: string } | undefined)?.valMode === 'blocks' ? `the validation blocks (${job.validationFraction * 100}% of each stream, as in training)` : `the validation tail (last ${job.validationFraction * 100}% of each stream, as in training)` : 'every row'}. Check: ${agreement}.`,
     '',
     '## Verdict', '',
     r.verdict.text, '',

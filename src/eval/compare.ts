@@ -176,7 +176,8 @@ function taskMetric(
   let scored = 0;
   for (let r = 0; r < N; r++) {
     const t = targetRow[r];
-    if (t < 0 || !inScope[r]) continue;
+    // Scored as training scores: the reading and its target both in validation (isValStep).
+    if (t < 0 || !inScope[r] || !inScope[t]) continue;
     let any = false;
     for (let o = 0; o < O; o++) {
       const target = data.targets[t * O + o];

@@ -208,6 +208,8 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(outputs.residual ? { residual: true } : {}) },
     valFraction: o.val, seqLen: o.seqLen, ...(o.valMode ? { valMode: o.valMode } : {}),
     ...(o.valBlocks !== undefined ? { valBlocks: o.valBlocks } : {}), ...(o.valGap !== undefined ? { valGap: o.valGap } : {}),
+    // Blocks are placed so the labelled events fall in both parts, as a classifier's classes are.
+    ...(cols.events ? { strata: Array.from(cols.events, String) } : {}),
   };
   try {
     ds = buildDataset(input);
@@ -396,7 +398,7 @@ export function registerTrain(program: Command): void {
     .option('--no-residual', 'regression: predict the targets\' levels even when every target is an input')
     .option('--period <steps>', 'regression: period of the seasonal-persistence baseline (default: found on the training split by autocorrelation, none when unclear)', int(2))
     .option('--device-column <col>', 'one sequence per device (state never mixed); default: one sequence')
-    .option('--event-column <col>', 'regression: a 0/1 column of labelled events; the card and --json give the precision and recall of the anomaly flag against it')
+    .option('--event-column <col>', 'regression: a 0/1 column of labelled events; the card and --json give the precision and recall of the anomaly flag against it (with --val-mode blocks, the blocks are placed so events fall in both parts)')
     .option('--anomaly-quantile <q>', 'regression: the anomaly threshold written into the model is this quantile of the validation scores', float((n) => n > 0 && n < 1, 'a fraction in (0, 1)'), DEFAULT_ANOMALY_QUANTILE)
     .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
     .addOption(new Option('--rnn-activation <act>', 'activation of --cell rnn').choices(['tanh', 'relu']).default('tanh'))
