@@ -21,7 +21,7 @@ export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'edge-rnn.mjs');
 // own code; 680 KiB until issue 15 (baselines, linear AR, verdict, validation split, anomaly
 // scores, search, AR start) added its train and run code to this every-command bundle. A
 // device-only build without train/sim/demo (issue 17) is the way back down.
-export const SIZE_BUDGET_BYTES = 720 * 1024;
+export const SIZE_BUDGET_BYTES = 740 * 1024;
 
 /**
  * Optional modules that dependencies `require` inside try/catch and do without: native
