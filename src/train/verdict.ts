@@ -36,7 +36,7 @@ function doing(b: BaselineScore): string {
 
 function advice(ds: Dataset, b: BaselineScore): string {
   if (b.kind === 'linear-ar') return 'use that model\'s recipe (`train --init linear-ar`) or more data';
-  if (b.kind === 'seasonal') return 'seasonal persistence is the better forecaster here; a model started at the linear AR (`train --init linear-ar`) can hold the cycle';
+  if (b.kind === 'seasonal') return `seasonal persistence (the reading ${b.period} steps earlier) is the better forecaster here; windows longer than the period (\`--seq-len\`) or \`--search\` may close the gap`;
   return ds.residualInputs
     ? 'repeating the last reading is the better forecaster here; more data or another horizon may change that'
     : 'try residual outputs (`--residual`), which predict the change and start at persistence';
