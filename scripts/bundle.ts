@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'edge-rnn.mjs');
+export const DEFAULT_DEVICE_OUTFILE = join(ROOT, 'dist', 'edge-rnn-device.mjs');
 
 /**
  * Size budget for dist/edge-rnn.mjs (minified, bytes). The build fails above it so that a
@@ -22,6 +23,13 @@ export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'edge-rnn.mjs');
 // scores, search, AR start) added its train and run code to this every-command bundle. A
 // device-only build without train/sim/demo (issue 17) is the way back down.
 export const SIZE_BUDGET_BYTES = 740 * 1024;
+
+/**
+ * Size budget for dist/edge-rnn-device.mjs, the device bundle (issue 17): run, predict,
+ * inspect, keygen, push; no train, quantize, sim or demo. Set ~5 % above its measured size:
+ * 487.8 KiB when it was split off (push takes 11.3 KiB of it; it shares run's MQTT code).
+ */
+export const DEVICE_SIZE_BUDGET_BYTES = 512 * 1024;
 
 /**
  * Optional modules that dependencies `require` inside try/catch and do without: native
@@ -60,10 +68,25 @@ export const LAZY_MODULES: Record<string, string> = {
 };
 
 /** Packages that must never be in the bundle (test runner, TS tooling, training-only deps). */
-export const FORBIDDEN = ['vitest', 'vite', 'tsx', 'typescript', 'esbuild', '@tensorflow', 'node-gyp-build', 'node-gyp-build-optional-packages', 'msgpackr-extract', '@msgpackr-extract', ...OPTIONAL_MODULES, ...Object.keys(LEFT_OUT), ...Object.keys(BUILTIN_ALIASES)];
+export const FORBIDDEN: string[] = ['vitest', 'vite', 'tsx', 'typescript', 'esbuild', '@tensorflow', 'node-gyp-build', 'node-gyp-build-optional-packages', 'msgpackr-extract', '@msgpackr-extract', ...OPTIONAL_MODULES, ...Object.keys(LEFT_OUT), ...Object.keys(BUILTIN_ALIASES)];
+
+/**
+ * What the device bundle must not contain on top of FORBIDDEN: the training, simulator and
+ * demo code (our src/train) and the packages only those use (the embedded broker, the live
+ * view, the progress bar).
+ */
+export const DEVICE_FORBIDDEN: string[] = [...FORBIDDEN, 'src/train', 'aedes', 'log-update', 'cli-progress'];
+
+export type Variant = 'full' | 'device';
+
+/** Per bundle: its entry module (src/cli), default output, budget and forbidden owners. */
+export const VARIANTS: Record<Variant, { main: string; outfile: string; budget: number; forbidden: string[] }> = {
+  full: { main: './main.js', outfile: DEFAULT_OUTFILE, budget: SIZE_BUDGET_BYTES, forbidden: FORBIDDEN },
+  device: { main: './device-main.js', outfile: DEFAULT_DEVICE_OUTFILE, budget: DEVICE_SIZE_BUDGET_BYTES, forbidden: DEVICE_FORBIDDEN },
+};
 
 // The entry: what bin/edge-rnn.mjs does through tsx in a checkout, without tsx.
-const ENTRY = `import { main } from './main.js';
+const entry = (main: string) => `import { main } from '${main}';
 process.exitCode = await main(process.argv.slice(2));
 `;
 
@@ -152,6 +175,8 @@ export interface PackageShare {
 }
 
 export interface BundleReport {
+  variant: Variant;
+  budget: number;
   outfile: string;
   bytes: number;
   gzipBytes: number;
@@ -185,11 +210,12 @@ function shares(meta: Metafile, outfile: string): PackageShare[] {
   return [...by].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
-/** Builds the bundle; throws if a forbidden package got in or the budget is exceeded. */
-export async function bundle(outfile = DEFAULT_OUTFILE): Promise<BundleReport> {
-  outfile = resolve(outfile);
+/** Builds one bundle; throws if a forbidden package got in or its budget is exceeded. */
+export async function bundle(outfile?: string, variant: Variant = 'full'): Promise<BundleReport> {
+  const v = VARIANTS[variant];
+  outfile = resolve(outfile ?? v.outfile);
   const result = await build({
-    stdin: { contents: ENTRY, resolveDir: join(ROOT, 'src', 'cli'), sourcefile: 'edge-rnn-entry.ts', loader: 'ts' },
+    stdin: { contents: entry(v.main), resolveDir: join(ROOT, 'src', 'cli'), sourcefile: 'edge-rnn-entry.ts', loader: 'ts' },
     bundle: true,
     outfile,
     platform: 'node',
@@ -205,14 +231,16 @@ export async function bundle(outfile = DEFAULT_OUTFILE): Promise<BundleReport> {
     absWorkingDir: ROOT,
   });
   const inputs = Object.keys(result.metafile.inputs);
-  const bad = inputs.filter((i) => FORBIDDEN.includes(ownerOf(i)));
-  if (bad.length) throw new Error(`bundle: forbidden packages in the bundle:\n  ${bad.join('\n  ')}`);
+  const bad = inputs.filter((i) => v.forbidden.includes(ownerOf(i)));
+  if (bad.length) throw new Error(`bundle: forbidden packages in the ${variant} bundle:\n  ${bad.join('\n  ')}`);
   // Whatever is still loaded at run time must come with Node itself.
   const externals = [...new Set(Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)))].sort();
   const foreign = externals.filter((p) => !builtinModules.includes(p.replace(/^node:/, '')));
   if (foreign.length) throw new Error(`bundle: modules left to load at run time that are not Node built-ins: ${foreign.join(', ')}`);
   const code = readFileSync(outfile);
   const report: BundleReport = {
+    variant,
+    budget: v.budget,
     outfile,
     bytes: code.length,
     gzipBytes: gzipSync(code, { level: 9 }).length,
@@ -221,8 +249,8 @@ export async function bundle(outfile = DEFAULT_OUTFILE): Promise<BundleReport> {
     inputs,
     externals,
   };
-  if (report.bytes > SIZE_BUDGET_BYTES) {
-    throw new Error(`bundle: ${report.bytes} bytes is over the ${SIZE_BUDGET_BYTES}-byte budget (scripts/bundle.ts); see what takes it:\n${formatReport(report)}`);
+  if (report.bytes > v.budget) {
+    throw new Error(`bundle: ${variant} bundle: ${report.bytes} bytes is over the ${v.budget}-byte budget (scripts/bundle.ts); see what takes it:\n${formatReport(report)}`);
   }
   return report;
 }
@@ -231,7 +259,7 @@ const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
 export function formatReport(r: BundleReport): string {
   const lines = [
-    `${relative(process.cwd(), r.outfile) || r.outfile}: ${kib(r.bytes)} (gzip ${kib(r.gzipBytes)}), source map ${kib(r.mapBytes)}; budget ${kib(SIZE_BUDGET_BYTES)}`,
+    `${relative(process.cwd(), r.outfile) || r.outfile}: ${kib(r.bytes)} (gzip ${kib(r.gzipBytes)}), source map ${kib(r.mapBytes)}; budget ${kib(r.budget)} (${r.variant})`,
     `loads at run time only Node built-ins: ${r.externals.map((e) => e.replace(/^node:/, '')).filter((e, i, a) => a.indexOf(e) === i).join(', ')}`,
     'what takes it (minified bytes in the output, by package):',
   ];
@@ -242,9 +270,19 @@ export function formatReport(r: BundleReport): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  // No argument: both bundles into dist/, then both sizes. `FILE`: the full bundle to FILE;
+  // `--device FILE`: the device bundle to FILE (scripts/check-arm64.sh).
   try {
-    const report = await bundle(process.argv[2] ?? DEFAULT_OUTFILE);
-    console.log(formatReport(report));
+    const args = process.argv.slice(2);
+    const device = args[0] === '--device';
+    const file = device ? args[1] : args[0];
+    if (file !== undefined) {
+      console.log(formatReport(await bundle(file, device ? 'device' : 'full')));
+    } else {
+      const reports = [await bundle(undefined, 'full'), await bundle(undefined, 'device')];
+      for (const r of reports) console.log(`${formatReport(r)}\n`);
+      for (const r of reports) console.log(`${r.variant.padEnd(6)} ${relative(process.cwd(), r.outfile)}: ${kib(r.bytes)} (budget ${kib(r.budget)})`);
+    }
   } catch (e) {
     console.error((e as Error).message);
     process.exitCode = 1;

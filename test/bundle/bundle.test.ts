@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle, FORBIDDEN, ownerOf, SIZE_BUDGET_BYTES, type BundleReport } from '../../scripts/bundle.js';
+import { bundle, DEVICE_FORBIDDEN, DEVICE_SIZE_BUDGET_BYTES, FORBIDDEN, ownerOf, SIZE_BUDGET_BYTES, type BundleReport } from '../../scripts/bundle.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { collect, connect, offlinePredictions, publishReadings, sensorRows, uniqueId, waitFor, type Received } from '../e2e/support.js';
 
@@ -197,4 +197,91 @@ describe('one-file bundle', () => {
       await sink.client.endAsync();
     }, 30_000);
   });
+});
+
+// The device bundle (issue 17): only run, predict, inspect, keygen and push; the same answers
+// as the full bundle for those, and a one-line refusal for the full CLI's commands.
+describe('device bundle', () => {
+  let tmp: string;
+  let app: string;
+  let device: BundleReport;
+  let full: BundleReport;
+  const dev = (...args: string[]) => node(['edge-rnn-device.mjs', ...args], app);
+  const fullCli = (...args: string[]) => node(['edge-rnn.mjs', ...args], app);
+  const DEVICE_CMDS = ['inspect', 'predict', 'keygen', 'push', 'run'];
+  const FULL_ONLY = ['train', 'quantize', 'sim', 'demo'];
+  const listed = (help: string) => [...help.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'edge-rnn-device-'));
+    [device, full] = await Promise.all([bundle(join(tmp, 'build', 'edge-rnn-device.mjs'), 'device'), bundle(join(tmp, 'build', 'edge-rnn.mjs'), 'full')]);
+    app = join(tmp, 'app');
+    mkdirSync(app);
+    copyFileSync(device.outfile, join(app, 'edge-rnn-device.mjs'));
+    copyFileSync(full.outfile, join(app, 'edge-rnn.mjs'));
+    copyFileSync(MODEL, join(app, 'model.msgpack'));
+    copyFileSync(CSV, join(app, 'readings.csv'));
+  }, 60_000);
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('is within its own budget, well under the full bundle, with no training, simulator or demo code inside', () => {
+    expect(device.variant).toBe('device');
+    expect(device.budget).toBe(DEVICE_SIZE_BUDGET_BYTES);
+    expect(device.bytes).toBeLessThanOrEqual(DEVICE_SIZE_BUDGET_BYTES);
+    expect(DEVICE_SIZE_BUDGET_BYTES).toBeLessThan(0.75 * SIZE_BUDGET_BYTES);
+    expect(device.bytes).toBeLessThan(full.bytes - 150 * 1024);
+    expect(readFileSync(device.outfile, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const owners = new Set(device.inputs.map(ownerOf));
+    for (const f of DEVICE_FORBIDDEN) expect(owners.has(f), f).toBe(false);
+    for (const dep of ['commander', 'msgpackr', 'csv-parse', 'mqtt', 'src/runtime']) expect(owners.has(dep), dep).toBe(true);
+    // The check can fail: the full bundle does carry what the device one must not.
+    const fullOwners = new Set(full.inputs.map(ownerOf));
+    for (const p of ['src/train', 'aedes', 'log-update', 'cli-progress']) expect(fullOwners.has(p), p).toBe(true);
+    for (const p of ['commands/train', 'commands/sim', 'commands/demo', 'commands/quantize']) {
+      expect(device.inputs.some((i) => i.includes(p)), p).toBe(false);
+      expect(full.inputs.some((i) => i.includes(p)), p).toBe(true);
+    }
+    for (const e of device.externals) expect(e, e).toMatch(/^(node:)?[a-z_]+(\/[a-z_]+)?$/);
+  });
+
+  it('--help lists only the device commands and says where the others are', async () => {
+    const [d, f] = await Promise.all([dev('--help'), fullCli('--help')]);
+    expect(d.code).toBe(0);
+    expect(listed(d.stdout)).toEqual(DEVICE_CMDS);
+    expect(listed(f.stdout)).toEqual([...DEVICE_CMDS, ...FULL_ONLY]);
+    expect(d.stdout).toContain('train, quantize, sim, demo: in the full CLI (edge-rnn.mjs)');
+    const [dp, fp] = await Promise.all([dev('predict', '--help'), fullCli('predict', '--help')]);
+    expect(dp.stdout).toBe(fp.stdout);
+  }, 20_000);
+
+  it('inspect and predict give exactly what the full bundle gives on the same files', async () => {
+    const args = ['predict', '--model', 'model.msgpack', '--data', 'readings.csv', '--json', '--device-column', 'mote_id'];
+    const [d, f, di, fi] = await Promise.all([dev(...args), fullCli(...args), dev('inspect', 'model.msgpack', '--json'), fullCli('inspect', 'model.msgpack', '--json')]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout.trim().split('\n').length).toBe(readFileSync(CSV, 'utf8').trim().split('\n').length - 1);
+    expect(d.stdout).toBe(f.stdout);
+    expect(di.code).toBe(0);
+    expect(di.stdout).toBe(fi.stdout);
+  }, 20_000);
+
+  it('refuses the full CLI\'s commands with one clear line and exit 2', async () => {
+    for (const cmd of FULL_ONLY) {
+      const r = await dev(cmd, '--data', 'readings.csv');
+      expect(r.code, cmd).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`edge-rnn: '${cmd}' is in the full CLI (edge-rnn.mjs), not in the device bundle\n`);
+    }
+    const unknown = await dev('bogus');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'bogus'");
+  }, 20_000);
+
+  it('run starts from an empty folder and stops on a bad broker address with a user error', async () => {
+    const r = await dev('run', '--model', 'missing.msgpack', '--broker', 'mqtt://127.0.0.1:1');
+    expect(r.code).not.toBe(0);
+    expect(r.code).not.toBe(70);
+    expect(r.stderr).toContain('missing.msgpack');
+  }, 20_000);
 });
