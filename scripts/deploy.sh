@@ -11,14 +11,15 @@
 #   --dir DIR        install folder on the device (default /opt/edge-rnn)
 #   --user USER      service user, created as a system user if missing (default edge-rnn)
 #   --service NAME   unit name (default edge-rnn): several instances can live side by side
-#   --no-build       do not run `npm run bundle`; ship dist/edge-rnn.mjs as it is
+#   --no-build       do not run `npm run bundle`; ship dist/edge-rnn-device.mjs as it is
 #   --no-restart     install only; do not enable or restart anything
 #
 # Env: DRY_RUN=1 prints every command instead of running it (and the rendered unit);
 #      SSH_OPTS extra options for ssh and scp (e.g. "-i ~/.ssh/pi -o Port=2222");
 #      DEPLOY_TTY=1 gives the remote script a terminal (ssh -t), for a sudo that asks a password;
 #      REMOTE_SUDO the privilege prefix on the device (default sudo; empty when logged in as root);
-#      BUNDLE the bundle to ship (default dist/edge-rnn.mjs).
+#      BUNDLE the bundle to ship (default dist/edge-rnn-device.mjs, the device bundle;
+#      installed on the device as edge-rnn.mjs whatever its name here).
 # Needs on the device: Node.js >= 18 (`apt install nodejs` on Raspberry Pi OS), systemd, sudo.
 set -euo pipefail
 
@@ -94,7 +95,9 @@ remote() {
 }
 
 # --- build and render locally -------------------------------------------------------
-BUNDLE=${BUNDLE:-$REPO/dist/edge-rnn.mjs}
+# The device gets the device bundle (issue 17: no train/sim/demo); installed as edge-rnn.mjs.
+BUNDLE=${BUNDLE:-$REPO/dist/edge-rnn-device.mjs}
+BUNDLE_NAME=$(basename "$BUNDLE")
 if [ -z "$MODEL_ONLY" ]; then
   if [ -n "$BUILD" ]; then
     run npm --prefix "$REPO" run --silent bundle
@@ -150,8 +153,9 @@ for n in "${MODEL_NAMES[@]}"; do
   step "${S}install -m 644 -o $SVC_USER -g $SVC_USER $STAGE/$n $DIR/models/.$n.new && ${S}mv -f $DIR/models/.$n.new $DIR/models/$n"
 done
 if [ -z "$MODEL_ONLY" ]; then
-  step "${S}install -m 755 -o $SVC_USER -g $SVC_USER $STAGE/edge-rnn.mjs $DIR/.edge-rnn.mjs.new && ${S}mv -f $DIR/.edge-rnn.mjs.new $DIR/edge-rnn.mjs"
-  [ ! -f "$BUNDLE.map" ] || step "${S}install -m 644 $STAGE/edge-rnn.mjs.map $DIR/edge-rnn.mjs.map"
+  step "${S}install -m 755 -o $SVC_USER -g $SVC_USER $STAGE/$BUNDLE_NAME $DIR/.edge-rnn.mjs.new && ${S}mv -f $DIR/.edge-rnn.mjs.new $DIR/edge-rnn.mjs"
+  # The map keeps its name: the bundle's sourceMappingURL points at it.
+  [ ! -f "$BUNDLE.map" ] || step "${S}install -m 644 $STAGE/$BUNDLE_NAME.map $DIR/$BUNDLE_NAME.map"
   step "${S}install -m 644 $STAGE/$SERVICE.service $UNIT_PATH"
   step "${S}install -d -m 755 /etc/edge-rnn"
   if [ -n "$ENV_FILE" ]; then

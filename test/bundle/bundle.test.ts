@@ -33,6 +33,47 @@ async function node(args: string[], cwd: string): Promise<Ran> {
   }
 }
 
+/** `run` of the bundle `file` in `app`: one prediction per reading through a real broker, equal to predict; exit 0 on SIGTERM. */
+async function servesThroughBroker(broker: TestBroker, app: string, file: string): Promise<void> {
+  const N = 3;
+  const M = 20;
+  const rows = sensorRows(N, M, 7);
+  const reference = offlinePredictions(rows);
+  const instance = uniqueId('bundle');
+  const statusTopic = `edge-rnn/${instance}/status`;
+  const sink = await collect(broker.url, broker.mqttVersion, ['predictions/+', statusTopic]);
+  const proc = spawn(process.execPath, [file, 'run', '--broker', broker.url, '--model', 'model.msgpack', '--instance', instance,
+    '--mqtt-version', String(broker.mqttVersion), '--health-interval', '0', '--log-level', 'warn'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  let output = '';
+  proc.stdout.on('data', (d) => (output += d));
+  proc.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const status = (state: string) => (m: Received) => m.topic === statusTopic && m.doc.state === state;
+  try {
+    await waitFor(`online status (runtime output: ${output})`, () => sink.messages.some(status('online')) || proc.exitCode !== null);
+    expect(proc.exitCode, output).toBe(null);
+    const pub = await connect(broker.url, broker.mqttVersion);
+    await publishReadings(pub, rows);
+    const predictions = () => sink.messages.filter((m) => m.topic.startsWith('predictions/'));
+    await waitFor('N×M predictions', () => predictions().length >= N * M);
+    await pub.endAsync();
+
+    const ref = await reference;
+    expect(predictions()).toHaveLength(N * M);
+    for (const { topic, doc } of predictions()) {
+      expect(topic).toBe(`predictions/${doc.device}`);
+      const want = ref.get(doc.device)![doc.seq];
+      expect(doc.y.temperature).toBe(want[0]);
+      expect(doc.y.humidity).toBe(want[1]);
+    }
+  } finally {
+    proc.kill('SIGTERM');
+  }
+  expect(await exited).toBe(0);
+  await waitFor('offline status', () => sink.messages.some(status('offline')), 5_000);
+  await sink.client.endAsync();
+}
+
 describe('one-file bundle', () => {
   let tmp: string;
   let app: string; // the bundle alone, with the model and CSV as a user would copy them
@@ -157,45 +198,7 @@ describe('one-file bundle', () => {
       await broker?.close();
     });
 
-    it('serves a prediction per reading through a broker, equal to predict, and stops cleanly on SIGTERM', async () => {
-      const N = 3;
-      const M = 20;
-      const rows = sensorRows(N, M, 7);
-      const reference = offlinePredictions(rows);
-      const instance = uniqueId('bundle');
-      const statusTopic = `edge-rnn/${instance}/status`;
-      const sink = await collect(broker.url, broker.mqttVersion, ['predictions/+', statusTopic]);
-      const proc = spawn(process.execPath, ['edge-rnn.mjs', 'run', '--broker', broker.url, '--model', 'model.msgpack', '--instance', instance,
-        '--mqtt-version', String(broker.mqttVersion), '--health-interval', '0', '--log-level', 'warn'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-      let output = '';
-      proc.stdout.on('data', (d) => (output += d));
-      proc.stderr.on('data', (d) => (output += d));
-      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-      const status = (state: string) => (m: Received) => m.topic === statusTopic && m.doc.state === state;
-      try {
-        await waitFor(`online status (runtime output: ${output})`, () => sink.messages.some(status('online')) || proc.exitCode !== null);
-        expect(proc.exitCode, output).toBe(null);
-        const pub = await connect(broker.url, broker.mqttVersion);
-        await publishReadings(pub, rows);
-        const predictions = () => sink.messages.filter((m) => m.topic.startsWith('predictions/'));
-        await waitFor('N×M predictions', () => predictions().length >= N * M);
-        await pub.endAsync();
-
-        const ref = await reference;
-        expect(predictions()).toHaveLength(N * M);
-        for (const { topic, doc } of predictions()) {
-          expect(topic).toBe(`predictions/${doc.device}`);
-          const want = ref.get(doc.device)![doc.seq];
-          expect(doc.y.temperature).toBe(want[0]);
-          expect(doc.y.humidity).toBe(want[1]);
-        }
-      } finally {
-        proc.kill('SIGTERM');
-      }
-      expect(await exited).toBe(0);
-      await waitFor('offline status', () => sink.messages.some(status('offline')), 5_000);
-      await sink.client.endAsync();
-    }, 30_000);
+    it('serves a prediction per reading through a broker, equal to predict, and stops cleanly on SIGTERM', () => servesThroughBroker(broker, app, 'edge-rnn.mjs'), 30_000);
   });
 });
 
@@ -278,10 +281,14 @@ describe('device bundle', () => {
     expect(unknown.stderr).toContain("unknown command 'bogus'");
   }, 20_000);
 
-  it('run starts from an empty folder and stops on a bad broker address with a user error', async () => {
-    const r = await dev('run', '--model', 'missing.msgpack', '--broker', 'mqtt://127.0.0.1:1');
-    expect(r.code).not.toBe(0);
-    expect(r.code).not.toBe(70);
-    expect(r.stderr).toContain('missing.msgpack');
-  }, 20_000);
+  describe('run', () => {
+    let broker: TestBroker;
+    beforeAll(async () => {
+      broker = await startBroker();
+    }, 20_000);
+    afterAll(async () => {
+      await broker?.close();
+    });
+    it('serves predictions through a broker from an empty folder, equal to predict', () => servesThroughBroker(broker, app, 'edge-rnn-device.mjs'), 30_000);
+  });
 });

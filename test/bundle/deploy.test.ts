@@ -52,6 +52,23 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('scripts/deploy.sh (dry run)', () => {
+  it('ships dist/edge-rnn-device.mjs by default, installed on the device as edge-rnn.mjs with its map under its own name', async () => {
+    const device = join(tmp, 'edge-rnn-device.mjs');
+    writeFileSync(device, '#!/usr/bin/env node\n//# sourceMappingURL=edge-rnn-device.mjs.map\n');
+    writeFileSync(`${device}.map`, '{}');
+    const plan = await deploy(['--no-build', '--model', MODEL, 'pi@raspberrypi.local'], { BUNDLE: device });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.scp[0]).toContain(device);
+    expect(plan.scp[0]).toContain(`${device}.map`);
+    const stage = plan.scp[0].at(-1)!.replace(/^[^:]*:/, '').replace(/\/$/, '');
+    expect(plan.scripts[1]).toContain(`install -m 755 -o edge-rnn -g edge-rnn ${stage}/edge-rnn-device.mjs /opt/edge-rnn/.edge-rnn.mjs.new`);
+    expect(plan.scripts[1]).toContain(`install -m 644 ${stage}/edge-rnn-device.mjs.map /opt/edge-rnn/edge-rnn-device.mjs.map`);
+    expect(plan.unit.split('\n')).toContain('ExecStart=/usr/bin/node /opt/edge-rnn/edge-rnn.mjs run');
+    // The default, without BUNDLE: the device bundle.
+    const { stdout } = await promisify(execFile)('bash', ['-c', `grep -n 'BUNDLE=\\\${BUNDLE:-' ${DEPLOY}`]);
+    expect(stdout).toContain('$REPO/dist/edge-rnn-device.mjs}');
+  });
+
   it('copies bundle, model, unit and env file, installs them and enables + restarts the service', async () => {
     const plan = await deploy(['--no-build', '--model', MODEL, 'pi@raspberrypi.local']);
     expect(plan.code, plan.stderr).toBe(0);
