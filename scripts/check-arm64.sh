@@ -5,12 +5,15 @@
 #   --help, inspect --json, predict --json on the shipped model and sample CSV (also with the
 #   WebAssembly SIMD kernels forced, float32 and int8), and,
 #   when Mosquitto is installed, `run` against a broker (one prediction per reading), and
-#   `demo --no-live` (embedded aedes broker) when the bundle has it.
+#   `demo --no-live` (embedded aedes broker) when the bundle has it; and the device bundle
+#   (edge-rnn-device.mjs): --help, inspect --json and predict --json on arm64, equal to the
+#   full bundle's answers there.
 #
 # Usage: scripts/check-arm64.sh        (as root, or with sudo, on Debian/Ubuntu with apt)
 # Env:   CHECK_ARM64_CACHE  where the downloaded .deb files are kept (default ~/.cache/edge-rnn-arm64)
 #        CHECK_ARM64_KEEP=1 keep the temporary folder (sysroot, bundle, outputs)
 #        BUNDLE=path        check this bundle instead of building one
+#        DEVICE_BUNDLE=path check this device bundle instead of building one
 #        CHECK_ARM64_QUICK=1 only --help and predict (skips inspect, run and the timings)
 # Needs: the repository's node_modules (npm ci) to build the bundle and publish readings.
 # shellcheck disable=SC2016 # the single-quoted snippets are JavaScript, expanded by node
@@ -107,6 +110,12 @@ else
   (cd "$REPO" && node bin/ts.mjs scripts/bundle.ts "$WORK/build/edge-rnn.mjs" | head -1 | sed 's/^.*: /  edge-rnn.mjs: /')
   cp "$WORK/build/edge-rnn.mjs" "$APP/edge-rnn.mjs"
 fi
+if [ -n "${DEVICE_BUNDLE:-}" ]; then
+  cp "$DEVICE_BUNDLE" "$APP/edge-rnn-device.mjs"
+else
+  (cd "$REPO" && node bin/ts.mjs scripts/bundle.ts --device "$WORK/build/edge-rnn-device.mjs" | head -1 | sed 's/^.*: /  edge-rnn-device.mjs: /')
+  cp "$WORK/build/edge-rnn-device.mjs" "$APP/edge-rnn-device.mjs"
+fi
 cp "$MODEL" "$APP/model.msgpack"
 cp "$CSV" "$APP/readings.csv"
 cp "$REPO/models/mote-forecaster.int8.msgpack" "$APP/int8.msgpack"
@@ -165,6 +174,17 @@ else
   ' "$WORK/predict.arm" "$WORK/predict.x86" || fail "predict outputs differ by more than 1e-6"
   lap "predict --json ($ROWS rows): within 1e-6"
 fi
+
+# The device bundle on arm64: only the device commands, and the full bundle's answers.
+arm_device() { (cd "$APP" && "${ARM_NODE[@]}" edge-rnn-device.mjs "$@"); }
+arm_device --help >"$WORK/help-device.arm" || fail "device bundle: --help fails on arm64"
+grep -q '^  predict ' "$WORK/help-device.arm" || fail "device bundle: --help does not list predict"
+! grep -q '^  train ' "$WORK/help-device.arm" || fail "device bundle: --help lists train"
+arm_device inspect model.msgpack --json >"$WORK/inspect-device.arm" || fail "device bundle: inspect fails on arm64"
+[ -n "$QUICK" ] || cmp -s "$WORK/inspect-device.arm" "$WORK/inspect.arm" || fail "device bundle: inspect --json differs from the full bundle"
+arm_device "${PREDICT[@]}" >"$WORK/predict-device.arm" || fail "device bundle: predict fails on arm64"
+cmp -s "$WORK/predict-device.arm" "$WORK/predict.arm" || fail "device bundle: predict --json differs from the full bundle on arm64"
+lap "device bundle: --help (device commands only), inspect, predict: identical to the full bundle"
 
 MOSQUITTO=$(command -v mosquitto || ls /usr/sbin/mosquitto 2>/dev/null || true)
 if [ -n "$QUICK" ]; then
