@@ -11,6 +11,7 @@ const FULL_COMMANDS: CommandTable = {
   quantize: async () => (await import('./commands/quantize.js')).registerQuantize,
   sim: async () => (await import('./commands/sim.js')).registerSim,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
+  import: async () => (await import('./commands/import.js')).registerImport,
 } satisfies Record<string, () => Promise<Register>>;
 
 const FULL: CliOptions = { commands: FULL_COMMANDS };

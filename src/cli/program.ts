@@ -27,7 +27,7 @@ export const DEVICE_COMMANDS: CommandTable = {
 };
 
 /** Commands only the full CLI has (their code is never in the device bundle). */
-export const FULL_ONLY_COMMANDS = ['train', 'quantize', 'sim', 'demo'] as const;
+export const FULL_ONLY_COMMANDS = ['train', 'quantize', 'sim', 'demo', 'import'] as const;
 
 export interface CliOptions {
   commands: CommandTable;
