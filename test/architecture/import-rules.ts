@@ -7,12 +7,14 @@ import ts from 'typescript';
 /** Each layer may import only itself and the layers before it. */
 // `eval` (float-vs-int8 comparison, the quantization report) sits after `train`: it
 // judges models, so it may use the trainer's metrics, and nothing that serves imports it.
-export const LAYERS = ['kernels', 'model', 'runtime', 'protocol', 'train', 'eval', 'stream', 'io', 'cli'] as const;
+// `import` (issue 16, the ONNX converter) reads bytes and writes a model: it needs only `model`,
+// and only the full CLI's `import` command uses it (never the device bundle).
+export const LAYERS = ['kernels', 'model', 'runtime', 'protocol', 'train', 'eval', 'import', 'stream', 'io', 'cli'] as const;
 export type Layer = (typeof LAYERS)[number];
 type Unit = Layer | 'firmware-sim';
 
 /** No network, files, processes or clock: tested with golden vectors, runs in any JS runtime. */
-export const COMPUTE_CORE: readonly Layer[] = ['kernels', 'model', 'runtime', 'train', 'eval'];
+export const COMPUTE_CORE: readonly Layer[] = ['kernels', 'model', 'runtime', 'train', 'eval', 'import'];
 
 // Modules that do I/O. (Use of the `process` global is hard to spot reliably, so it is not checked.)
 const IO_MODULE = /^(node:)?(fs|fs\/promises|net|http|https|http2|tls|dgram|child_process)$|^(node:)?(fs|child_process)\/|^mqtt($|\/)/;

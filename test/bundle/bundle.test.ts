@@ -212,7 +212,7 @@ describe('device bundle', () => {
   const dev = (...args: string[]) => node(['edge-rnn-device.mjs', ...args], app);
   const fullCli = (...args: string[]) => node(['edge-rnn.mjs', ...args], app);
   const DEVICE_CMDS = ['inspect', 'predict', 'keygen', 'push', 'run'];
-  const FULL_ONLY = ['train', 'quantize', 'sim', 'demo'];
+  const FULL_ONLY = ['train', 'quantize', 'sim', 'demo', 'import'];
   const listed = (help: string) => [...help.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
 
   beforeAll(async () => {
@@ -241,8 +241,8 @@ describe('device bundle', () => {
     for (const dep of ['commander', 'msgpackr', 'csv-parse', 'mqtt', 'src/runtime']) expect(owners.has(dep), dep).toBe(true);
     // The check can fail: the full bundle does carry what the device one must not.
     const fullOwners = new Set(full.inputs.map(ownerOf));
-    for (const p of ['src/train', 'aedes', 'log-update', 'cli-progress']) expect(fullOwners.has(p), p).toBe(true);
-    for (const p of ['commands/train', 'commands/sim', 'commands/demo', 'commands/quantize']) {
+    for (const p of ['src/train', 'aedes', 'log-update', 'cli-progress', 'src/import', 'protobufjs']) expect(fullOwners.has(p), p).toBe(true);
+    for (const p of ['commands/train', 'commands/sim', 'commands/demo', 'commands/quantize', 'commands/import']) {
       expect(device.inputs.some((i) => i.includes(p)), p).toBe(false);
       expect(full.inputs.some((i) => i.includes(p)), p).toBe(true);
     }
@@ -254,7 +254,7 @@ describe('device bundle', () => {
     expect(d.code).toBe(0);
     expect(listed(d.stdout)).toEqual(DEVICE_CMDS);
     expect(listed(f.stdout)).toEqual([...DEVICE_CMDS, ...FULL_ONLY]);
-    expect(d.stdout).toContain('train, quantize, sim, demo: in the full CLI (edge-rnn.mjs)');
+    expect(d.stdout).toContain('train, quantize, sim, demo, import: in the full CLI (edge-rnn.mjs)');
     const [dp, fp] = await Promise.all([dev('predict', '--help'), fullCli('predict', '--help')]);
     expect(dp.stdout).toBe(fp.stdout);
   }, 20_000);
