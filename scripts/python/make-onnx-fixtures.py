@@ -52,8 +52,10 @@ class Net(torch.nn.Module):
                 mods.append(ACTS[part]())
         self.head = torch.nn.Sequential(*mods)
 
-    def forward(self, x, h0, c0=None):
-        if self.cell == 'lstm':
+    def forward(self, x, h0=None, c0=None):
+        if h0 is None:  # no state input: torch builds a zero state from Shape(x) (ConstantOfShape)
+            y, h = self.rnn(x)
+        elif self.cell == 'lstm':
             y, (h, c) = self.rnn(x, (h0, c0))
         else:
             y, h = self.rnn(x, h0)
@@ -70,12 +72,12 @@ def nested(t):
     return json.loads(json.dumps(t.tolist()), parse_float=lambda s: r9(float(s))) if t.dim() else r9(t.item())
 
 
-def export(net, I, L, H, path):
+def export(net, I, L, H, path, state_input=True):
     cell = net.cell
     x = torch.zeros((1, 3, I) if net.batch_first else (3, 1, I))
     D = 2 if net.rnn.bidirectional else 1
     state = torch.zeros(L * D, 1, H)
-    args = (x, state, state) if cell == 'lstm' else (x, state)
+    args = ((x, state, state) if cell == 'lstm' else (x, state)) if state_input else (x,)
     names = ['x', 'h0', 'c0'][:len(args)]
     seq_axis = 1 if net.batch_first else 0
     buf = io.BytesIO()
@@ -87,10 +89,10 @@ def export(net, I, L, H, path):
     return model
 
 
-def case(idx, name, cell, I, H, L, head, batch_first, nonlinearity=None, last=False, task='regression', labels=None):
+def case(idx, name, cell, I, H, L, head, batch_first, nonlinearity=None, last=False, task='regression', labels=None, state_input=True):
     torch.manual_seed(SEED + idx)
     net = Net(cell, I, H, L, head, batch_first, nonlinearity, last).eval()
-    export(net, I, L, H, os.path.join(OUT, f'{name}.onnx'))
+    export(net, I, L, H, os.path.join(OUT, f'{name}.onnx'), state_input)
     g = torch.Generator().manual_seed(SEED * 3 + idx)
     h0 = torch.randn(L, 1, H, generator=g) * 0.8
     c0 = torch.randn(L, 1, H, generator=g) * 1.5
@@ -188,4 +190,6 @@ if __name__ == '__main__':
     case(5, 'rnn-relu-l1-h3-relu-head', 'rnn', 3, 3, 1, [3, 'relu', 1], False, nonlinearity='relu')
     case(6, 'lstm-l1-h6-softmax', 'lstm', 2, 6, 1, [3, 'softmax'], True, task='classification', labels=['calm', 'warm', 'hot'])
     case(7, 'gru-l2-h5-last-step-gemm', 'gru', 2, 5, 2, [2], True, last=True)
+    # exported without a state input (the README's path): the graph holds a zero initial state
+    case(8, 'lstm-l1-h4-no-state-input', 'lstm', 2, 4, 1, [2], True, state_input=False)
     refused()

@@ -89,7 +89,8 @@ export function followChain(g: OnnxGraph, opset: number): Chain {
 
   let t = dataInput;
   for (;;) {
-    const readers = g.readers(t);
+    // Shape reads only the shape (torch sizes a zero initial state from it), never the values.
+    const readers = g.readers(t).filter((n) => n.opType !== 'Shape');
     if (readers.length === 0) break;
     if (g.graphOutputs.includes(t)) {
       throw new OnnxImportError('', `tensor ${JSON.stringify(t)} is a graph output and also read by ${readers.map(nodeLabel).join(', ')}; edge-rnn needs one step path ending in one output`);

@@ -85,6 +85,11 @@ export class OnnxGraph {
     return undefined;
   }
 
+  /** The values of a tensor held in an attribute. */
+  constantOf(t: OnnxTensor, where: string): Constant {
+    return tensorValues(t, where);
+  }
+
   /** Like constant(), but a computed tensor is refused. */
   requireConstant(name: string, where: string, what: string): Constant {
     const c = this.constant(name, where);

@@ -67,6 +67,18 @@ function checkAttributes(g: OnnxGraph, node: OnnxNode, type: RecurrentType, at: 
   }
 }
 
+/**
+ * A state torch builds when none is passed: ConstantOfShape(zero) over a shape computed
+ * from Shape(x). Only the shape depends on the readings, so it is the zero state.
+ */
+function isZeroFill(g: OnnxGraph, name: string): boolean {
+  const node = g.producer.get(name);
+  if (node?.opType !== 'ConstantOfShape') return false;
+  const value = node.attribute.find((a) => a.name === 'value')?.t;
+  if (!value) return true; // the ONNX default is a float 0
+  return g.constantOf(value, nodeLabel(node)).values.every((v) => v === 0);
+}
+
 /** Refuses an initial state that is a non-zero constant or is computed from the readings. */
 function checkInitialState(g: OnnxGraph, node: OnnxNode, slot: number, what: string, dataInput: string, at: (i: string) => string): void {
   const name = node.input[slot];
@@ -76,6 +88,7 @@ function checkInitialState(g: OnnxGraph, node: OnnxNode, slot: number, what: str
     if (c.values.some((v) => v !== 0)) throw new OnnxImportError(at(what), 'a constant non-zero initial state; edge-rnn starts every device from the zero state');
     return;
   }
+  if (isZeroFill(g, name)) return;
   if (g.sourceInputs(name).has(dataInput)) throw new OnnxImportError(at(what), 'the initial state is computed from the readings, which edge-rnn cannot run step by step');
 }
 

@@ -16,6 +16,7 @@ it('has the fixtures (regenerate with /usr/bin/python3 scripts/python/make-onnx-
   expect(fixtures.some((f) => f.hiddenSize === 1)).toBe(true);
   expect(fixtures.some((f) => f.hiddenSize % 4 !== 0 && f.hiddenSize > 1)).toBe(true);
   expect(fixtures.some((f) => f.lastStep)).toBe(true); // the Gather + Gemm head
+  expect(fixtures.some((f) => f.name.endsWith('no-state-input'))).toBe(true); // torch's own zero state (Shape -> ConstantOfShape)
   expect(fixtures.some((f) => f.batchFirst) && fixtures.some((f) => !f.batchFirst)).toBe(true);
   for (const f of fixtures) expect(f.steps).toBeGreaterThanOrEqual(200);
 });
