@@ -34,7 +34,9 @@ function findStart(g: OnnxGraph): { input: string; roles: Role[] } {
     if (!(node.opType in RECURRENT_OPS)) continue;
     let roles: Role[] = ['T', 'B', 'F'];
     let t = node.input[0];
-    for (;;) {
+    const seen = new Set<string>();
+    while (!seen.has(t)) {
+      seen.add(t);
       if (g.graphInputs.includes(t)) { starts.set(t, roles); break; }
       const p = g.producer.get(t);
       if (p?.opType === 'Transpose') {
@@ -88,7 +90,10 @@ export function followChain(g: OnnxGraph, opset: number): Chain {
   };
 
   let t = dataInput;
+  const visited = new Set<string>();
   for (;;) {
+    if (visited.has(t)) throw new OnnxImportError('', `the graph has a cycle through tensor ${JSON.stringify(t)}`);
+    visited.add(t);
     // Shape reads only the shape (torch sizes a zero initial state from it), never the values.
     const readers = g.readers(t).filter((n) => n.opType !== 'Shape');
     if (readers.length === 0) break;

@@ -25,15 +25,17 @@ export function nodeLabel(node: OnnxNode): string {
 function tensorValues(t: OnnxTensor, where: string): Constant {
   if (t.dataLocation === 1) throw new OnnxImportError(where, 'the tensor is stored outside the file (external data); save the model with its weights inside');
   const dims = t.dims.map(Number);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new OnnxImportError(where, `bad tensor shape [${dims.join(', ')}]`);
   const n = dims.reduce((a, b) => a * b, 1);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
-  const values = new Float64Array(n);
   const width = { [FLOAT]: 4, [INT32]: 4, [INT64]: 8, [DOUBLE]: 8 }[t.dataType ?? 0];
   if (width === undefined) throw new OnnxImportError(where, `tensor data type ${t.dataType} is not read by edge-rnn (float, double, int32, int64 are)`);
   const listed = t.dataType === FLOAT ? t.floatData : t.dataType === DOUBLE ? t.doubleData : t.dataType === INT64 ? t.int64Data : t.int32Data;
   const count = view ? view.byteLength / width : listed.length;
+  // Checked before allocating: the shape comes from the file, the data is what it holds.
   if (count !== n) throw new OnnxImportError(where, `${count} values for shape [${dims.join(', ')}]`);
+  const values = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     if (!view) values[i] = Number(listed[i]);
     else if (t.dataType === FLOAT) values[i] = view.getFloat32(i * 4, true);
