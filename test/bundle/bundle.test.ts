@@ -271,7 +271,7 @@ describe('device bundle', () => {
   let full: BundleReport;
   const dev = (...args: string[]) => node(['edge-rnn-device.mjs', ...args], app);
   const fullCli = (...args: string[]) => node(['edge-rnn.mjs', ...args], app);
-  const DEVICE_CMDS = ['inspect', 'predict', 'keygen', 'push', 'run'];
+  const DEVICE_CMDS = ['inspect', 'predict', 'keygen', 'push', 'run', 'status'];
   const FULL_ONLY = ['train', 'quantize', 'sim', 'demo'];
 
   beforeAll(async () => {
