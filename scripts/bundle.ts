@@ -27,7 +27,7 @@ export const SIZE_BUDGET_BYTES = 740 * 1024;
 
 /**
  * Size budget for dist/edge-rnn-device.mjs, the device bundle (issue 17): run, predict,
- * inspect, keygen, push; no train, quantize, sim or demo. Set ~5 % above its measured size:
+ * inspect, keygen, push, status; no train, quantize, sim or demo. Set ~5 % above its measured size:
  * 487.8 KiB when it was split off (push takes 11.3 KiB of it; it shares run's MQTT code).
  */
 export const DEVICE_SIZE_BUDGET_BYTES = 512 * 1024;
