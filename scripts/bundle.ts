@@ -7,7 +7,8 @@ import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { BUNDLE_DATA_DIR, SHIPPED_FILES, type ShippedFile } from '../src/io/shipped-files.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'edge-rnn.mjs');
@@ -28,7 +29,7 @@ export const SIZE_BUDGET_BYTES = 880 * 1024;
 
 /**
  * Size budget for dist/edge-rnn-device.mjs, the device bundle (issue 17): run, predict,
- * inspect, keygen, push; no train, quantize, sim or demo. Set ~5 % above its measured size:
+ * inspect, keygen, push, status; no train, quantize, sim or demo. Set ~5 % above its measured size:
  * 487.8 KiB when it was split off (push takes 11.3 KiB of it; it shares run's MQTT code).
  */
 export const DEVICE_SIZE_BUDGET_BYTES = 512 * 1024;
@@ -59,16 +60,6 @@ export const LEFT_OUT: Record<string, string> = {
  */
 export const BUILTIN_ALIASES: Record<string, string> = { 'readable-stream': 'node:stream' };
 
-/**
- * Dependencies that need a newer Node than 18 as soon as they are loaded, kept out of
- * start-up: each is evaluated on first use only, so every other command runs on Node 18.
- * log-update 7 (the demo's live view; engines node >= 20) pulls in string-width, whose
- * module scope builds a RegExp with the `v` flag, a SyntaxError on Node 18.
- */
-export const LAZY_MODULES: Record<string, string> = {
-  'log-update': "the demo's live view (--live)",
-};
-
 /** Packages that must never be in the bundle (test runner, TS tooling, training-only deps). */
 export const FORBIDDEN: string[] = ['vitest', 'vite', 'tsx', 'typescript', 'esbuild', '@tensorflow', 'node-gyp-build', 'node-gyp-build-optional-packages', 'msgpackr-extract', '@msgpackr-extract', ...OPTIONAL_MODULES, ...Object.keys(LEFT_OUT), ...Object.keys(BUILTIN_ALIASES)];
 
@@ -81,10 +72,14 @@ export const DEVICE_FORBIDDEN: string[] = [...FORBIDDEN, 'src/train', 'aedes', '
 
 export type Variant = 'full' | 'device';
 
-/** Per bundle: its entry module (src/cli), default output, budget and forbidden owners. */
-export const VARIANTS: Record<Variant, { main: string; outfile: string; budget: number; forbidden: string[] }> = {
-  full: { main: './main.js', outfile: DEFAULT_OUTFILE, budget: SIZE_BUDGET_BYTES, forbidden: FORBIDDEN },
-  device: { main: './device-main.js', outfile: DEFAULT_DEVICE_OUTFILE, budget: DEVICE_SIZE_BUDGET_BYTES, forbidden: DEVICE_FORBIDDEN },
+/**
+ * Per bundle: its entry module (src/cli), default output, budget, forbidden owners, and the
+ * shipped data files (src/io/shipped-files.ts) copied into edge-rnn-data/ beside it: the
+ * full CLI's demo model and the simulator's mote data; a device needs none.
+ */
+export const VARIANTS: Record<Variant, { main: string; outfile: string; budget: number; forbidden: string[]; data: ShippedFile[] }> = {
+  full: { main: './main.js', outfile: DEFAULT_OUTFILE, budget: SIZE_BUDGET_BYTES, forbidden: FORBIDDEN, data: ['demoModel', 'moteData', 'moteDataReadme'] },
+  device: { main: './device-main.js', outfile: DEFAULT_DEVICE_OUTFILE, budget: DEVICE_SIZE_BUDGET_BYTES, forbidden: DEVICE_FORBIDDEN, data: [] },
 };
 
 // The entry: what bin/edge-rnn.mjs does through tsx in a checkout, without tsx.
@@ -127,34 +122,6 @@ module.exports = new Proxy(function () {}, { get: (_, k) => (typeof k === 'strin
   },
 };
 
-// A stand-in with the module's export names whose values are functions that load the real
-// module on first call (esbuild wraps a require()d ES module in a lazy initialiser).
-const lazyModules: Plugin = {
-  name: 'lazy-modules',
-  setup(b) {
-    b.onResolve({ filter: exactly(Object.keys(LAZY_MODULES)) }, (args) =>
-      args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' });
-    b.onLoad({ filter: /.*/, namespace: 'lazy' }, async (args) => {
-      const real = await b.resolve(args.path, { kind: 'import-statement', resolveDir: ROOT });
-      if (real.errors.length) return { errors: real.errors };
-      const probe = await build({ entryPoints: [real.path], bundle: false, write: false, metafile: true, format: 'esm', outdir: '/probe', logLevel: 'silent' });
-      const exports = Object.values(probe.metafile.outputs)[0].exports;
-      const need = `${args.path} needs a newer Node.js than ${'${process.version}'} (${LAZY_MODULES[args.path]})`;
-      const contents = [
-        'let m;',
-        `const load = () => { try { return (m ??= require(${JSON.stringify(args.path)})); } catch (e) { throw e instanceof SyntaxError ? new Error(\`${need}: \${e.message}\`) : e; } };`,
-        'const lazy = (k) => new Proxy(function () {}, {',
-        '  apply: (_, self, a) => Reflect.apply(load()[k], self, a),',
-        '  construct: (_, a) => Reflect.construct(load()[k], a),',
-        "  get: (_, p) => { const t = load()[k]; const v = t[p]; return typeof v === 'function' ? v.bind(t) : v; },",
-        '});',
-        ...exports.map((e) => (e === 'default' ? 'export default lazy("default");' : `export const ${e} = lazy(${JSON.stringify(e)});`)),
-      ].join('\n');
-      return { contents, loader: 'js', resolveDir: ROOT };
-    });
-  },
-};
-
 // RxJS's exports map sends the "node" condition to its CommonJS build, which esbuild cannot
 // tree-shake. Point rxjs imports at its ES2015 module build instead.
 const rxjsEsm: Plugin = {
@@ -188,6 +155,8 @@ export interface BundleReport {
   inputs: string[];
   /** What the bundle imports at run time: Node built-ins only. */
   externals: string[];
+  /** The shipped data files copied beside it (paths). */
+  data: string[];
 }
 
 /** `node_modules/@scope/pkg/...` -> `@scope/pkg`; our own files -> their src folder. */
@@ -195,7 +164,7 @@ export function ownerOf(input: string): string {
   const parts = input.split('/');
   const nm = parts.lastIndexOf('node_modules');
   if (nm >= 0) return parts[nm + 1].startsWith('@') ? `${parts[nm + 1]}/${parts[nm + 2]}` : parts[nm + 1];
-  const ns = /^(optional|left-out|builtin-alias|lazy):/.exec(input);
+  const ns = /^(optional|left-out|builtin-alias):/.exec(input);
   if (ns) return `(${ns[1]} stand-ins)`;
   if (parts[0] === 'src') return `src/${parts[1]}`;
   return parts.length > 1 ? parts[0] : '(entry)';
@@ -227,7 +196,8 @@ export async function bundle(outfile?: string, variant: Variant = 'full'): Promi
     sourcemap: 'linked',
     legalComments: 'linked',
     banner: { js: BANNER },
-    plugins: [stubs, lazyModules, rxjsEsm],
+    plugins: [stubs, rxjsEsm],
+    define: { __EDGE_RNN_BUNDLE__: 'true' }, // src/io/shipped-files.ts: data beside the bundle
     metafile: true,
     logLevel: 'warning',
     absWorkingDir: ROOT,
@@ -239,6 +209,12 @@ export async function bundle(outfile?: string, variant: Variant = 'full'): Promi
   const externals = [...new Set(Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)))].sort();
   const foreign = externals.filter((p) => !builtinModules.includes(p.replace(/^node:/, '')));
   if (foreign.length) throw new Error(`bundle: modules left to load at run time that are not Node built-ins: ${foreign.join(', ')}`);
+  const data = v.data.map((f) => {
+    const to = join(dirname(outfile), BUNDLE_DATA_DIR, SHIPPED_FILES[f].name);
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(join(ROOT, SHIPPED_FILES[f].source), to);
+    return to;
+  });
   const code = readFileSync(outfile);
   const report: BundleReport = {
     variant,
@@ -250,6 +226,7 @@ export async function bundle(outfile?: string, variant: Variant = 'full'): Promi
     packages: shares(result.metafile, outfile),
     inputs,
     externals,
+    data,
   };
   if (report.bytes > v.budget) {
     throw new Error(`bundle: ${variant} bundle: ${report.bytes} bytes is over the ${v.budget}-byte budget (scripts/bundle.ts); see what takes it:\n${formatReport(report)}`);
@@ -263,6 +240,7 @@ export function formatReport(r: BundleReport): string {
   const lines = [
     `${relative(process.cwd(), r.outfile) || r.outfile}: ${kib(r.bytes)} (gzip ${kib(r.gzipBytes)}), source map ${kib(r.mapBytes)}; budget ${kib(r.budget)} (${r.variant})`,
     `loads at run time only Node built-ins: ${r.externals.map((e) => e.replace(/^node:/, '')).filter((e, i, a) => a.indexOf(e) === i).join(', ')}`,
+    ...(r.data.length ? [`shipped data beside it: ${r.data.map((d) => relative(dirname(r.outfile), d)).join(', ')}`] : []),
     'what takes it (minified bytes in the output, by package):',
   ];
   for (const p of r.packages) {

@@ -5,9 +5,10 @@
 #   --help, inspect --json, predict --json on the shipped model and sample CSV (also with the
 #   WebAssembly SIMD kernels forced, float32 and int8), and,
 #   when Mosquitto is installed, `run` against a broker (one prediction per reading), and
-#   `demo --no-live` (embedded aedes broker) when the bundle has it; and the device bundle
-#   (edge-rnn-device.mjs): --help, inspect --json and predict --json on arm64, equal to the
-#   full bundle's answers there.
+#   `demo --no-live` (embedded aedes broker, the shipped model beside the bundle) and the
+#   demo's live view in a pseudo-terminal (util-linux `script`); every command's --help of
+#   both bundles; and the device bundle (edge-rnn-device.mjs): inspect --json and
+#   predict --json on arm64, equal to the full bundle's answers there.
 #
 # Usage: scripts/check-arm64.sh        (as root, or with sudo, on Debian/Ubuntu with apt)
 # Env:   CHECK_ARM64_CACHE  where the downloaded .deb files are kept (default ~/.cache/edge-rnn-arm64)
@@ -106,9 +107,12 @@ file -b "$SYSROOT/usr/bin/node" | grep -q 'ARM aarch64' || fail "$SYSROOT/usr/bi
 mkdir -p "$APP"
 if [ -n "${BUNDLE:-}" ]; then
   cp "$BUNDLE" "$APP/edge-rnn.mjs"
+  # The shipped data (demo model, mote data) lives beside the bundle.
+  [ ! -d "$(dirname "$BUNDLE")/edge-rnn-data" ] || cp -r "$(dirname "$BUNDLE")/edge-rnn-data" "$APP/"
 else
   (cd "$REPO" && node bin/ts.mjs scripts/bundle.ts "$WORK/build/edge-rnn.mjs" | head -1 | sed 's/^.*: /  edge-rnn.mjs: /')
   cp "$WORK/build/edge-rnn.mjs" "$APP/edge-rnn.mjs"
+  cp -r "$WORK/build/edge-rnn-data" "$APP/"
 fi
 if [ -n "${DEVICE_BUNDLE:-}" ]; then
   cp "$DEVICE_BUNDLE" "$APP/edge-rnn-device.mjs"
@@ -243,17 +247,48 @@ else
   lap "run via Mosquitto (60 readings, $LOG_LINES log lines): identical to predict"
 fi
 
-# The demo: embedded aedes broker (engines: node >= 20), simulator and runtime in one process.
-FORECASTER=$REPO/models/mote-forecaster.msgpack
-if [ -z "$QUICK" ] && grep -q '^  demo ' "$WORK/help.arm" && [ -f "$FORECASTER" ]; then
-  cp "$FORECASTER" "$APP/forecaster.msgpack"
-  DEMO=(demo --model forecaster.msgpack --source synthetic --nodes 2 --count 30 --speed max --seed 3 --no-live --json)
+# Every command's --help, both bundles, on arm64 (two at a time: each is a Node start under
+# qemu): exit 0 and the same text as x86.
+help_all() { # help_all BUNDLE: --help of each command it lists, arm64 vs x86
+  local b=$1 cmds
+  cmds=$(sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' "$WORK/help-$b.arm" | grep -vx help)
+  [ -n "$cmds" ] || fail "$b: --help lists no command"
+  # shellcheck disable=SC2086 # one command name per word
+  printf '%s\n' $cmds | xargs -P 2 -I{} sh -c 'cd "$1" && "$2" -L "$3" "$3/usr/bin/node" "$4" {} --help >"$5/help-$4-{}.arm" 2>&1 || { echo "$4 {} --help failed on arm64:"; cat "$5/help-$4-{}.arm"; exit 255; }' \
+    _ "$APP" "$(command -v qemu-aarch64-static)" "$SYSROOT" "$b" "$WORK" || fail "$b: a command's --help fails on arm64"
+  for c in $cmds; do
+    (cd "$APP" && node "$b" "$c" --help) >"$WORK/help-$b-$c.x86"
+    cmp -s "$WORK/help-$b-$c.arm" "$WORK/help-$b-$c.x86" || { diff "$WORK/help-$b-$c.x86" "$WORK/help-$b-$c.arm" | head -5; fail "$b $c --help differs"; }
+  done
+  echo "  $b: $(echo $cmds | wc -w) commands: $(echo $cmds)"
+}
+cp "$WORK/help.arm" "$WORK/help-edge-rnn.mjs.arm"
+cp "$WORK/help-device.arm" "$WORK/help-edge-rnn-device.mjs.arm"
+help_all edge-rnn.mjs
+help_all edge-rnn-device.mjs
+lap "every command's --help, both bundles: identical"
+
+# The demo: embedded aedes broker, simulator and runtime in one process, with the shipped
+# model beside the bundle (edge-rnn-data/, no --model).
+if [ -z "$QUICK" ] && grep -q '^  demo ' "$WORK/help.arm"; then
+  DEMO=(demo --source synthetic --nodes 2 --count 30 --speed max --seed 3 --no-live --json)
   summary() { node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(JSON.stringify(d.summary))'; }
   DEMO_ARM=$(arm "${DEMO[@]}" | summary) || fail "demo failed on arm64"
   DEMO_X86=$(x86 "${DEMO[@]}" | summary) || fail "demo failed on x86"
   [ "$DEMO_ARM" = "$DEMO_X86" ] || fail "demo summaries differ: arm64 $DEMO_ARM, x86 $DEMO_X86"
   case "$DEMO_ARM" in *'"predictions":60'*) ;; *) fail "demo: expected 60 predictions: $DEMO_ARM" ;; esac
-  lap "demo --no-live (embedded broker, 60 readings): identical"
+  lap "demo --no-live (embedded broker, shipped model, 60 readings): identical"
+
+  # The live view (log-update) in a pseudo-terminal of 40x120, replaying the shipped mote
+  # data: it must hide the cursor and redraw the table in place (erase line + cursor up).
+  command -v script >/dev/null 2>&1 || fail "no 'script' (util-linux) for the pseudo-terminal"
+  LIVE="stty rows 40 cols 120; exec ${ARM_NODE[*]} edge-rnn.mjs demo --motes 1,3 --count 8 --speed 100 --refresh 100"
+  (cd "$APP" && TERM=xterm script -qefc "$LIVE" /dev/null) >"$WORK/live.arm" 2>&1 </dev/null || { tail -5 "$WORK/live.arm"; fail "demo live view failed on arm64"; }
+  grep -q $'\e\[?25l' "$WORK/live.arm" || fail "demo live view: the cursor was never hidden (no log-update)"
+  grep -q $'\e\[2K\e\[1A' "$WORK/live.arm" || fail "demo live view: no redraw in place"
+  grep -Eq 'device +seq +reading' "$WORK/live.arm" || fail "demo live view: no table"
+  grep -q 'predictions   16' "$WORK/live.arm" || { tail -8 "$WORK/live.arm"; fail "demo live view: expected 16 predictions in the summary"; }
+  lap "demo live view in a pty (shipped mote data, 16 readings): rendered"
 fi
 
 if [ -z "$QUICK" ]; then

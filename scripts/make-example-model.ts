@@ -32,6 +32,8 @@ const base = initModel({
   name: 'example-lstm', inputs: ['temperature', 'humidity'], outputs: ['temperature', 'humidity'],
   cell: 'lstm', hiddenSizes: [16], dense: [{ size: 2, activation: 'linear' }],
   meta: {
+    // The explicit mark: scripts/deploy.sh refuses a model with it (docs/model-format.md).
+    untrained: true,
     description: 'UNTRAINED example: seeded random LSTM weights with real input normalisation. For trying the tools only; its predictions are meaningless.',
     trainedWith: 'none (scripts/make-example-model.ts, seed 1)',
     dataset: 'input mean/std from firmware-sim/data/suthaharan-single-hop.csv',

@@ -91,9 +91,10 @@ export interface SimFlags {
 
 /**
  * Adds the simulator's flags to `cmd`. `withBroker: false` leaves out the connection
- * flags (the demo has its own broker); `speed` and `qos` set those flags' defaults.
+ * flags (the demo has its own broker); `speed` and `qos` set those flags' defaults;
+ * `dataPath` the default of --data (the CLI's bundle passes the copy beside itself).
  */
-export function addSimOptions(cmd: Command, { withBroker = true, speed: speedDefault = 1, qos: qosDefault = 0 }: { withBroker?: boolean; speed?: number; qos?: 0 | 1 } = {}): Command {
+export function addSimOptions(cmd: Command, { withBroker = true, speed: speedDefault = 1, qos: qosDefault = 0, dataPath = MOTE_DATA_PATH }: { withBroker?: boolean; speed?: number; qos?: 0 | 1; dataPath?: string } = {}): Command {
   if (withBroker) {
     cmd
       .option('-b, --broker <url>', 'broker URL', 'mqtt://127.0.0.1:1883')
@@ -104,7 +105,7 @@ export function addSimOptions(cmd: Command, { withBroker = true, speed: speedDef
   }
   cmd
     .addOption(new Option('--source <kind>', 'replay the real mote data set, or synthetic signals').choices(['replay', 'synthetic']).default('replay'))
-    .option('--data <csv>', 'replay: mote data file (reading,mote_id,indoor,humidity,temperature,label)', MOTE_DATA_PATH)
+    .option('--data <csv>', 'replay: mote data file (reading,mote_id,indoor,humidity,temperature,label)', dataPath)
     .option('--motes <ids>', 'replay: only these mote ids, comma-separated (default: all)')
     .option('--loop', 'replay: start each series again at its end (else a node stops there)')
     .option('--nodes <n>', 'synthetic: number of nodes', integer, 4)

@@ -77,8 +77,8 @@ export async function runSim(flags: SimFlags & { printPlan?: boolean; json?: boo
 }
 
 /** Sets up `cmd` as the simulator command; `run` receives the parsed flags. */
-export function defineSimCommand(cmd: Command): Command {
-  addSimOptions(cmd)
+export function defineSimCommand(cmd: Command, options: { dataPath?: string } = {}): Command {
+  addSimOptions(cmd, options)
     .option('--print-plan', 'print the planned messages as JSON lines and exit (no broker needed)')
     .option('--json', 'final report as JSON');
   cmd.addHelpText('after', `

@@ -24,6 +24,7 @@ export const DEVICE_COMMANDS: CommandTable = {
   keygen: async () => (await import('./commands/keygen.js')).registerKeygen,
   push: async () => (await import('./commands/push.js')).registerPush,
   run: async () => (await import('./commands/run.js')).registerRun,
+  status: async () => (await import('./commands/status.js')).registerStatus,
 };
 
 /** Commands only the full CLI has (their code is never in the device bundle). */

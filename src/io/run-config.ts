@@ -246,3 +246,19 @@ export function resolvePushConfig(sources: ConfigSources, mode: { readonly clear
 // One config file may serve run and push: each takes its own keys and refuses only keys
 // no command knows (a typo).
 const FILE_KEYS: ReadonlySet<string> = new Set([...SETTINGS, ...PUSH_SETTINGS].map((s) => s.key as string));
+
+/** `edge-rnn status`: run's connection and status-topic settings, read the same way (one env file serves both). */
+export const STATUS_SETTINGS: readonly SettingSpec<keyof RunConfig>[] = SETTINGS.filter((s) =>
+  ['broker', 'statusTopic', 'instance', 'mqttVersion', 'username', 'password', 'ca', 'cert', 'key'].includes(s.key));
+
+export type StatusConfig = Pick<RunConfig, 'broker' | 'statusTopic' | 'instance' | 'mqttVersion' | 'username' | 'password' | 'ca' | 'cert' | 'key'>;
+
+/** Merges flags > env > config file > defaults into the settings `edge-rnn status` needs. */
+export function resolveStatusConfig(sources: ConfigSources): StatusConfig {
+  const out = resolveSettings(STATUS_SETTINGS, sources, FILE_KEYS);
+  return {
+    broker: DEFAULT_BROKER, statusTopic: DEFAULTS.statusTopic, mqttVersion: DEFAULTS.mqttVersion,
+    ...out,
+    instance: (out.instance as string | undefined) ?? hostname(),
+  } as StatusConfig;
+}

@@ -33,6 +33,24 @@ async function node(args: string[], cwd: string): Promise<Ran> {
   }
 }
 
+const listed = (help: string) => [...help.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
+
+/** Runs a shell command in a pseudo-terminal of 40x120 (util-linux `script`); all it printed. */
+async function inPty(command: string, cwd: string): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await promisify(execFile)('script', ['-qefc', `stty rows 40 cols 120; ${command}`, '/dev/null'], { cwd, maxBuffer: 64 << 20, env: { ...process.env, NODE_OPTIONS: '', TERM: 'xterm' } });
+    return { code: 0, out: stdout };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, out: err.stdout ?? String(e) };
+  }
+}
+
+/** log-update redrew the demo's table in place: it erased lines (ESC[2K, ESC[1A) between frames. */
+function liveViewRendered(out: string): boolean {
+  return out.includes('edge-rnn demo:') && out.includes('\u001b[?25l') && /\u001b\[2K\u001b\[1A/.test(out) && /device +seq +reading/.test(out);
+}
+
 /** `run` of the bundle `file` in `app`: one prediction per reading through a real broker, equal to predict; exit 0 on SIGTERM. */
 async function servesThroughBroker(broker: TestBroker, app: string, file: string): Promise<void> {
   const N = 3;
@@ -170,7 +188,7 @@ describe('one-file bundle', () => {
     expect(existsSync(join(dir, 'LOADED-supports-color'))).toBe(false);
   }, 20_000);
 
-  it('starts without the RegExp v flag (Node 18 has none): modules that need it load only when used', async () => {
+  it('starts without the RegExp v flag (Node 18 has none): every command, the demo and its live view', async () => {
     // Node 20 can switch the flag off, which makes it parse like Node 18 here.
     const flag = '--no-harmony-regexp-unicode-sets';
     const probe = await node([flag, '-e', "new RegExp('a', 'v')"], app);
@@ -180,14 +198,56 @@ describe('one-file bundle', () => {
     expect(help.code, help.stderr).toBe(0);
     const p = await node([flag, 'edge-rnn.mjs', 'predict', '--model', 'model.msgpack', '--data', 'readings.csv', '--json'], app);
     expect(p.code, p.stderr).toBe(0);
-    if (help.stdout.includes('\n  demo ')) {
-      // The embedded broker, simulator and runtime; without the live view (log-update).
-      copyFileSync(join(ROOT, 'models/mote-forecaster.msgpack'), join(app, 'forecaster.msgpack'));
-      const demo = await node([flag, 'edge-rnn.mjs', 'demo', '--model', 'forecaster.msgpack', '--source', 'synthetic', '--nodes', '2', '--count', '10', '--speed', 'max', '--no-live', '--json'], app);
-      expect(demo.code, demo.stderr).toBe(0);
-      expect(JSON.parse(demo.stdout).summary.predictions).toBe(20);
+    copyFileSync(join(ROOT, 'models/mote-forecaster.msgpack'), join(app, 'forecaster.msgpack'));
+    const demo = await node([flag, 'edge-rnn.mjs', 'demo', '--model', 'forecaster.msgpack', '--source', 'synthetic', '--nodes', '2', '--count', '10', '--speed', 'max', '--no-live', '--json'], app);
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(JSON.parse(demo.stdout).summary.predictions).toBe(20);
+    // The live view (log-update) in a pseudo-terminal of known size.
+    const live = await inPty(`${process.execPath} ${flag} edge-rnn.mjs demo --model forecaster.msgpack --source synthetic --nodes 2 --count 10 --speed 200 --refresh 50`, app);
+    expect(live.code, live.out).toBe(0);
+    expect(live.out).not.toContain('needs a newer Node');
+    expect(liveViewRendered(live.out), live.out).toBe(true);
+  }, 30_000);
+
+  it('finds its shipped data beside itself from any working folder, with a clear error when it is missing', async () => {
+    const empty = join(tmp, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const built = report.outfile;
+    const data = join(tmp, 'build', 'edge-rnn-data');
+    const run = (...args: string[]) => node([built, ...args], empty);
+    expect(report.data.map((d) => d.slice(data.length + 1)).sort()).toEqual(['mote-forecaster.msgpack', 'suthaharan-single-hop.README.md', 'suthaharan-single-hop.csv']);
+    // Every command's --help from an empty folder.
+    for (const cmd of [...listed((await run('--help')).stdout), 'help']) {
+      const h = await run(cmd, '--help');
+      expect(h.code, `${cmd} --help: ${h.stderr}`).toBe(0);
+      expect(h.stdout, cmd).toContain('Usage: edge-rnn');
     }
-  }, 20_000);
+    // sim and demo show and use the copies beside the bundle, not a path of the checkout.
+    const simHelp = (await run('sim', '--help')).stdout.replace(/\s+/g, ' ');
+    expect(simHelp).toContain(`default: "${join(data, 'suthaharan-single-hop.csv')}"`);
+    const demoHelp = (await run('demo', '--help')).stdout.replace(/\s+/g, ' ');
+    expect(demoHelp).toContain(join(data, 'mote-forecaster.msgpack'));
+    const plan = await run('sim', '--print-plan', '--count', '2');
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout.trim().split('\n').filter((l) => JSON.parse(l).kind === 'publish')).toHaveLength(8); // 4 motes x 2
+    const demo = await run('demo', '--count', '3', '--speed', 'max', '--no-live', '--json');
+    expect(demo.code, demo.stderr).toBe(0);
+    const d = JSON.parse(demo.stdout);
+    expect(d.model).toBe(join(data, 'mote-forecaster.msgpack'));
+    expect(d.summary.readings).toBe(12);
+    // The bundle alone, without its data folder: a one-line error naming what to do.
+    const alone = join(tmp, 'alone');
+    mkdirSync(alone, { recursive: true });
+    copyFileSync(built, join(alone, 'edge-rnn.mjs'));
+    const noModel = await node(['edge-rnn.mjs', 'demo', '--no-live', '--count', '1'], alone);
+    expect(noModel.code).toBe(1);
+    expect(noModel.stderr).toBe(`edge-rnn: demo: cannot read model ${join(alone, 'edge-rnn-data', 'mote-forecaster.msgpack')}: no such file (shipped beside the bundle in edge-rnn-data/ by npm run bundle: copy that folder next to it, or pass --model FILE)\n`);
+    const noData = await node(['edge-rnn.mjs', 'sim', '--print-plan', '--count', '1'], alone);
+    expect(noData.code).toBe(1);
+    expect(noData.stderr).toBe(`edge-rnn: cannot read mote data ${join(alone, 'edge-rnn-data', 'suthaharan-single-hop.csv')}: ENOENT (shipped beside the bundle in edge-rnn-data/ by npm run bundle: copy that folder next to it, or pass --data FILE)\n`);
+    // Synthetic signals need no data file.
+    expect((await node(['edge-rnn.mjs', 'sim', '--print-plan', '--count', '1', '--source', 'synthetic'], alone)).code).toBe(0);
+  }, 60_000);
 
   describe('run', () => {
     let broker: TestBroker;
@@ -211,9 +271,8 @@ describe('device bundle', () => {
   let full: BundleReport;
   const dev = (...args: string[]) => node(['edge-rnn-device.mjs', ...args], app);
   const fullCli = (...args: string[]) => node(['edge-rnn.mjs', ...args], app);
-  const DEVICE_CMDS = ['inspect', 'predict', 'keygen', 'push', 'run'];
+  const DEVICE_CMDS = ['inspect', 'predict', 'keygen', 'push', 'run', 'status'];
   const FULL_ONLY = ['train', 'quantize', 'sim', 'demo', 'import'];
-  const listed = (help: string) => [...help.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'edge-rnn-device-'));
@@ -257,6 +316,17 @@ describe('device bundle', () => {
     expect(d.stdout).toContain('train, quantize, sim, demo, import: in the full CLI (edge-rnn.mjs)');
     const [dp, fp] = await Promise.all([dev('predict', '--help'), fullCli('predict', '--help')]);
     expect(dp.stdout).toBe(fp.stdout);
+  }, 20_000);
+
+  it('answers every command\'s --help from an empty folder, and ships no data files', async () => {
+    const empty = join(tmp, 'empty');
+    mkdirSync(empty, { recursive: true });
+    for (const cmd of [...DEVICE_CMDS, 'help']) {
+      const h = await node([device.outfile, cmd, '--help'], empty);
+      expect(h.code, `${cmd} --help: ${h.stderr}`).toBe(0);
+      expect(h.stdout, cmd).toContain('Usage: edge-rnn');
+    }
+    expect(device.data).toEqual([]);
   }, 20_000);
 
   it('inspect and predict give exactly what the full bundle gives on the same files', async () => {

@@ -2,26 +2,20 @@
 // MQTT broker (aedes) on a free port (or --broker), the firmware simulator replaying the
 // real mote data set, the runtime of `edge-rnn run` with a shipped trained model, and a
 // live view of what crosses the broker; a summary at the end.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import mqtt from 'mqtt';
 import { addSimOptions, fleetOptionsFromFlags, MoteDataError, planFromFlags, SimOptionError, startFleet, type FleetReport, type SimFlags } from '../../../firmware-sim/src/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../io/embedded-broker.js';
 import { ModelFileError, readModelFile } from '../../io/model-file.js';
 import { startRuntime } from '../../io/mqtt-runtime.js';
+import { shippedFile, shippedFileHint } from '../../io/shipped-files.js';
 import { deviceMatcher } from '../../protocol/topic.js';
 import { CliError } from '../errors.js';
 import { runUntilSignal } from '../run-until-signal.js';
+import { moteDataMessage } from './sim.js';
 import { formatSummary, liveView } from '../demo/live-view.js';
 import { Scoreboard, type Summary } from '../demo/scoreboard.js';
 
-const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
-/** The shipped forecaster when present, else the untrained example. */
-export function defaultDemoModel(): string {
-  const trained = `${MODELS}mote-forecaster.msgpack`;
-  return existsSync(trained) ? trained : `${MODELS}example-lstm.msgpack`;
-}
 
 export interface DemoFlags extends Omit<SimFlags, 'broker'> {
   broker?: string;
@@ -58,8 +52,14 @@ async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolea
 }
 
 export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult> {
-  const modelPath = flags.model ?? defaultDemoModel();
-  const { model } = readModelFile(modelPath);
+  const modelPath = flags.model ?? shippedFile('demoModel');
+  let model;
+  try {
+    ({ model } = readModelFile(modelPath));
+  } catch (e) {
+    if (e instanceof ModelFileError && flags.model === undefined && e.message.startsWith('cannot read')) throw new CliError(`demo: ${e.message} ${shippedFileHint('--model')}`);
+    throw e;
+  }
   const started = performance.now();
   let embedded: EmbeddedBroker | null = null;
   const url = flags.broker ?? (embedded = await startEmbeddedBroker()).url;
@@ -152,13 +152,13 @@ export function defineDemoCommand(cmd: Command): Command {
     .description('the whole loop on one machine: embedded broker, simulated motes replaying real data, the runtime, a live view')
     .option('-b, --broker <url>', 'use this broker instead of the embedded one')
     .addOption(new Option('--mqtt-version <v>', 'MQTT version with --broker (the embedded broker speaks 4)').choices(['4', '5']).default(4).argParser((v) => Number(v) as 4 | 5))
-    .option('-m, --model <file>', 'model to run (default: models/mote-forecaster.msgpack)')
+    .option('-m, --model <file>', `model to run (default: the shipped trained forecaster, ${shippedFile('demoModel')})`)
     .option('--no-live', 'no live view, only the summary')
     .option('--refresh <ms>', 'live view refresh period in ms', (v) => Math.max(50, Number(v) || 250), 250)
     .option('--json', 'summary as JSON');
   // Demo defaults: readings every 5 s of sensor time played 60x faster, QoS 1 so the
   // summary's counts are exact.
-  addSimOptions(cmd, { withBroker: false, speed: 60, qos: 1 });
+  addSimOptions(cmd, { withBroker: false, speed: 60, qos: 1, dataPath: shippedFile('moteData') });
   cmd.addHelpText('after', `
 Example: edge-rnn demo --duration 20            (20 s, then a summary)
          edge-rnn demo --drop 0.05 --malformed 0.02 --duplicate 0.05
@@ -180,7 +180,8 @@ export function registerDemo(program: Command): void {
     try {
       await runUntilSignal((signal) => runDemo(flags, { stdout: process.stdout, signal }));
     } catch (e) {
-      if (e instanceof SimOptionError || e instanceof MoteDataError || e instanceof ModelFileError) throw new CliError(e.message);
+      if (e instanceof MoteDataError) throw new CliError(moteDataMessage(e, flags));
+      if (e instanceof SimOptionError || e instanceof ModelFileError) throw new CliError(e.message);
       throw e;
     }
   });
