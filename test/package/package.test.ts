@@ -13,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CSV = join(ROOT, 'models/sample-readings.csv');
+// Optional: another Node.js (e.g. Debian's Node 18) that also runs the compiled file and the
+// installed bin; they must print exactly what this one printed (docs/deploy.md, "npm package").
+const OTHER_NODE = process.env.EDGE_RNN_TEST_NODE;
 
 interface Ran {
   code: number;
@@ -188,7 +191,12 @@ describe('npm package', () => {
       topics: ['p/m1', 'dl'], predictions: 1, deadLetters: 1,
     });
     expect(got.refused).toMatch(/./);
-  }, 60_000);
+
+    if (OTHER_NODE) {
+      const other = ok(await sh(OTHER_NODE, ['out/main.js', model, CSV], app), `${OTHER_NODE} out/main.js`);
+      expect(JSON.parse(other)).toEqual(got);
+    }
+  }, 120_000);
 
   it('refuses wrong calls at type-check time, naming each', async () => {
     writeFileSync(join(app, 'wrong.ts'), WRONG_TS);
@@ -215,8 +223,12 @@ describe('npm package', () => {
     const checkoutOut = ok(await sh(process.execPath, [join(ROOT, 'bin/edge-rnn.mjs'), 'predict', '--model', model, '--data', CSV], ROOT), 'checkout predict');
     expect(installedOut.trim().split('\n').length).toBeGreaterThan(200);
     expect(installedOut).toBe(checkoutOut);
+    if (OTHER_NODE) {
+      const bin = join(app, 'node_modules/edge-rnn/bin/edge-rnn.mjs');
+      expect(ok(await sh(OTHER_NODE, [bin, 'predict', '--model', model, '--data', CSV], app), `${OTHER_NODE} edge-rnn predict`)).toBe(installedOut);
+    }
     // The full CLI: every command is there.
     const help = ok(await sh('npx', ['--no-install', 'edge-rnn', '--help'], app), 'npx edge-rnn --help');
     for (const c of ['run', 'predict', 'train', 'demo', 'import']) expect(help).toMatch(new RegExp(`^  ${c} `, 'm'));
-  }, 60_000);
+  }, 120_000);
 });
