@@ -2,7 +2,7 @@
 // src/kernels/wasm/reference.ts bit for bit, the float64 kernels to 1e-5 relative, and the
 // int8-activation reference (src/kernels/matvec-q8-act.ts) exactly.
 import { describe, expect, it } from 'vitest';
-import { KERNELS_WASM_BASE64 } from '../../src/kernels/wasm/kernels-module.js';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from '../../src/kernels/wasm/kernels-module.js';
 import { instantiateKernels, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/kernels.js';
 import { layoutF32, layoutQ8, layoutRows, panelRow, superpanels } from '../../src/kernels/wasm/layout.js';
 import { affineOutF32, expF32, matvecF32Seq, sigmoidF32, tanhF32 } from '../../src/kernels/wasm/reference.js';
@@ -15,9 +15,9 @@ const rand = seededRandom(91);
 const uniform = (n: number, k = 1) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * k);
 const int8s = (n: number) => Int8Array.from({ length: n }, () => Math.round((rand() * 2 - 1) * 127));
 
-/** A scratch allocator over a fresh instance's memory. */
+/** A scratch allocator over a fresh instance's memory (the baseline module: the mirrors are exact for it). */
 function harness(bytes = 1 << 22): { k: WasmKernels; alloc: (n: number) => number; f32: () => Float32Array } {
-  const k = instantiateKernels();
+  const k = instantiateKernels('baseline');
   k.memory.grow(Math.ceil(bytes / 65536));
   let top = k.heap_base.value;
   return {
@@ -41,9 +41,18 @@ describe('wasm kernels module', () => {
     expect(wasmSimdSupported()).toBe(true);
   });
 
-  it('the committed module is exactly kernels.wat assembled (npm run build:wasm)', async () => {
-    const bytes = await assembleKernels();
-    expect(Buffer.from(bytes).toString('base64')).toBe(KERNELS_WASM_BASE64);
+  it('the committed modules are exactly kernels.wat assembled, baseline and relaxed (npm run build:wasm)', async () => {
+    expect(Buffer.from(await assembleKernels('baseline')).toString('base64')).toBe(KERNELS_WASM_BASE64);
+    expect(Buffer.from(await assembleKernels('relaxed')).toString('base64')).toBe(KERNELS_RELAXED_WASM_BASE64);
+  });
+
+  it('the relaxed module differs from the baseline only by relaxed_madd in place of mul then add', async () => {
+    const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+    const base = await assembleKernels('baseline'), relaxed = await assembleKernels('relaxed');
+    // 12 multiply-adds (mv_f32's 4, mm_f32's 8): one 3-byte opcode where mul and add took 3 each
+    expect(base.length - relaxed.length).toBe(12 * 3);
+    expect(text(relaxed).includes('\xfd\x85\x02')).toBe(true); // f32x4.relaxed_madd (0xfd 0x105)
+    expect(text(base).includes('\xfd\x85\x02')).toBe(false);
   });
 });
 

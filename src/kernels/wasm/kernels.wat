@@ -1,6 +1,8 @@
-;; edge-rnn WebAssembly SIMD kernels (128-bit SIMD only: no relaxed SIMD, no FMA, so the
-;; results are fixed by IEEE f32 rounding and src/kernels/wasm/reference.ts mirrors every
-;; kernel bit for bit). Assembled by scripts/build-wasm.ts into kernels-module.ts.
+;; edge-rnn WebAssembly SIMD kernels. Assembled by scripts/build-wasm.ts into kernels-module.ts
+;; twice: the baseline module (128-bit SIMD only, no FMA: the results are fixed by IEEE f32
+;; rounding and src/kernels/wasm/reference.ts mirrors every kernel bit for bit), and the
+;; relaxed-SIMD module, the same source with the _RELAXED macro definitions swapped in (the
+;; matrix kernels' multiply-adds as f32x4.relaxed_madd; see MAC below and docs/kernels.md).
 ;;
 ;; All pointers are byte offsets into the exported memory; every buffer is 16-byte aligned.
 ;;
@@ -214,6 +216,27 @@
     (v128.store (local.get {hp}) (local.get $tc))
   ;;@end
 
+  ;; ------------------------------------------------------------------ multiply-accumulate
+  ;; The matrix kernels' one accumulation step, {a} += {b} {c} (MACW: {a} += W[{off}] x, mv_f32's
+  ;; form). The baseline module rounds the product, then the sum (f32x4.mul, f32x4.add); the
+  ;; relaxed-SIMD module (scripts/build-wasm.ts swaps in the _RELAXED definitions) uses
+  ;; f32x4.relaxed_madd, which the engine runs as one fused multiply-add where the CPU has one
+  ;; (x64 FMA3, arm64) and as mul then add elsewhere: rounded once or twice, never otherwise.
+  ;; Both matrix kernels add the columns in the same order either way, so a batched step still
+  ;; equals the single steps bit for bit within one module.
+  ;;@def MAC {a} {b} {c}
+    (local.set {a} (f32x4.add (local.get {a}) (f32x4.mul (local.get {b}) (local.get {c}))))
+  ;;@end
+  ;;@def MAC_RELAXED {a} {b} {c}
+    (local.set {a} (f32x4.relaxed_madd (local.get {b}) (local.get {c}) (local.get {a})))
+  ;;@end
+  ;;@def MACW {a} {off}
+    (local.set {a} (f32x4.add (local.get {a}) (f32x4.mul (v128.load offset={off} (local.get $w)) (local.get $xv))))
+  ;;@end
+  ;;@def MACW_RELAXED {a} {off}
+    (local.set {a} (f32x4.relaxed_madd (v128.load offset={off} (local.get $w)) (local.get $xv) (local.get {a})))
+  ;;@end
+
   ;; ------------------------------------------------------------------ single stream
   ;; y [sp*16] = W x.  W [sp][cols][16] f32, x [cols] -> y.  16 rows per pass.
   (func (export "mv_f32") (param $w i32) (param $x i32) (param $y i32) (param $sp i32) (param $cols i32)
@@ -230,10 +253,10 @@
       (block $cdone (loop $col
         (br_if $cdone (i32.ge_u (local.get $xp) (local.get $xe)))
         (local.set $xv (v128.load32_splat (local.get $xp)))
-        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=0 (local.get $w)) (local.get $xv))))
-        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $w)) (local.get $xv))))
-        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $w)) (local.get $xv))))
-        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (local.get $w)) (local.get $xv))))
+        ;;@MACW $a0 0
+        ;;@MACW $a1 16
+        ;;@MACW $a2 32
+        ;;@MACW $a3 48
         (local.set $w (i32.add (local.get $w) (i32.const 64)))
         (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
         (br $col)))
@@ -463,14 +486,14 @@
             (local.set $w3 (v128.load32_splat offset=12 (local.get $wp)))
             (local.set $x0 (v128.load offset=0 (local.get $xp)))
             (local.set $x1 (v128.load offset=16 (local.get $xp)))
-            (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $w0) (local.get $x0))))
-            (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $w0) (local.get $x1))))
-            (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $w1) (local.get $x0))))
-            (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $w1) (local.get $x1))))
-            (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $w2) (local.get $x0))))
-            (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $w2) (local.get $x1))))
-            (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $w3) (local.get $x0))))
-            (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $w3) (local.get $x1))))
+            ;;@MAC $a00 $w0 $x0
+            ;;@MAC $a01 $w0 $x1
+            ;;@MAC $a10 $w1 $x0
+            ;;@MAC $a11 $w1 $x1
+            ;;@MAC $a20 $w2 $x0
+            ;;@MAC $a21 $w2 $x1
+            ;;@MAC $a30 $w3 $x0
+            ;;@MAC $a31 $w3 $x1
             (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
             (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
             (local.set $j (i32.sub (local.get $j) (i32.const 1)))
