@@ -73,7 +73,7 @@ describe.skipIf('missing' in node22)('relaxed-SIMD module under Node 22', { time
       expect(p.maxRel64, `G${p.G} H${p.H} cols${p.cols} n${p.n}`).toBeLessThan(1e-5);
     }
     // not only multiples of the blocks
-    expect(products.some((p) => p.H % 4 !== 0 && p.cols % 8 !== 0 && p.n % 16 !== 0)).toBe(true);
+    expect(products.some((p) => p.H % 4 !== 0 && p.cols % 8 !== 0 && p.n % 8 === 4)).toBe(true);
   });
 
   it('sessions: stepBatch equals single steps bit for bit, within 1e-5 of the JS session (int8: 0.1), every model', () => {

@@ -457,21 +457,54 @@
       (local.set $groups (i32.sub (local.get $groups) (i32.const 1)))
       (br $u))))
 
-  ;; ------------------------------------------------------------------ batched (streams in lanes)
-  ;; yT [sp*16][n] = W xT.  W [sp][cols][16] f32, xT [cols][n], n % 8 == 0.
-  ;; 4 rows x 8 streams per pass: 8 accumulators, 4 weight splats and 2 loads per column.
+;; ------------------------------------------------------------------ batched (streams in lanes)
+  ;; yT [sp*16][n] = W xT.  W [sp][cols][16] f32, xT [cols][n], n % 4 == 0.
+  ;; Register blocks of 4 rows x 8 streams: per column 4 weight splats (each weight loaded once
+  ;; for the 8 streams) and 2 stream vectors feed 8 accumulators (14 of the 16 vector registers,
+  ;; V8 keeps one as scratch); a last block of 4 rows x 4 streams when n % 8 == 4, so a batch is
+  ;; padded to 4 lanes, not 8. Every lane adds the columns in order, as mv_f32.
+  ;; The 4-row x 4-stream block: rows 4q..4q+3 of the superpanel at $w, streams $sb..$sb+3.
+  ;;@def MM4X4
+    (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a10 (v128.const i32x4 0 0 0 0))
+    (local.set $a20 (v128.const i32x4 0 0 0 0)) (local.set $a30 (v128.const i32x4 0 0 0 0))
+    (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $q) (i32.const 4))))
+    (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $sb) (i32.const 2))))
+    (local.set $j (local.get $cols))
+    (loop $col4
+      (local.set $w0 (v128.load32_splat offset=0 (local.get $wp)))
+      (local.set $w1 (v128.load32_splat offset=4 (local.get $wp)))
+      (local.set $w2 (v128.load32_splat offset=8 (local.get $wp)))
+      (local.set $w3 (v128.load32_splat offset=12 (local.get $wp)))
+      (local.set $x0 (v128.load offset=0 (local.get $xp)))
+      ;;@MAC $a00 $w0 $x0
+      ;;@MAC $a10 $w1 $x0
+      ;;@MAC $a20 $w2 $x0
+      ;;@MAC $a30 $w3 $x0
+      (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
+      (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
+      (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+      (br_if $col4 (local.get $j)))
+    (local.set $yp (i32.add (local.get $y)
+      (i32.add (i32.mul (i32.shl (local.get $q) (i32.const 2)) (local.get $ns)) (i32.shl (local.get $sb) (i32.const 2)))))
+    (v128.store (local.get $yp) (local.get $a00))
+    (v128.store (i32.add (local.get $yp) (local.get $ns)) (local.get $a10))
+    (v128.store (i32.add (local.get $yp) (i32.shl (local.get $ns) (i32.const 1))) (local.get $a20))
+    (v128.store (i32.add (local.get $yp) (i32.mul (local.get $ns) (i32.const 3))) (local.get $a30))
+  ;;@end
   (func (export "mm_f32") (param $w i32) (param $x i32) (param $y i32) (param $sp i32) (param $cols i32) (param $n i32)
-    (local $ns i32) (local $q i32) (local $sb i32) (local $j i32) (local $wp i32) (local $xp i32) (local $yp i32)
+    (local $ns i32) (local $n8 i32) (local $q i32) (local $sb i32) (local $j i32) (local $wp i32) (local $xp i32) (local $yp i32)
     (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $x0 v128) (local $x1 v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
     (block $done (loop $panel
       (br_if $done (i32.eqz (local.get $sp)))
       (local.set $q (i32.const 0))
       (loop $quad
         (local.set $sb (i32.const 0))
-        (loop $streams
+        (block $s8 (loop $streams
+          (br_if $s8 (i32.ge_u (local.get $sb) (local.get $n8)))
           (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a01 (v128.const i32x4 0 0 0 0))
           (local.set $a10 (v128.const i32x4 0 0 0 0)) (local.set $a11 (v128.const i32x4 0 0 0 0))
           (local.set $a20 (v128.const i32x4 0 0 0 0)) (local.set $a21 (v128.const i32x4 0 0 0 0))
@@ -513,7 +546,10 @@
           (v128.store offset=0 (local.get $yp) (local.get $a30))
           (v128.store offset=16 (local.get $yp) (local.get $a31))
           (local.set $sb (i32.add (local.get $sb) (i32.const 8)))
-          (br_if $streams (i32.lt_u (local.get $sb) (local.get $n))))
+          (br $streams)))
+        (if (i32.lt_u (local.get $sb) (local.get $n)) (then
+          ;;@MM4X4
+        ))
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br_if $quad (i32.lt_u (local.get $q) (i32.const 4))))
       (local.set $w (i32.add (local.get $w) (i32.shl (local.get $cols) (i32.const 6))))
@@ -570,21 +606,55 @@
       (br $streams))))
 
   ;; yT [sp*16][n] = (Q xqT) * (scale[row] * sx[stream]).  Q [sp][cp][16][2] int8 values as i16, xqT [cp][n] (i16 pairs),
-  ;; sx [n], scale [sp*16].  4 rows x 8 streams per pass.  cp >= 1.
+  ;; sx [n], scale [sp*16].  4 rows x 8 streams per pass (as mm_f32, and a 4 x 4 block when n % 8 == 4).  cp >= 1.
+  ;; The 4-row x 4-stream block (the first column pair sets the accumulators, as below).
+  ;;@def MMQ4X4
+    (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $q) (i32.const 4))))
+    (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $sb) (i32.const 2))))
+    (local.set $x0 (v128.load (local.get $xp)))
+    (local.set $a00 (i32x4.dot_i16x8_s (v128.load32_splat offset=0 (local.get $wp)) (local.get $x0)))
+    (local.set $a10 (i32x4.dot_i16x8_s (v128.load32_splat offset=4 (local.get $wp)) (local.get $x0)))
+    (local.set $a20 (i32x4.dot_i16x8_s (v128.load32_splat offset=8 (local.get $wp)) (local.get $x0)))
+    (local.set $a30 (i32x4.dot_i16x8_s (v128.load32_splat offset=12 (local.get $wp)) (local.get $x0)))
+    (local.set $j (i32.sub (local.get $cp) (i32.const 1)))
+    (if (local.get $j) (then (loop $col4
+      (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
+      (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
+      (local.set $x0 (v128.load (local.get $xp)))
+      (local.set $a00 (i32x4.add (local.get $a00) (i32x4.dot_i16x8_s (v128.load32_splat offset=0 (local.get $wp)) (local.get $x0))))
+      (local.set $a10 (i32x4.add (local.get $a10) (i32x4.dot_i16x8_s (v128.load32_splat offset=4 (local.get $wp)) (local.get $x0))))
+      (local.set $a20 (i32x4.add (local.get $a20) (i32x4.dot_i16x8_s (v128.load32_splat offset=8 (local.get $wp)) (local.get $x0))))
+      (local.set $a30 (i32x4.add (local.get $a30) (i32x4.dot_i16x8_s (v128.load32_splat offset=12 (local.get $wp)) (local.get $x0))))
+      (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+      (br_if $col4 (local.get $j)))))
+    (local.set $sp0 (v128.load (i32.add (local.get $sx) (i32.shl (local.get $sb) (i32.const 2)))))
+    (local.set $yp (i32.add (local.get $y)
+      (i32.add (i32.mul (i32.shl (local.get $q) (i32.const 2)) (local.get $ns)) (i32.shl (local.get $sb) (i32.const 2)))))
+    (local.set $wp (i32.add (local.get $scale) (i32.shl (local.get $q) (i32.const 4))))
+    (v128.store (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a00)) (f32x4.mul (v128.load32_splat offset=0 (local.get $wp)) (local.get $sp0))))
+    (local.set $yp (i32.add (local.get $yp) (local.get $ns)))
+    (v128.store (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a10)) (f32x4.mul (v128.load32_splat offset=4 (local.get $wp)) (local.get $sp0))))
+    (local.set $yp (i32.add (local.get $yp) (local.get $ns)))
+    (v128.store (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a20)) (f32x4.mul (v128.load32_splat offset=8 (local.get $wp)) (local.get $sp0))))
+    (local.set $yp (i32.add (local.get $yp) (local.get $ns)))
+    (v128.store (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a30)) (f32x4.mul (v128.load32_splat offset=12 (local.get $wp)) (local.get $sp0))))
+  ;;@end
   (func (export "mm_q8") (param $w i32) (param $x i32) (param $sx i32) (param $scale i32) (param $y i32)
     (param $sp i32) (param $cp i32) (param $n i32)
-    (local $ns i32) (local $q i32) (local $sb i32) (local $j i32) (local $wp i32) (local $xp i32) (local $yp i32)
+    (local $ns i32) (local $n8 i32) (local $q i32) (local $sb i32) (local $j i32) (local $wp i32) (local $xp i32) (local $yp i32)
     (local $sp0 v128) (local $sp1 v128) (local $sc v128)
     (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $x0 v128) (local $x1 v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
     (block $done (loop $panel
       (br_if $done (i32.eqz (local.get $sp)))
       (local.set $q (i32.const 0))
       (loop $quad
         (local.set $sb (i32.const 0))
-        (loop $streams
+        (block $s8 (loop $streams
+          (br_if $s8 (i32.ge_u (local.get $sb) (local.get $n8)))
           (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $q) (i32.const 4))))
           (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $sb) (i32.const 2))))
           ;; column pair 0 sets the accumulators (integer sums: no zero to add first)
@@ -645,7 +715,10 @@
           (v128.store offset=0 (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a30)) (f32x4.mul (local.get $sc) (local.get $sp0))))
           (v128.store offset=16 (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a31)) (f32x4.mul (local.get $sc) (local.get $sp1))))
           (local.set $sb (i32.add (local.get $sb) (i32.const 8)))
-          (br_if $streams (i32.lt_u (local.get $sb) (local.get $n))))
+          (br $streams)))
+        (if (i32.lt_u (local.get $sb) (local.get $n)) (then
+          ;;@MMQ4X4
+        ))
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br_if $quad (i32.lt_u (local.get $q) (i32.const 4))))
       (local.set $w (i32.add (local.get $w) (i32.shl (local.get $cp) (i32.const 6))))
