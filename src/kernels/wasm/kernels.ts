@@ -84,16 +84,26 @@ export function defaultKernelsVariant(): KernelsVariant {
 }
 
 const compiled = new Map<KernelsVariant, object>();
+function compiledModule(variant: KernelsVariant): object {
+  let mod = compiled.get(variant);
+  if (!mod) compiled.set(variant, (mod = new wasmApi!.Module(kernelsWasmBytes(variant))));
+  return mod;
+}
+
 /**
  * A fresh instance (its own memory, one 64 KiB page to start) of the given variant (default:
  * defaultKernelsVariant()). Needs wasmSimdSupported(), and for 'relaxed' wasmRelaxedSimdSupported().
+ * The relaxed module holds only the kernels it changes (mv_f32, mm_f32, see scripts/build-wasm.ts),
+ * over the baseline instance's memory; every other kernel is the baseline's.
  */
 export function instantiateKernels(variant: KernelsVariant = defaultKernelsVariant()): WasmKernels {
   if (!wasmApi) throw new Error('WebAssembly is not available in this JS engine');
   if (variant === 'relaxed' && !wasmRelaxedSimdSupported()) {
     throw new Error('the relaxed-SIMD kernels need an engine with WebAssembly relaxed SIMD (Node 22 or later)');
   }
-  let mod = compiled.get(variant);
-  if (!mod) compiled.set(variant, (mod = new wasmApi.Module(kernelsWasmBytes(variant))));
-  return new wasmApi.Instance(mod, {}).exports as unknown as WasmKernels;
+  const base = new wasmApi.Instance(compiledModule('baseline'), {}).exports as unknown as WasmKernels;
+  if (variant === 'baseline') return base;
+  const relaxed = new wasmApi.Instance(compiledModule('relaxed'), { kernels: { memory: base.memory } }).exports as unknown as
+    Pick<WasmKernels, 'mv_f32' | 'mm_f32'>;
+  return { ...base, mv_f32: relaxed.mv_f32, mm_f32: relaxed.mm_f32 };
 }
