@@ -1,8 +1,9 @@
 ;; edge-rnn WebAssembly SIMD kernels. Assembled by scripts/build-wasm.ts into kernels-module.ts
 ;; twice: the baseline module (128-bit SIMD only, no FMA: the results are fixed by IEEE f32
 ;; rounding and src/kernels/wasm/reference.ts mirrors every kernel bit for bit), and the
-;; relaxed-SIMD module, the same source with the _RELAXED macro definitions swapped in (the
-;; matrix kernels' multiply-adds as f32x4.relaxed_madd; see MAC below and docs/kernels.md).
+;; relaxed-SIMD module: only the kernels that use a _RELAXED macro (mv_f32, mm_f32), assembled
+;; with those definitions swapped in (their multiply-adds as f32x4.relaxed_madd; see MAC below
+;; and docs/kernels.md), over the baseline instance's memory.
 ;;
 ;; All pointers are byte offsets into the exported memory; every buffer is 16-byte aligned.
 ;;
@@ -457,7 +458,7 @@
       (local.set $groups (i32.sub (local.get $groups) (i32.const 1)))
       (br $u))))
 
-;; ------------------------------------------------------------------ batched (streams in lanes)
+  ;; ------------------------------------------------------------------ batched (streams in lanes)
   ;; yT [sp*16][n] = W xT.  W [sp][cols][16] f32, xT [cols][n], n % 4 == 0.
   ;; Register blocks of 4 rows x 8 streams: per column 4 weight splats (each weight loaded once
   ;; for the 8 streams) and 2 stream vectors feed 8 accumulators (14 of the 16 vector registers,
