@@ -25,6 +25,8 @@ import { initModel, type Model, type RecurrentLayer, type Tensor } from '../../s
 import { quantizeModel } from '../../src/model/quantize.js';
 import { createSession, type Session, type StreamState } from '../../src/runtime/session.js';
 import { KERNELS_WASM_BASE64 } from '../../src/kernels/wasm/kernels-module.js';
+import type { WasmKernels } from '../../src/kernels/wasm/kernels.js';
+import { createWasmSession } from '../../src/runtime/session-wasm.js';
 import { peakMacsPerSecond } from './peak-probe.js';
 import { machine, summarize } from './stats.js';
 
@@ -247,6 +249,7 @@ async function main(): Promise<void> {
     const q8 = quantizeModel(model);
     const l = model.layers[0] as RecurrentLayer, lq = q8.layers[0] as RecurrentLayer;
     const base = { kernels: 'wasm', wasmVariant: 'baseline' } as const, relaxed = { kernels: 'wasm', wasmVariant: 'relaxed' } as const;
+    const fromMain = mainKernels();
     const steppers: Stepper[] = CHILD ? [
       ourStepper('edge-rnn wasm f32', createSession(model, base), B, H),
       ourStepper('edge-rnn wasm f32 relaxed', createSession(model, relaxed), B, H),
@@ -257,6 +260,7 @@ async function main(): Promise<void> {
       ourStepper('edge-rnn wasm int8', createSession(q8, base), B, H),
       await ortStepper(peers, 'onnxruntime f32', onnxModel(peers, l, B, false), l, B),
     ];
+    if (fromMain) steppers.splice(1, 0, ourStepper('edge-rnn wasm f32, main\'s kernels', createWasmSession(model, fromMain()), B, H));
     if (cell === 'lstm' && !CHILD) {
       try {
         steppers.push(await ortStepper(peers, 'onnxruntime int8', onnxModel(peers, lq, B, true), lq, B));
@@ -332,15 +336,34 @@ function relaxedRun(): RelaxedRun | string {
   return JSON.parse(out) as RelaxedRun;
 }
 
-/** Whether the baseline module is main's, byte for byte (then main's batch-1 numbers are this module's). */
-function baselineIsMain(): string {
+/** main's baseline kernels module (git show main:...), base64, or why there is none to compare with. */
+function mainModule(): string | { none: string } {
   try {
-    const main = execFileSync('git', ['show', 'main:src/kernels/wasm/kernels-module.ts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const b64 = (main.split('KERNELS_RELAXED')[0].match(/'([^']*)'/g) ?? []).map((q) => q.slice(1, -1)).join('');
-    return b64 === KERNELS_WASM_BASE64 ? 'byte for byte the module on main' : 'NOT the module on main (it changed on this branch)';
+    const src = execFileSync('git', ['show', 'main:src/kernels/wasm/kernels-module.ts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return (src.split('KERNELS_RELAXED')[0].match(/'([^']*)'/g) ?? []).map((q) => q.slice(1, -1)).join('');
   } catch {
-    return 'not compared with main (no git branch main here)';
+    return { none: 'not compared with main (no git branch main here)' };
   }
+}
+
+/**
+ * Instances of main's baseline module where it differs from this tree's (a row "main's kernels",
+ * this tree's session code over them: the kernels' signatures are main's), else undefined.
+ */
+function mainKernels(): (() => WasmKernels) | undefined {
+  const b64 = mainModule();
+  if (typeof b64 !== 'string' || b64 === KERNELS_WASM_BASE64) return undefined;
+  const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly;
+  const mod = new wasm.Module(Buffer.from(b64, 'base64'));
+  return () => new wasm.Instance(mod, {}).exports as WasmKernels;
+}
+
+/** What the baseline rows are, against main. */
+function baselineIsMain(): string {
+  const b64 = mainModule();
+  if (typeof b64 !== 'string') return b64.none;
+  return b64 === KERNELS_WASM_BASE64 ? 'byte for byte the module on main'
+    : 'not the module on main: "main\'s kernels" is main\'s module under this tree\'s session, in the same rounds';
 }
 
 const macs = (cell: string, H: number, B: number) => B * (cell === 'lstm' ? 4 : 3) * H * (H + INPUT);
