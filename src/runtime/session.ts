@@ -12,6 +12,7 @@ import type { Model } from '../model/types.js';
 import { checkBatch } from './batch-check.js';
 import { outputStage } from './output-stage.js';
 import { createWasmSession } from './session-wasm.js';
+import { createWindowSession } from './session-window.js';
 
 export type { StreamState } from './stream-state.js';
 
@@ -89,7 +90,10 @@ export function chooseKernels(
 }
 
 export function createSession(model: Model, options: SessionOptions = {}): Session {
-  if (chooseKernels(model, options.kernels ?? kernelsFromEnv()) === 'wasm') {
+  const kernels = chooseKernels(model, options.kernels ?? kernelsFromEnv());
+  // A windowed model (issue 19) reads a whole window at once, not one reading at a time.
+  if (model.window) return createWindowSession(model, planModel(model), kernels);
+  if (kernels === 'wasm') {
     return createWasmSession(model, instantiateKernels(chooseWasmVariant(options.wasmVariant ?? fromEnv('EDGE_RNN_WASM'))));
   }
   return createJsSession(model);
