@@ -42,4 +42,4 @@ it('every truncation and 3000 byte flips of each export are imported or refused 
     }
   }
   expect(seen.get('OnnxImportError') ?? 0).toBeGreaterThan(100); // the damage is seen, not ignored
-});
+}, 60_000); // a few seconds alone; the full suite on a loaded 2-core machine takes longer
