@@ -68,6 +68,9 @@ export function chooseKernels(
 }
 
 export function createSession(model: Model, options: SessionOptions = {}): Session {
+  // A windowed model (issue 19) reads a whole window at once: stepping it per reading would
+  // give numbers it was never trained for (and a bidirectional layer has no causal step).
+  if (model.window) throw new Error(`model ${model.name} is windowed (window.size ${model.window.size}): it runs over windows, not one reading at a time`);
   if (chooseKernels(model, options.kernels ?? kernelsFromEnv()) === 'wasm') return createWasmSession(model);
   return createJsSession(model);
 }
