@@ -18,8 +18,8 @@ import {
 } from '../kernels/cells-backward.js';
 import { denseForward } from '../kernels/dense.js';
 import { denseBackward, denseBackwardPre } from '../kernels/dense-backward.js';
-import { type DenseLayer, type Layer, type Model, type RecurrentLayer } from '../model/types.js';
-import { directionsOf, withDirections, type CellTensors, type PoolMode } from './window-shape.js';
+import { planModel } from '../model/plan.js';
+import { parameterCount, type DenseLayer, type Layer, type Model, type RecurrentLayer, type RecurrentWeights, type WindowReduce } from '../model/types.js';
 import type { ParamTensor, Precision } from './network.js';
 
 export interface WindowNetwork {
@@ -30,7 +30,7 @@ export interface WindowNetwork {
   readonly outputSize: number;
   /** W: readings in a window. */
   readonly windowSize: number;
-  readonly pool: PoolMode;
+  readonly pool: WindowReduce;
   readonly params: FloatArray;
   /** ∂loss/∂params, flat, same layout; backward accumulates into it. */
   readonly grads: Float64Array;
@@ -58,19 +58,16 @@ interface Direction {
   readonly gh: FloatArray[]; // GRU wHh h + bHh
 }
 
-export function createWindowNetwork(model: Model, windowSize: number, pool: PoolMode, precision: Precision = 'f32'): WindowNetwork {
+/** Builds the trainable network of a windowed model (model.window, outputs.from), holding a copy of its f32 weights. */
+export function createWindowNetwork(model: Model, precision: Precision = 'f32'): WindowNetwork {
   const F = precision === 'f64' ? Float64Array : Float32Array;
   const as32 = (a: FloatArray): Float32Array => a as Float32Array; // the forward kernels' type; f64 in checks
-  const W = windowSize;
-  if (!(Number.isInteger(W) && W >= 1)) throw new RangeError(`createWindowNetwork: window size ${W}`);
+  const plan = planModel(model);
+  if (!plan.window) throw new Error('createWindowNetwork: the model has no window (a per-reading model trains with createNetwork)');
+  const W = plan.window.size, pool = plan.window.from;
 
   // ---- parameters: flat storage and layer views over it ------------------------------
-  let total = 0; // parameterCount, counting reverse weights
-  for (const l of model.layers) {
-    const ts = l.type === 'dense' ? [l.w, l.b] : directionsOf(l).flatMap((c) => (c ? [c.wIh, c.wHh, c.bIh, c.bHh] : []));
-    for (const t of ts) total += t.data.length;
-  }
-  const params = new F(total);
+  const params = new F(parameterCount(model));
   const grads = new Float64Array(params.length);
   const tensors: ParamTensor[] = [];
   let off = 0;
@@ -83,23 +80,20 @@ export function createWindowNetwork(model: Model, windowSize: number, pool: Pool
     off += n;
     return { dtype: 'f32' as const, shape: [...src.shape], data: as32(value) };
   };
-  const takeCell = (p: string, t: CellTensors): CellTensors => ({
+  const takeCell = (p: string, t: RecurrentWeights): RecurrentWeights => ({
     wIh: take(`${p}.wIh`, t.wIh), wHh: take(`${p}.wHh`, t.wHh), bIh: take(`${p}.bIh`, t.bIh), bHh: take(`${p}.bHh`, t.bHh),
   });
   const layers: Layer[] = model.layers.map((l, k): Layer => {
     const p = `layers[${k}]`;
     if (l.type === 'dense') return { ...l, w: take(`${p}.w`, l.w), b: take(`${p}.b`, l.b) };
-    const [fwd, rev] = directionsOf(l);
-    return withDirections(l, takeCell(p, fwd), rev ? takeCell(`${p}.reverse`, rev) : undefined);
+    return { ...l, ...takeCell(p, l), ...(l.reverse ? { reverse: takeCell(`${p}.reverse`, l.reverse) } : {}) };
   });
   const gradOf = (name: string) => tensors.find((t) => t.name === name)!.grad;
   const cellGrads = (p: string): CellGrads => ({ dWIh: gradOf(`${p}.wIh`), dWHh: gradOf(`${p}.wHh`), dBIh: gradOf(`${p}.bIh`), dBHh: gradOf(`${p}.bHh`) });
 
-  const recIndex = layers.flatMap((l, k) => (l.type === 'dense' ? [] : [k]));
-  const denseIndex = layers.flatMap((l, k) => (l.type === 'dense' ? [k] : []));
-  if (recIndex.length === 0) throw new Error('createWindowNetwork: the model has no recurrent layer');
-  const I = model.inputs.names.length;
-  const R = recIndex.length;
+  const I = plan.inputSize;
+  const R = plan.recurrent.length;
+  if (R === 0) throw new Error('createWindowNetwork: the model has no recurrent layer');
 
   // ---- caches ---------------------------------------------------------------------------
   const slots = (n: number): FloatArray[] => {
@@ -107,43 +101,41 @@ export function createWindowNetwork(model: Model, windowSize: number, pool: Pool
     return Array.from({ length: W }, (_, t) => buf.subarray(t * n, (t + 1) * n));
   };
   const xs = slots(I);
-  const widths: number[] = []; // floats in layer k's output per reading: D·H
-  const outs: FloatArray[][] = []; // outs[k][t]: layer k's output at t
-  const dirs: Direction[][] = recIndex.map((li, k) => {
-    const l = layers[li] as RecurrentLayer;
-    const [fwd, rev] = directionsOf(l);
-    const H = l.hiddenSize, D = rev ? 2 : 1;
-    widths.push(D * H);
-    outs.push(slots(D * H));
-    const G = l.type === 'lstm' ? 4 : l.type === 'gru' ? 3 : 1;
-    return [fwd, rev].filter((d): d is CellTensors => d !== undefined).map((t, d): Direction => ({
-      cell: { ...l, ...t } as RecurrentLayer,
-      grads: cellGrads(d === 0 ? `layers[${li}]` : `layers[${li}].reverse`),
+  const widths = plan.recurrent.map((r) => r.outputSize); // floats in layer k's output per reading: D·H
+  const outs = widths.map((n) => slots(n)); // outs[k][t]: layer k's output at t
+  const dirs: Direction[][] = plan.recurrent.map((r, k) => {
+    const l = layers[r.index] as RecurrentLayer;
+    const H = r.hiddenSize;
+    const cells: RecurrentLayer[] = [l];
+    // The plan's reverse cell, with this network's weight views.
+    if (r.reverse) cells.push({ ...l, ...l.reverse! });
+    return cells.map((cell, d): Direction => ({
+      cell,
+      grads: cellGrads(d === 0 ? `layers[${r.index}]` : `layers[${r.index}].reverse`),
       reverse: d === 1,
       h: outs[k].map((o) => o.subarray(d * H, (d + 1) * H)),
       c: l.type === 'lstm' ? slots(H) : [],
-      gates: slots(G * H),
+      gates: slots(r.gates * H),
       gh: l.type === 'gru' ? slots(3 * H) : [],
     }));
   });
-  const dense = denseIndex.map((k) => layers[k] as DenseLayer);
-  const pooledSize = widths[R - 1];
+  const dense = plan.denseIndex.map((k) => layers[k] as DenseLayer);
+  const pooledSize = plan.window.reducedSize;
   const pooled = new F(pooledSize);
   const denseOut = dense.map((d) => new F(d.outputSize));
-  const outputSize = dense.length ? dense[dense.length - 1].outputSize : pooledSize;
-  const zeros = new F(Math.max(...widths));
+  const outputSize = plan.outputSize;
 
   // ---- backward scratch -------------------------------------------------------------------
   const f64 = (n: number) => new Float64Array(n);
   const dAbove = widths.map((n) => Array.from({ length: W }, () => f64(n))); // ∂loss/∂outs[k][t]
-  const maxH = Math.max(...recIndex.map((k) => (layers[k] as RecurrentLayer).hiddenSize));
-  const maxG = Math.max(...dirs.flat().map((d) => d.gates[0].length));
+  const maxH = plan.window.maxHidden, maxG = plan.maxGateRows;
+  const zeros = new F(maxH); // the zero state each direction starts from
   let dhNext = f64(maxH), dhPrev = f64(maxH), dcNext = f64(maxH), dcPrev = f64(maxH);
   const dh = f64(maxH), dpre = f64(maxG), dpreH = f64(maxG);
   const dDenseIn = dense.map((d) => f64(d.inputSize));
   const dDensePre = dense.map((d) => f64(d.outputSize));
   const dLastOut = f64(outputSize);
-  const denseGrads = denseIndex.map((k) => ({ dW: gradOf(`layers[${k}].w`), db: gradOf(`layers[${k}].b`) }));
+  const denseGrads = plan.denseIndex.map((k) => ({ dW: gradOf(`layers[${k}].w`), db: gradOf(`layers[${k}].b`) }));
 
   /** Reading t's predecessor in direction d's order, or -1 at its first reading. */
   const prevOf = (d: Direction, t: number) => (d.reverse ? (t + 1 < W ? t + 1 : -1) : t - 1);

@@ -5,9 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { initModel, seededRandom, type Model, type RecurrentType } from '../../src/model/index.js';
 import { tensorF32 } from '../../src/model/tensor.js';
-import type { Layer } from '../../src/model/types.js';
+import type { Layer, RecurrentLayer, RecurrentWeights, WindowReduce } from '../../src/model/types.js';
 import { createWindowNetwork } from '../../src/train/window-network.js';
-import { withDirections, type PoolMode } from '../../src/train/window-shape.js';
 import { mseLoss, softmaxCrossEntropyLoss } from '../../src/train/loss.js';
 
 const W = 5;
@@ -19,12 +18,12 @@ interface Case {
   rnnActivation?: 'tanh' | 'relu';
   hidden: number[];
   bidirectional: boolean;
-  pool: PoolMode;
+  pool: WindowReduce;
   loss: 'mse' | 'ce';
 }
 
 /** A model of the case's shape with seeded weights; bidirectional layers get their own reverse weights. */
-export function windowModel(c: Omit<Case, 'pool' | 'loss'> & { outputs: number; softmax: boolean }, seed: number): Model {
+function windowModel(c: Omit<Case, 'loss'> & { outputs: number; softmax: boolean }, seed: number): Model {
   const D = c.bidirectional ? 2 : 1;
   const base = initModel({
     name: 'w', inputs: ['a', 'b', 'c'], outputs: c.softmax ? ['label'] : Array.from({ length: c.outputs }, (_, i) => `y${i}`),
@@ -44,17 +43,17 @@ export function windowModel(c: Omit<Case, 'pool' | 'loss'> & { outputs: number; 
     const cell = (inp: number) => ({
       wIh: tensorF32([G, inp], u(G * inp, k)), wHh: tensorF32([G, H], u(G * H, k)), bIh: tensorF32([G], u(G, k)), bHh: tensorF32([G], u(G, k)),
     });
-    const out = withDirections({ ...l, inputSize: width }, cell(width), c.bidirectional ? cell(width) : undefined);
+    const out: RecurrentLayer = { ...l, inputSize: width, ...cell(width), ...(c.bidirectional ? { direction: 'bidirectional' as const, reverse: cell(width) } : {}) };
     width = D * H;
     return out;
   });
-  return { ...base, layers };
+  return { ...base, layers, window: { size: W, hop: 1 }, outputs: { ...base.outputs, from: c.pool } };
 }
 
 function check(c: Case, seed: number): void {
   const O = 3;
   const model = windowModel({ ...c, outputs: O, softmax: c.loss === 'ce' }, seed);
-  const net = createWindowNetwork(model, W, c.pool, 'f64');
+  const net = createWindowNetwork(model, 'f64');
   const rand = seededRandom(seed + 1000);
   const u = () => rand() * 2 - 1;
   for (let i = 0; i < net.params.length; i++) net.params[i] *= 1.5; // saturate the gates a little
@@ -125,14 +124,15 @@ describe('window network forward', () => {
   it('the reverse direction reads the window right to left: a reversed window swaps the halves of pool last', () => {
     // A bidirectional layer whose reverse weights equal its forward weights, no dense
     // transformation beyond identity: reversing the window swaps the two halves.
-    const m = windowModel({ cell: 'gru', hidden: [3], bidirectional: true, outputs: 6, softmax: false }, 5);
-    const l = m.layers[0];
-    const same = { ...m, layers: [withDirections(l as never, l as never, l as never), {
+    const m = windowModel({ cell: 'gru', hidden: [3], bidirectional: true, pool: 'last', outputs: 6, softmax: false }, 5);
+    const l = m.layers[0] as RecurrentLayer;
+    const fwd: RecurrentWeights = { wIh: l.wIh, wHh: l.wHh, bIh: l.bIh, bHh: l.bHh };
+    const same = { ...m, layers: [{ ...l, reverse: fwd }, {
       ...(m.layers[1] as never as object),
       w: tensorF32([6, 6], Float32Array.from({ length: 36 }, (_, i) => (i % 7 === 0 ? 1 : 0))),
       b: tensorF32([6], new Float32Array(6)),
     } as Layer] };
-    const net = createWindowNetwork(same, W, 'last', 'f64');
+    const net = createWindowNetwork(same, 'f64');
     const rand = seededRandom(3);
     const x = Float64Array.from({ length: W * I }, () => rand() * 2 - 1);
     const xr = new Float64Array(W * I);
