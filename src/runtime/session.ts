@@ -10,6 +10,7 @@ import type { Model } from '../model/types.js';
 import { checkBatch } from './batch-check.js';
 import { outputStage } from './output-stage.js';
 import { createWasmSession } from './session-wasm.js';
+import { createWindowSession } from './session-window.js';
 
 export type { StreamState } from './stream-state.js';
 
@@ -68,10 +69,10 @@ export function chooseKernels(
 }
 
 export function createSession(model: Model, options: SessionOptions = {}): Session {
-  // A windowed model (issue 19) reads a whole window at once: stepping it per reading would
-  // give numbers it was never trained for (and a bidirectional layer has no causal step).
-  if (model.window) throw new Error(`model ${model.name} is windowed (window.size ${model.window.size}): it runs over windows, not one reading at a time`);
-  if (chooseKernels(model, options.kernels ?? kernelsFromEnv()) === 'wasm') return createWasmSession(model);
+  const kernels = chooseKernels(model, options.kernels ?? kernelsFromEnv());
+  // A windowed model (issue 19) reads a whole window at once, not one reading at a time.
+  if (model.window) return createWindowSession(model, planModel(model), kernels);
+  if (kernels === 'wasm') return createWasmSession(model);
   return createJsSession(model);
 }
 
