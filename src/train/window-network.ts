@@ -163,9 +163,12 @@ export function createWindowNetwork(model: Model, precision: Precision = 'f32'):
       for (let j = 0; j < H; j++) pooled[j] = top[W - 1][j];
       for (let j = H; j < pooledSize; j++) pooled[j] = top[0][j];
     } else {
-      pooled.fill(0);
-      for (let t = 0; t < W; t++) for (let j = 0; j < pooledSize; j++) pooled[j] += top[t][j];
-      for (let j = 0; j < pooledSize; j++) pooled[j] /= W;
+      // Summed in float64 in reading order, then divided: the runtime's window pass does the same.
+      for (let j = 0; j < pooledSize; j++) {
+        let sum = 0;
+        for (let t = 0; t < W; t++) sum += top[t][j];
+        pooled[j] = sum / W;
+      }
     }
     let cur: FloatArray = pooled;
     for (let d = 0; d < dense.length; d++) {

@@ -10,7 +10,10 @@ import { decodeModel, encodeModel } from '../../src/model/index.js';
 import { buildDataset, type DatasetInput, type TrainOptions } from '../../src/train/index.js';
 import { scoreEvents } from '../../src/train/event-compare.js';
 import { validationEnds, windowClass, windowEndSampler } from '../../src/train/window-samples.js';
-import { trainWindowed, type WindowOptions } from '../../src/train/window-trainer.js';
+import { trainWindowed, windowOutputs, type WindowOptions } from '../../src/train/window-trainer.js';
+import { createWindowNetwork } from '../../src/train/window-network.js';
+import { createSession } from '../../src/runtime/session.js';
+import { isWindowSession } from '../../src/runtime/session-window.js';
 import { trainingRuns } from '../../src/train/windows.js';
 import { seededRandom } from '../../src/model/index.js';
 
@@ -149,4 +152,38 @@ describe('edge-rnn train --window: refusals', () => {
     const json = JSON.parse(readFileSync(join(dir, 'm.card.json'), 'utf8'));
     expect(json.window).toMatchObject({ size: 6, hop: 1, bidirectional: true, from: 'last', label: 'any' });
   });
+});
+
+describe('trainer and runtime agree', () => {
+  // Exact against the runtime's JS kernels (the trainer runs the same kernels on the same
+  // float32 numbers); the WebAssembly SIMD path accumulates in float32: within 1e-5.
+  const s = synthetic(120);
+  const cases: [string, TrainOptions, WindowOptions, 'classification' | 'regression'][] = [
+    ['bidirectional lstm x2, pool last, classification, hop 3', { ...opts, cell: 'lstm', epochs: 2 }, { ...win, hop: 3 }, 'classification'],
+    ['bidirectional gru x1, pool mean, regression, hop 1', { ...opts, layers: 1, epochs: 2 }, { ...win, from: 'mean', hop: 1 }, 'regression'],
+    ['forward rnn x2, pool last, classification, hop 2', { ...opts, cell: 'rnn', rnnActivation: 'tanh', epochs: 2 }, { ...win, bidirectional: false }, 'classification'],
+  ];
+  for (const [what, o, w, task] of cases) {
+    it(what, () => {
+      const ds = buildDataset({ ...s.input, target: task === 'classification' ? { task, labelName: 'label', labels: s.label } : { task, targetNames: ['b'], targets: [s.b], horizon: 2 } });
+      const r = trainWindowed(ds, o, w);
+      const model = decodeModel(encodeModel(r.model)); // what a device loads
+      const net = createWindowNetwork(model);
+      for (const kernels of ['js', 'wasm'] as const) {
+        const session = createSession(model, { kernels });
+        if (!isWindowSession(session)) throw new Error('expected a windowed session');
+        for (const [si, ser] of ds.series.entries()) {
+          const ends = Int32Array.from({ length: Math.floor((ser.n - w.size) / w.hop) + 1 }, (_, k) => w.size - 1 + k * w.hop);
+          const trainer = windowOutputs(net, ds, si, ends, new Float32Array(ends.length * net.outputSize));
+          const state = session.createState();
+          const got: number[] = [];
+          const y = new Float32Array(session.outputSize);
+          for (let t = 0; t < ser.n; t++) if (session.window.push(state, ser.xRaw.subarray(t * 2, t * 2 + 2), t, y)) got.push(...y);
+          expect(got.length).toBe(trainer.length);
+          if (kernels === 'js') expect(got).toEqual(Array.from(trainer));
+          else got.forEach((v, k) => expect(Math.abs(v - trainer[k])).toBeLessThan(1e-5 * Math.max(1, Math.abs(trainer[k]))));
+        }
+      }
+    });
+  }
 });
