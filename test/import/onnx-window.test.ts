@@ -123,3 +123,28 @@ describe('what the runtime cannot run is refused, naming why', () => {
     expect(e.reason).toMatch(/the graph predicts at every step: a windowed model reduces its window to one result/);
   });
 });
+
+describe('edge-rnn import --window', () => {
+  it('writes the windowed model and says so in the card; --hop without --window is refused', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'edge-rnn-import-window-'));
+    const fx = fixtures.find((f) => f.name === 'gru-bi-l2-h2-mean')!;
+    const out = join(dir, 'm.msgpack');
+    const quiet = { write: process.stdout.write, err: process.stderr.write };
+    let stderr = '';
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
+    try {
+      expect(await main(['import', join(DIR, `${fx.name}.onnx`), '--inputs', 'a,b', '--outputs', 'y0,y1', '--window', String(fx.window), '--hop', String(fx.hop), '-o', out])).toBe(0);
+      expect(await main(['import', join(DIR, `${fx.name}.onnx`), '--inputs', 'a,b', '--outputs', 'y0,y1', '--hop', '2', '-o', join(dir, 'n.msgpack')])).toBe(2);
+    } finally {
+      process.stdout.write = quiet.write;
+      process.stderr.write = quiet.err;
+    }
+    expect(stderr).toMatch(/--hop needs --window/);
+    expect(decodeModel(readFileSync(out)).window).toEqual({ size: fx.window, hop: fx.hop });
+    expect(readFileSync(join(dir, 'm.card.md'), 'utf8')).toMatch(/windowed: the graph reads a sequence and reduces it \(the mean over its steps\); edge-rnn runs it over the last 6 readings/);
+  });
+});
