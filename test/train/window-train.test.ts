@@ -1,6 +1,7 @@
 // `train --window` (issue 19): window samples and labels, the event comparison's numbers by
-// hand, a seeded windowed run (loss falls, same bytes twice, the file decodes), and the CLI's
-// refusals of flags that do not go together.
+// hand, a seeded windowed run (loss falls, same bytes twice, the file decodes), the runtime's
+// windowed session and `predict` against the trainer's forward pass, and the CLI's refusals
+// of flags that do not go together.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { trainWindowed, windowOutputs, type WindowOptions } from '../../src/trai
 import { createWindowNetwork } from '../../src/train/window-network.js';
 import { createSession } from '../../src/runtime/session.js';
 import { isWindowSession } from '../../src/runtime/session-window.js';
+import { predictRecorded } from '../../src/cli/commands/predict.js';
 import { trainingRuns } from '../../src/train/windows.js';
 import { seededRandom } from '../../src/model/index.js';
 
@@ -183,6 +185,15 @@ describe('trainer and runtime agree', () => {
           if (kernels === 'js') expect(got).toEqual(Array.from(trainer));
           else got.forEach((v, k) => expect(Math.abs(v - trainer[k])).toBeLessThan(1e-5 * Math.max(1, Math.abs(trainer[k]))));
         }
+      }
+      // `predict` on the raw readings of the CSV (devices interleaved) prints the same numbers.
+      const inputs = Float32Array.from(s.a.flatMap((v, i) => [v, s.b[i]]));
+      const byDevice = new Map<string, number[]>();
+      predictRecorded(model, inputs, s.devices, (p) => byDevice.set(p.device!, [...(byDevice.get(p.device!) ?? []), ...p.y]), { kernels: 'js' });
+      for (const [si, ser] of ds.series.entries()) {
+        const ends = Int32Array.from({ length: Math.floor((ser.n - w.size) / w.hop) + 1 }, (_, k) => w.size - 1 + k * w.hop);
+        const trainer = windowOutputs(net, ds, si, ends, new Float32Array(ends.length * net.outputSize));
+        expect(byDevice.get(ser.device)!.map(Math.fround)).toEqual(Array.from(trainer));
       }
     });
   }
