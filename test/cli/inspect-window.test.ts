@@ -10,12 +10,12 @@ describe('inspect a windowed model', () => {
     const m = smallWindowedBiGru();
     const d = describeModel(m, 1234);
     expect(d.window).toEqual({ size: 6, hop: 2, from: 'mean' });
-    expect(d.layers[0]).toMatchObject({ type: 'gru', direction: 'bidirectional', hiddenSize: 4 });
-    const G = 12, perDir = G * 3 + G * 4 + 2 * G;
+    expect(d.layers[0]).toMatchObject({ type: 'gru', direction: 'bidirectional', hiddenSize: 3 });
+    const G = 9, perDir = G * 2 + G * 3 + 2 * G;
     expect(d.layers[0].parameters).toBe(2 * perDir);
     expect(d.parameters).toBe(parameterCount(m));
     expect(d.float32WeightBytes).toBe(4 * parameterCount(m));
     const q = describeModel(quantizeModel(m), 1000);
-    expect(q.layers[0].weightBytes).toBe(2 * (G * 3 + G * 4 + 2 * G * 4 + 2 * G * 4));
+    expect(q.layers[0].weightBytes).toBe(2 * (G * 2 + G * 3 + 2 * G * 4 + 2 * G * 4));
   });
 });
