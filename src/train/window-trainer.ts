@@ -1,18 +1,18 @@
 // Training a windowed model (issue 19): one sample per window of W readings (window-samples.ts),
 // drawn uniformly among the training windows; the window network's forward and BPTT
-// (window-network.ts) through both directions; the trainer's Adam, global-norm clipping,
-// early stopping on validation loss with the best weights kept, seeded. Pure compute.
+// (window-network.ts) through both directions; the trainers' epoch loop (epochs.ts: Adam,
+// global-norm clipping, early stopping on validation loss with the best weights kept), seeded.
+// Pure compute.
 import { initModel, seededRandom } from '../model/init.js';
 import { tensorF32 } from '../model/tensor.js';
 import type { Layer, Model, ModelOutputs, RecurrentLayer, RecurrentWeights, WindowReduce } from '../model/types.js';
-import { createAdam } from './adam.js';
-import { clipGlobalNorm } from './clip.js';
 import { outputWidth, type Dataset } from './dataset.js';
 import { TrainDataError } from './errors.js';
 import { inverseFrequencyWeights, mseLoss, softmaxCrossEntropyLoss } from './loss.js';
-import type { ClassificationMetrics, Metrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 import { classificationMetrics, regressionMetrics } from './window-metrics.js';
-import { RECIPE_DEFAULTS, type EpochStats, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
+import { RECIPE_DEFAULTS, runEpochs, type TrainEvent } from './epochs.js';
+import type { TrainOptions, TrainResult } from './trainer.js';
 import { createWindowNetwork, type WindowNetwork } from './window-network.js';
 import { validationEnds, windowClass, windowEndSampler, type WindowLabel } from './window-samples.js';
 import { trainingRuns } from './windows.js';
@@ -131,13 +131,9 @@ export function trainWindowed(ds: Dataset, o: TrainOptions, w: WindowOptions, on
   const weights = classification
     ? (o.classWeights ?? true) ? inverseFrequencyWeights(windowClassCounts!) : ds.labels!.map(() => 1)
     : [];
-  const shouldStop = o.shouldStop ?? (() => false);
   const stepsPerEpoch = Math.max(o.minSteps ?? RECIPE_DEFAULTS.minSteps, Math.ceil((o.passes ?? RECIPE_DEFAULTS.passes) * sampler.count / o.batch));
   const rand = seededRandom((o.seed ^ 0x5bd1e995) >>> 0);
-  const adam = createAdam(net.params.length, { lr: o.lr });
   const dOut = new Float64Array(O);
-  const best = new Float32Array(net.params.length);
-  best.set(net.params);
 
   const lossAt = (y: ArrayLike<number>, si: number, e: number, scale: number): number => (classification
     ? softmaxCrossEntropyLoss(dOut, 0, y as Float32Array, 0, cls[si][e], O, weights[cls[si][e]], scale)
@@ -151,57 +147,19 @@ export function trainWindowed(ds: Dataset, o: TrainOptions, w: WindowOptions, on
     return sum / valWindows;
   }
 
-  onEvent({ type: 'start', epochs: o.epochs, stepsPerEpoch, parameters: net.params.length });
-  const start: EpochStats = { epoch: 0, trainLoss: NaN, valLoss: validationLoss() };
-  const history: EpochStats[] = [start];
-  let bestLoss = start.valLoss, bestEpoch = 0, since = 0, stoppedEarly = false, lrScale = 1, globalStep = 0, budgetHit = false;
-  const totalSteps = o.epochs * stepsPerEpoch;
-  const plateauWait = Math.max(1, Math.floor(o.patience / 2));
-  onEvent({ type: 'epoch', stats: start, bestEpoch, improved: true });
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    if (shouldStop()) { budgetHit = true; break; }
-    const epochLr = o.lr * lrScale * Math.pow(o.lrDecay ?? 1, epoch - 1);
-    let epochSum = 0, steps = 0;
-    for (let g = 0; g < stepsPerEpoch; g++) {
-      if (g > 0 && shouldStop()) { budgetHit = true; break; }
-      let batchSum = 0;
-      for (let b = 0; b < o.batch; b++) {
-        const { series: si, end: e } = sampler.sample(rand);
-        const y = net.forward(ds.series[si].x, (e - W + 1) * I);
-        batchSum += lossAt(y, si, e, 1 / o.batch);
-        net.backward(dOut, classification);
-      }
-      clipGlobalNorm(net.grads, o.clip);
-      const lr = o.schedule === 'cosine' ? epochLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * globalStep / totalSteps))) : epochLr;
-      adam.step(net.params, net.grads, lr);
-      net.grads.fill(0);
-      globalStep++;
-      steps++;
-      epochSum += batchSum;
-      onEvent({ type: 'batch', epoch, step: g + 1, steps: stepsPerEpoch, loss: batchSum });
+  /** One gradient step: `batch` windows drawn uniformly among the training windows; the loss is their mean. */
+  function batch(): { loss: number; count: number } {
+    let loss = 0;
+    for (let b = 0; b < o.batch; b++) {
+      const { series: si, end: e } = sampler.sample(rand);
+      const y = net.forward(ds.series[si].x, (e - W + 1) * I);
+      loss += lossAt(y, si, e, 1 / o.batch);
+      net.backward(dOut, classification);
     }
-    const stats: EpochStats = { epoch, trainLoss: epochSum / steps, valLoss: validationLoss() };
-    history.push(stats);
-    const improved = stats.valLoss < (bestEpoch === 0 ? bestLoss * (1 - (o.startMargin ?? RECIPE_DEFAULTS.startMargin)) : bestLoss);
-    if (improved) { bestLoss = stats.valLoss; bestEpoch = epoch; best.set(net.params); since = 0; } else {
-      since++;
-      if (o.schedule === 'plateau' && since % plateauWait === 0) lrScale *= 0.5;
-    }
-    onEvent({ type: 'epoch', stats, bestEpoch, improved });
-    if (budgetHit) break;
-    if (o.patience > 0 && since >= o.patience && epoch < o.epochs) {
-      stoppedEarly = true;
-      onEvent({ type: 'stop', epoch, reason: 'patience' });
-      break;
-    }
-    if (epoch === o.epochs) onEvent({ type: 'stop', epoch, reason: 'epochs' });
-  }
-  if (budgetHit) {
-    stoppedEarly = true;
-    onEvent({ type: 'stop', epoch: history.length - 1, reason: 'budget' });
+    return { loss, count: o.batch };
   }
 
-  net.params.set(best);
+  const { history, bestEpoch, bestLoss, stoppedEarly } = runEpochs(o, { params: net.params, grads: net.grads, stepsPerEpoch, batch, validationLoss }, onEvent);
   const buf = new Float32Array(Math.max(...valEnds.map((e) => e.length)) * O);
   const predict = (si: number) => windowOutputs(net, ds, si, valEnds[si], buf);
   const metrics: Metrics = classification
@@ -212,5 +170,5 @@ export function trainWindowed(ds: Dataset, o: TrainOptions, w: WindowOptions, on
     history, bestEpoch, bestValLoss: bestLoss, epochsRun: history.length - 1, stoppedEarly, metrics,
     ...(classification ? { classWeights: weights, windowClassCounts } : {}),
     parameters: net.params.length, trainWindows: sampler.count, valWindows,
-  } satisfies WindowTrainResult & { metrics: Metrics | ClassificationMetrics };
+  };
 }
