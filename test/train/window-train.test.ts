@@ -146,8 +146,11 @@ describe('edge-rnn train --window: refusals', () => {
       expect(existsSync(join(dir, 'm.msgpack'))).toBe(false);
     });
   }
-  it('a good windowed run writes a card that says what the window is', async () => {
-    expect(await run(['--label', 'label', '--window', '6', '--bidirectional', '--window-label', 'any', '--seed', '1'])).toBe(0);
+  it('a good windowed run writes a card that says what the window is, and --json says it too', async () => {
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((x: string | Uint8Array) => ((stdout += String(x)), true));
+    expect(await run(['--label', 'label', '--window', '6', '--bidirectional', '--window-label', 'any', '--seed', '1', '--json'])).toBe(0);
+    expect(JSON.parse(stdout).window).toEqual({ size: 6, hop: 1, from: 'last', bidirectional: true });
     const card = readFileSync(join(dir, 'm.card.md'), 'utf8');
     expect(card).toMatch(/\*\*Window:\*\* 6 readings, one result every 1; bidirectional/);
     expect(card).toMatch(/highest class of any of its readings/);

@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { cellNumber, cellPlace, columnIndex, readCsv, type CsvTable } from '../../io/csv.js';
 import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-file.js';
-import type { Model, RecurrentType } from '../../model/types.js';
+import { isBidirectional, type Model, type RecurrentType } from '../../model/types.js';
 import type { StartChoice } from '../../train/init-choice.js';
 import {
   anomalyForRun, anomalySummary, buildDataset, DEFAULT_ANOMALY_QUANTILE, historyJson, RECIPE_DEFAULTS, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
@@ -380,6 +380,8 @@ function summary(run: TrainRun): string {
   const { result: r, paths } = run;
   const lines = [`wrote ${paths.model} (${run.bytes.length} bytes), ${paths.cardMd}, ${paths.cardJson}, ${paths.curve}`];
   lines.push(`epochs run ${r.epochsRun}${r.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.bestEpoch}${r.bestEpoch === 0 ? ' (the starting weights)' : ''}, validation loss ${r.bestValLoss.toPrecision(4)}`);
+  const w = run.model.window;
+  if (w) lines.push(`window: ${w.size} readings, one result every ${w.hop}, ${run.model.layers.some(isBidirectional) ? 'bidirectional' : 'forward only'}, pooled ${run.model.outputs.from}; ${windowCounts(r).trainWindows} training and ${windowCounts(r).valWindows} validation windows`);
   if (run.outputs.why !== 'classification') lines.push(`outputs: ${run.outputs.residual ? 'residual (change from the current reading)' : 'levels'} (${run.outputs.why})`);
   if (run.start) lines.push(`start: ${run.start.start} (${run.start.why})`);
   const m = r.metrics;
@@ -462,6 +464,7 @@ export function registerTrain(program: Command): void {
           ...(run.anomaly ? { anomaly: run.anomaly.ok ? run.anomaly.calibration : { available: false, reason: run.anomaly.reason } } : {}),
           ...(run.comparison ? { baselines: comparisonJson(run.comparison) } : {}),
           split: splitJson(run.dataset, run.split),
+          ...(run.model.window ? { window: { ...run.model.window, from: run.model.outputs.from, bidirectional: run.model.layers.some(isBidirectional) } } : {}),
           ...(run.events ? { events: eventComparisonJson(run.events) } : {}),
           ...(run.search ? { search: searchJson(run.search) } : {}),
         }) + '\n');
