@@ -143,8 +143,8 @@ export function createWindowNetwork(model: Model, precision: Precision = 'f32'):
   function forward(x: FloatArray, x0: number): FloatArray {
     for (let t = 0; t < W; t++) for (let i = 0; i < I; i++) xs[t][i] = x[x0 + t * I + i];
     for (let k = 0; k < R; k++) {
-      for (const d of dirs[k]) {
-        const l = d.cell;
+      for (let di = 0; di < dirs[k].length; di++) {
+        const d = dirs[k][di], l = d.cell;
         for (let s = 0; s < W; s++) {
           const t = d.reverse ? W - 1 - s : s;
           const p = prevOf(d, t);
@@ -192,7 +192,7 @@ export function createWindowNetwork(model: Model, precision: Precision = 'f32'):
       dy = dxin;
     }
     // Pooling: spread ∂loss/∂pooled over the top layer's outputs.
-    for (const rows of dAbove) for (const r of rows) r.fill(0);
+    for (let k = 0; k < R; k++) for (let t = 0; t < W; t++) dAbove[k][t].fill(0);
     const top = dAbove[R - 1];
     if (pool === 'last') {
       const H = dirs[R - 1][0].h[0].length;

@@ -142,7 +142,8 @@ export function trainWindowed(ds: Dataset, o: TrainOptions, w: WindowOptions, on
   function validationLoss(): number {
     let sum = 0;
     ds.series.forEach((s, si) => {
-      for (const e of valEnds[si]) sum += lossAt(net.forward(s.x, (e - W + 1) * I), si, e, 1);
+      const ends = valEnds[si];
+      for (let k = 0; k < ends.length; k++) sum += lossAt(net.forward(s.x, (ends[k] - W + 1) * I), si, ends[k], 1);
     });
     return sum / valWindows;
   }
