@@ -112,7 +112,10 @@ export function trainWindowed(ds: Dataset, o: TrainOptions, w: WindowOptions, on
   const net = createWindowNetwork(base, 'f32');
   const O = net.outputSize, I = net.inputSize;
   const classification = ds.task === 'classification';
-  const sampler = windowEndSampler(trainingRuns(ds), W);
+  const runs = trainingRuns(ds);
+  const longest = Math.max(0, ...runs.map((r) => r.end - r.start));
+  if (longest < W) throw new TrainDataError(`no ${W} consecutive training readings for a training window (the longest run of them is ${longest}): use a smaller --window, or fewer --val-blocks or a smaller --val-gap`);
+  const sampler = windowEndSampler(runs, W);
   const valEnds = ds.series.map((s) => validationEnds(ds, s, W));
   const valWindows = valEnds.reduce((a, e) => a + e.length, 0);
   if (valWindows === 0) throw new TrainDataError(`no validation window of ${W} readings: use a smaller --window or a larger --val`);
@@ -126,7 +129,7 @@ export function trainWindowed(ds: Dataset, o: TrainOptions, w: WindowOptions, on
   let windowClassCounts: number[] | undefined;
   if (classification) {
     windowClassCounts = ds.labels!.map(() => 0);
-    for (const r of trainingRuns(ds)) for (let e = r.start + W - 1; e < r.end; e++) windowClassCounts[cls[r.series][e]]++;
+    for (const r of runs) for (let e = r.start + W - 1; e < r.end; e++) windowClassCounts[cls[r.series][e]]++;
   }
   const weights = classification
     ? (o.classWeights ?? true) ? inverseFrequencyWeights(windowClassCounts!) : ds.labels!.map(() => 1)

@@ -212,7 +212,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     target: o.label
       ? { task: 'classification', labelName: o.label, labels: cols.labels }
       : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(outputs.residual ? { residual: true } : {}) },
-    valFraction: o.val, seqLen: win ? win.size : o.seqLen, ...(o.valMode ? { valMode: o.valMode } : {}),
+    valFraction: o.val, seqLen: win ? win.size : o.seqLen, ...(win ? { seqLenFlag: '--window' } : {}), ...(o.valMode ? { valMode: o.valMode } : {}),
     ...(o.valBlocks !== undefined ? { valBlocks: o.valBlocks } : {}), ...(o.valGap !== undefined ? { valGap: o.valGap } : {}),
     // Blocks are placed so the labelled events fall in both parts, as a classifier's classes are.
     ...(cols.events ? { strata: Array.from(cols.events, String) } : {}),
@@ -250,6 +250,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     result = win ? trainWindowed(ds, topts, win, onEvent) : train(ds, old ? { ...topts, initFrom: old.model } : topts, onEvent);
   } catch (e) {
     if (old && e instanceof TrainDataError) throw new CliError(`--init-from ${o.initFrom}: ${e.message}`);
+    if (win && e instanceof TrainDataError) throw new CliError(`${o.data}: ${e.message}`);
     throw e;
   }
 
