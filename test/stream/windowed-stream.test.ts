@@ -11,7 +11,9 @@ import { encodePrediction } from '../../src/protocol/prediction.js';
 import { createSession } from '../../src/runtime/session.js';
 import { isWindowSession } from '../../src/runtime/session-window.js';
 import { createCounters } from '../../src/stream/counters.js';
-import type { PredictionEvent, ReadingEvent, StreamEvent } from '../../src/stream/events.js';
+import type { ModelOfferEvent, PredictionEvent, ReadingEvent, StreamEvent } from '../../src/stream/events.js';
+import type { Model } from '../../src/model/types.js';
+import { version } from '../helpers/swap-models.js';
 import { inferPerDevice } from '../../src/stream/infer-per-device.js';
 import { bidirectional, classification, dense, windowed } from '../model/model-builders.js';
 import { reading } from './support.js';
@@ -113,4 +115,30 @@ describe('a windowed model in the stream', () => {
     }
     expect(rows.map((r) => r.row)).toEqual([...rows.map((r) => r.row)].sort((a, b) => a - b));
   });
+});
+
+describe('hot swap to and from a windowed model', () => {
+  const v1 = version('m', 1);
+  const v2w: Model = { ...version('m', 2), window: { size: 3, hop: 1 }, outputs: { ...version('m', 2).outputs, from: 'last' } };
+  const v3 = version('m', 3);
+  const offer = (m: Model): ModelOfferEvent => ({ kind: 'model-offer', result: { ok: true, model: m, sha256: `sha-${m.modelVersion}`, keyId: 'k1' }, origin: { receivedAt: 7 } });
+  const a = (seq: number) => reading('a', seq, [20 + seq, 40 - seq]);
+
+  for (const minReadings of [0, 3]) {
+    it(`swaps in between two readings, the window fills from the swap on, and back (probation ${minReadings} readings)`, async () => {
+      const counters = createCounters();
+      const events: StreamEvent[] = [a(0), a(1), offer(v2w), a(2), a(3), a(4), a(5), offer(v3), a(6)];
+      const out = await lastValueFrom(from(events).pipe(inferPerDevice(createSession(v1), { counters, guardPolicy: 'off', swap: { probation: { minReadings }, runningSha256: 'sha-1' } }), toArray()));
+      const kinds = out.filter((e) => e.kind !== 'model-status').map((e) => (e.kind === 'dropped' ? e.reason : `${e.kind}:${(e as PredictionEvent).model?.modelVersion}`));
+      expect(kinds).toEqual(['prediction:1', 'prediction:1', 'in-window', 'in-window', 'prediction:2', 'prediction:2', 'prediction:3']);
+      const ws = createSession(v2w);
+      if (!isWindowSession(ws)) throw new Error('windowed expected');
+      const st = ws.createState(), y = new Float32Array(2), want: number[][] = [];
+      for (const s of [2, 3, 4, 5]) if (ws.window.push(st, Float32Array.from(a(s).reading.values), s, y)) want.push(Array.from(y));
+      const got = predictions(out).filter((p) => p.model === v2w);
+      expect(got.map((p) => Array.from(p.y))).toEqual(want);
+      expect(got.map((p) => p.window)).toEqual([{ first: 2, last: 4 }, { first: 3, last: 5 }]);
+      expect(counters.swaps).toBe(2);
+    });
+  }
 });
