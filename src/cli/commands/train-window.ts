@@ -87,10 +87,12 @@ export function compareWithCausal(path: string, ds: Dataset, windowed: Model): E
     const readings = validationEnds(ds, s, W);
     const event = Uint8Array.from(s.cls, (c) => (c === E ? 1 : 0));
     const dw = new Uint8Array(s.n), dc = new Uint8Array(s.n);
-    // Windowed: one result every `hop` readings from the W-th, standing until the next.
-    let standing = 0;
-    for (let e = W - 1; e < s.n; e++) {
-      if ((e - (W - 1)) % hop === 0) standing = argmax(net.forward(s.x, (e - W + 1) * I)) === E ? 1 : 0;
+    // Windowed: one result every `hop` readings from the W-th, standing until the next; only
+    // the windows that stand at a compared reading are run.
+    let last = -1, standing = 0;
+    for (let k = 0; k < readings.length; k++) {
+      const e = readings[k], end = W - 1 + Math.floor((e - (W - 1)) / hop) * hop;
+      if (end !== last) { standing = argmax(net.forward(s.x, (end - W + 1) * I)) === E ? 1 : 0; last = end; }
       dw[e] = standing;
     }
     const state = session.createState();
