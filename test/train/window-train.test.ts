@@ -133,6 +133,7 @@ describe('edge-rnn train --window: refusals', () => {
     ['--window-label for regression', ['--target', 'a', '--window', '4', '--window-label', 'any'], /--window-label is for classification/],
     ['--residual with --window', ['--target', 'a', '--window', '4', '--residual'], /--residual is refused with --window/],
     ['--compare-with a missing file', ['--label', 'label', '--window', '4', '--compare-with', '/nonexistent.msgpack'], /--compare-with: cannot read model/],
+    ['--seq-len with --window', ['--label', 'label', '--window', '6', '--seq-len', '10'], /--seq-len is the BPTT window of a per-reading model/],
     ['--window 0', ['--label', 'label', '--window', '0'], /--window.*expected an integer in 1\.\.4096/],
     ['a window longer than a device\'s training part', ['--label', 'label', '--window', '70'], /device "p" has 80 rows: too few for --window 70/],
     ['no training run as long as the window', ['--label', 'label', '--window', '20', '--val-mode', 'blocks', '--val-blocks', '4', '--val-gap', '5'], /no 20 consecutive training readings for a training window \(the longest run of them is \d+\): use a smaller --window/],

@@ -41,7 +41,11 @@ export function addWindowOptions(cmd: Command): Command {
 }
 
 /** The window of this run, or undefined for a per-reading model; refuses flags that make no sense together. */
-export function windowSpec(o: WindowCliOptions & { label?: string; residual?: boolean; eventColumn?: string; period?: number; initFrom?: string; init?: string; burnIn?: number; search?: unknown }): WindowOptions | undefined {
+export function windowSpec(o: WindowCliOptions & {
+  label?: string; residual?: boolean; eventColumn?: string; period?: number; initFrom?: string; init?: string; burnIn?: number; search?: unknown;
+  /** The flags given explicitly among the search axes (train.ts fills it from commander). */
+  searchFixed?: readonly string[];
+}): WindowOptions | undefined {
   if (o.window === undefined) {
     const stray = (['hop', 'bidirectional', 'pool', 'windowLabel', 'compareWith'] as const).find((k) => o[k] !== undefined);
     if (stray) throw new CliError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --window (it describes a windowed model)`);
@@ -56,6 +60,7 @@ export function windowSpec(o: WindowCliOptions & { label?: string; residual?: bo
   if (o.period !== undefined) throw new CliError('--period sets the per-reading baselines; a windowed regression is compared with persistence only');
   if (o.initFrom !== undefined) throw new CliError('--init-from is not supported with --window (a windowed model starts from a seeded initialisation)');
   if (o.init !== undefined && o.init !== 'auto' && o.init !== 'random') throw new CliError(`--init ${o.init} is not supported with --window (a windowed model starts from a seeded random initialisation)`);
+  if (o.searchFixed?.includes('seqLen')) throw new CliError('--seq-len is the BPTT window of a per-reading model; a windowed model trains on whole windows of --window readings');
   if (o.burnIn !== undefined) throw new CliError('--burn-in is for per-reading models: every window starts from the zero state');
   if (o.search !== undefined) throw new CliError('--search is not supported with --window');
   return { size: W, hop, bidirectional: o.bidirectional === true, from: o.pool ?? 'last', label: o.windowLabel ?? 'last' };
