@@ -12,6 +12,13 @@
 # reference runs the same module in float64 on exactly those float32 weights, state and
 # inputs, so its own rounding is far below the test's 1e-5.
 #
+# window/*.onnx (issue 19): windowed sequence models, nn.LSTM / nn.GRU with bidirectional=True
+# (and one forward-only stack), the steps reduced to one vector (out.mean(dim=steps), or the
+# last step of a forward-only stack), exported without a state input. `expected` holds
+# PyTorch's output for every window of `window` readings ending at `ends` (every `hop`
+# readings from the window-th), each run from the zero state, as edge-rnn's windowed
+# session runs them.
+#
 # refused/*.onnx: graphs edge-rnn must refuse. Bidirectional and an unknown op (LeakyRelu)
 # are plain torch exports; torch never writes peepholes, input_forget, clip, other
 # activations, GRU linear_before_reset = 0 or a sequence_lens input, so those are a torch
@@ -129,6 +136,62 @@ def case(idx, name, cell, I, H, L, head, batch_first, nonlinearity=None, last=Fa
     print(name, 'outputs', O)
 
 
+class WindowNet(torch.nn.Module):
+    """A recurrent stack over a whole window, reduced to one vector (mean over the steps, or
+    the last step), then a head of Linear layers and activations."""
+
+    def __init__(self, cell, I, H, L, head, batch_first, bidirectional, pool):
+        super().__init__()
+        self.batch_first, self.pool = batch_first, pool
+        self.rnn = CELLS[cell](I, H, num_layers=L, batch_first=batch_first, bidirectional=bidirectional)
+        self.head = Net(cell, I, H, L, head, batch_first, bidirectional=bidirectional).head
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        axis = 1 if self.batch_first else 0
+        return self.head(y.mean(dim=axis) if self.pool == 'mean' else y.select(axis, -1))
+
+
+def window_case(idx, name, cell, I, H, L, head, batch_first, bidirectional, pool, W, hop, task='regression', labels=None, out=None):
+    d = out or os.path.join(OUT, 'window')
+    os.makedirs(d, exist_ok=True)
+    torch.manual_seed(SEED + 100 + idx)
+    net = WindowNet(cell, I, H, L, head, batch_first, bidirectional, pool).eval()
+    x = torch.zeros((1, W, I) if batch_first else (W, 1, I))
+    seq_axis = 1 if batch_first else 0
+    buf = io.BytesIO()
+    torch.onnx.export(net, (x,), buf, input_names=['x'], output_names=['y'], opset_version=OPSET, dynamic_axes={'x': {seq_axis: 'steps'}})
+    model = onnx.load_from_string(buf.getvalue())
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(d, f'{name}.onnx'))
+    if out:
+        return
+    g = torch.Generator().manual_seed(SEED * 5 + idx)
+    steps = 120
+    xs = torch.randn(steps, I, generator=g) * 1.5
+    ref = WindowNet(cell, I, H, L, head, batch_first, bidirectional, pool).double().eval()
+    ref.load_state_dict({k: v.double() for k, v in net.state_dict().items()})
+    ends = list(range(W - 1, steps, hop))
+    with torch.no_grad():
+        def run(e):
+            win = xs[e - W + 1:e + 1].double()
+            return ref(win.unsqueeze(0) if batch_first else win.unsqueeze(1)).reshape(-1)
+        ys = torch.stack([run(e) for e in ends])
+    fixture = {
+        'name': name, 'generator': 'scripts/python/make-onnx-fixtures.py', 'torch': torch.__version__, 'onnx': onnx.__version__,
+        'opset': OPSET, 'cell': cell, 'inputSize': I, 'hiddenSize': H, 'numLayers': L, 'bidirectional': bidirectional,
+        'batchFirst': batch_first, 'pool': pool, 'window': W, 'hop': hop, 'head': head, 'task': task,
+        'inputNames': [f'x{i}' for i in range(I)],
+        'outputNames': ['label'] if task == 'classification' else [f'y{o}' for o in range(ys.shape[1])],
+        **({'labels': labels} if labels else {}),
+        'inputs': nested(xs), 'ends': ends, 'expected': nested(ys),
+    }
+    with open(os.path.join(d, f'{name}.json'), 'w') as f:
+        json.dump(fixture, f, separators=(',', ':'))
+        f.write('\n')
+    print(name, 'windows', len(ends))
+
+
 def first(model, op):
     return next(n for n in model.graph.node if n.op_type == op)
 
@@ -192,4 +255,12 @@ if __name__ == '__main__':
     case(7, 'gru-l2-h5-last-step-gemm', 'gru', 2, 5, 2, [2], True, last=True)
     # exported without a state input (the README's path): the graph holds a zero initial state
     case(8, 'lstm-l1-h4-no-state-input', 'lstm', 2, 4, 1, [2], True, state_input=False)
+    # windowed (issue 19): name, cell, I, H, L, head, batch_first, bidirectional, pool, window, hop
+    window_case(0, 'lstm-bi-l1-h4-mean-softmax', 'lstm', 2, 4, 1, [3, 'softmax'], True, True, 'mean', 10, 3, task='classification', labels=['calm', 'event', 'storm'])
+    window_case(1, 'lstm-bi-l2-h3-mean', 'lstm', 3, 3, 2, [2], False, True, 'mean', 8, 1)
+    window_case(2, 'gru-bi-l1-h5-mean-tanh-head', 'gru', 2, 5, 1, [4, 'tanh', 1], True, True, 'mean', 12, 4)
+    window_case(3, 'gru-bi-l2-h2-mean', 'gru', 2, 2, 2, [2], False, True, 'mean', 6, 2)
+    window_case(4, 'gru-fwd-l2-h4-last', 'gru', 2, 4, 2, [1], True, False, 'last', 9, 2)
+    # refused with --window: the last step of a bidirectional layer (its reverse half has read one reading)
+    window_case(5, 'bidirectional-last-step', 'lstm', 2, 3, 1, [1], True, True, 'last', 8, 1, out=os.path.join(OUT, 'refused'))
     refused()

@@ -11,11 +11,16 @@ gate after the recurrent product), so every weight is copied as it is, as float3
     write_model('mote-forecaster.msgpack', model)
 
 `head` is a list of nn.Linear and nn.ReLU / nn.Tanh / nn.Sigmoid / nn.Softmax(dim=-1) modules,
-applied at every step to the last layer's h. Refused (ValueError): bidirectional, LSTM
+applied at every step to the last layer's h. With window=W (issue 19) the model is windowed:
+the runtime runs `rnn` over the last W readings from the zero state, every `hop` readings,
+and the head reads pool='last' (torch.cat([h_n[-2], h_n[-1]], -1) for a bidirectional rnn,
+h_n[-1] otherwise) or pool='mean' (out.mean(dim=steps)); bidirectional=True layers map their
+*_reverse weights to `reverse`. Refused (ValueError): bidirectional without a window, LSTM
 proj_size, anything else in the head. Needs python3-torch and python3-msgpack.
 
 Run as a script, it regenerates the committed fixture test/fixtures/python/torch-gru.*
-(test/model/python-torch-export.test.ts):  /usr/bin/python3 scripts/python/torch_export.py
+and test/fixtures/python/torch-bilstm-window.* (test/model/python-torch-export.test.ts):
+    /usr/bin/python3 scripts/python/torch_export.py
 """
 import json
 import os
@@ -39,9 +44,9 @@ def vector(values, n, what):
     return tensor(torch.tensor(values, dtype=torch.float64))
 
 
-def recurrent_layers(rnn):
-    if rnn.bidirectional:
-        raise ValueError('bidirectional layers are not supported yet (edge-rnn steps one direction)')
+def recurrent_layers(rnn, windowed=False):
+    if rnn.bidirectional and not windowed:
+        raise ValueError('a bidirectional rnn runs over a window of readings only: give window=W (one reading at a time there are no later readings to read back from)')
     if isinstance(rnn, torch.nn.LSTM) and rnn.proj_size:
         raise ValueError('LSTM proj_size is not supported')
     kind = {torch.nn.LSTM: 'lstm', torch.nn.GRU: 'gru', torch.nn.RNN: 'rnn'}[type(rnn)]
@@ -52,13 +57,17 @@ def recurrent_layers(rnn):
         layer = {'type': kind, 'inputSize': width, 'hiddenSize': H}
         if kind == 'rnn':
             layer['activation'] = rnn.nonlinearity
-        layer.update({
-            'wIh': tensor(getattr(rnn, f'weight_ih_l{k}')), 'wHh': tensor(getattr(rnn, f'weight_hh_l{k}')),
-            'bIh': tensor(getattr(rnn, f'bias_ih_l{k}') if rnn.bias else zeros),
-            'bHh': tensor(getattr(rnn, f'bias_hh_l{k}') if rnn.bias else zeros),
-        })
+        def weights(suffix):
+            return {
+                'wIh': tensor(getattr(rnn, f'weight_ih_l{k}{suffix}')), 'wHh': tensor(getattr(rnn, f'weight_hh_l{k}{suffix}')),
+                'bIh': tensor(getattr(rnn, f'bias_ih_l{k}{suffix}') if rnn.bias else zeros),
+                'bHh': tensor(getattr(rnn, f'bias_hh_l{k}{suffix}') if rnn.bias else zeros),
+            }
+        layer.update(weights(''))
+        if rnn.bidirectional:
+            layer.update({'direction': 'bidirectional', 'reverse': weights('_reverse')})
         layers.append(layer)
-        width = H
+        width = H * (2 if rnn.bidirectional else 1)
     return layers, width
 
 
@@ -84,9 +93,12 @@ def dense_layers(head, width):
 
 
 def torch_to_edge_rnn(rnn, head, inputs, outputs, name, model_version=1, task='regression', labels=None,
-                      input_mean=None, input_std=None, output_mean=None, output_std=None, horizon=None, meta=None):
+                      input_mean=None, input_std=None, output_mean=None, output_std=None, horizon=None, meta=None,
+                      window=None, hop=1, pool='last'):
     """The format v1 map (plain dict, ready for msgpack) for `rnn` followed by `head`."""
-    rec, width = recurrent_layers(rnn)
+    if window is not None and (pool not in ('last', 'mean') or not 1 <= hop <= window):
+        raise ValueError(f'window {window}, hop {hop}, pool {pool!r}: need 1 <= hop <= window and pool last or mean')
+    rec, width = recurrent_layers(rnn, window is not None)
     dense, width = dense_layers(head, width)
     I = rnn.input_size
     if len(inputs) != I:
@@ -112,6 +124,9 @@ def torch_to_edge_rnn(rnn, head, inputs, outputs, name, model_version=1, task='r
             model['outputs'].update({'mean': vector(output_mean, width, 'output_mean'), 'std': vector(output_std, width, 'output_std')})
     if horizon:
         model['outputs']['horizon'] = horizon
+    if window is not None:
+        model['window'] = {'size': window, 'hop': hop}
+        model['outputs']['from'] = pool
     return model
 
 
@@ -144,3 +159,25 @@ if __name__ == '__main__':
         json.dump({'torch': torch.__version__, 'inputs': xs.tolist(), 'h0': h0[:, 0].tolist(), 'outputs': ys.tolist(),
                    'finalH': hn[:, 0].tolist()}, f)
     print('wrote', os.path.join(out, 'torch-gru.msgpack'))
+
+    # A windowed bidirectional LSTM (2 layers) read through h_n: PyTorch's final states of
+    # both directions, the format's pool 'last'. Outputs for every window of 8 readings, hop 3.
+    torch.manual_seed(19)
+    W, hop = 8, 3
+    rnn = torch.nn.LSTM(2, 4, num_layers=2, batch_first=True, bidirectional=True)
+    head = [torch.nn.Linear(8, 3), torch.nn.Softmax(dim=-1)]
+    model = torch_to_edge_rnn(rnn, head, ['temperature', 'humidity'], ['label'], 'torch-bilstm-window', task='classification',
+                              labels=['calm', 'event', 'storm'], input_mean=mean, input_std=std, window=W, hop=hop, pool='last')
+    write_model(os.path.join(out, 'torch-bilstm-window.msgpack'), model)
+    xs = (torch.randn(60, 2, generator=g) * torch.tensor(std) + torch.tensor(mean)).float().double()
+    ref, net = rnn.double(), torch.nn.Sequential(*head).double()
+    ends = list(range(W - 1, len(xs), hop))
+    with torch.no_grad():
+        z = (xs - torch.tensor(mean, dtype=torch.float64)) / torch.tensor(std, dtype=torch.float64)
+        ys = []
+        for e in ends:
+            _, (hn, _) = ref(z[e - W + 1:e + 1].unsqueeze(0))
+            ys.append(net(torch.cat([hn[-2], hn[-1]], dim=-1))[0].tolist())
+    with open(os.path.join(out, 'torch-bilstm-window.expected.json'), 'w') as f:
+        json.dump({'torch': torch.__version__, 'inputs': xs.tolist(), 'ends': ends, 'outputs': ys}, f)
+    print('wrote', os.path.join(out, 'torch-bilstm-window.msgpack'))

@@ -7,11 +7,12 @@ import type { ImportFacts } from './import-onnx.js';
 export function importCard(model: Model, facts: ImportFacts): { json: Record<string, unknown>; markdown: string } {
   const layers = model.layers.map((l) => (l.type === 'dense'
     ? `dense ${l.inputSize} -> ${l.outputSize}, ${l.activation}`
-    : `${l.type} ${l.inputSize} -> ${l.hiddenSize}${l.type === 'rnn' ? `, ${l.activation}` : ''}`));
+    : `${l.type} ${l.inputSize} -> ${l.hiddenSize}${l.direction === 'bidirectional' ? ' x2 (bidirectional)' : ''}${l.type === 'rnn' ? `, ${l.activation}` : ''}`));
   const json = {
     name: model.name, modelVersion: model.modelVersion, task: model.task,
     inputs: model.inputs.names, outputs: model.outputs.names, ...(model.outputs.labels ? { labels: model.outputs.labels } : {}),
     parameters: parameterCount(model), layers,
+    ...(model.window ? { window: { ...model.window, from: model.outputs.from } } : {}),
     importedFrom: { file: facts.file, sha256: facts.sha256, producer: facts.producer, opset: facts.opset },
     graph: {
       input: facts.dataInput, output: facts.graphOutput, lastStep: facts.lastStep, nodes: facts.steps,
@@ -32,13 +33,15 @@ export function importCard(model: Model, facts: ImportFacts): { json: Record<str
     ...facts.steps.map((s) => `  - ${s}`),
     ...(facts.ignoredInputs.length ? [`- not used: graph inputs ${facts.ignoredInputs.map((i) => `\`${i}\``).join(', ')} (initial states: edge-rnn keeps one state per device and starts it at zero)`] : []),
     ...(facts.ignoredOutputs.length ? [`- not used: graph outputs ${facts.ignoredOutputs.map((o) => `\`${o}\``).join(', ')} (final states)`] : []),
-    ...(facts.lastStep ? ['- the graph predicts from the last step of a sequence; edge-rnn predicts at every reading, which is that same output for the sequence ending at the reading'] : []),
+    ...(model.window
+      ? [`- windowed: the graph reads a sequence and reduces it (${model.outputs.from === 'mean' ? 'the mean over its steps' : 'its last step'}); edge-rnn runs it over the last ${model.window.size} readings of a device from the zero state, one result every ${model.window.hop} reading(s)`]
+      : facts.lastStep ? ['- the graph predicts from the last step of a sequence; edge-rnn predicts at every reading, which is that same output for the sequence ending at the reading'] : []),
     '',
     '## Layers',
     '',
     ...layers.map((l, i) => `${i}. ${l}`),
     '',
-    'Weights were copied, not recomputed: LSTM gates reordered from ONNX i, o, f, c to i, f, g, o; GRU from z, r, h to r, z, n; each B split into the input and recurrent biases; MatMul / Gemm weights transposed to [outputs, inputs].',
+    'Weights were copied, not recomputed (a bidirectional layer\'s direction 1 into its `reverse` weights): LSTM gates reordered from ONNX i, o, f, c to i, f, g, o; GRU from z, r, h to r, z, n; each B split into the input and recurrent biases; MatMul / Gemm weights transposed to [outputs, inputs].',
     '',
     '## Normalisation',
     '',

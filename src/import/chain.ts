@@ -18,12 +18,14 @@ export interface Chain {
   readonly output: string;
   /** The graph predicts from the last step of a sequence (PyTorch `out[:, -1]`): per step, the same. */
   readonly lastStep: boolean;
+  /** The graph averages the steps (ReduceMean over the steps axis, PyTorch `out.mean(dim=1)`): a windowed model's "mean". */
+  readonly meanOverSteps: boolean;
   /** What each node on the path became, for the card. */
   readonly steps: string[];
 }
 
 const ACTIVATIONS: Readonly<Record<string, DenseActivation>> = { Relu: 'relu', Tanh: 'tanh', Sigmoid: 'sigmoid', Softmax: 'softmax' };
-const SUPPORTED = 'LSTM, GRU, RNN, MatMul, Add, Gemm, Relu, Tanh, Sigmoid, Softmax, Transpose, Squeeze, Gather (last step), Identity';
+const SUPPORTED = 'LSTM, GRU, RNN, MatMul, Add, Gemm, Relu, Tanh, Sigmoid, Softmax, Transpose, Squeeze, Gather (last step), ReduceMean (over the steps), Reshape (joining the two directions), Identity';
 
 interface PendingDense { w: Float32Array; b: Float32Array | null; inputSize: number; outputSize: number; activation: DenseActivation }
 
@@ -70,9 +72,10 @@ export function followChain(g: OnnxGraph, opset: number): Chain {
   const layers: Layer[] = [];
   const steps: string[] = [];
   let roles = startRoles;
-  let width = -1; // features per step; known after the first recurrent node
+  let width = -1; // features per step (per direction while the D axis is apart); known after the first recurrent node
+  let directions = 1; // of the last recurrent node, until a Reshape joins them into the features
   let pending: PendingDense | null = null;
-  let lastStep = false;
+  let lastStep = false, meanOverSteps = false;
   const flush = () => {
     if (!pending) return;
     const p = pending;
@@ -87,6 +90,7 @@ export function followChain(g: OnnxGraph, opset: number): Chain {
   const needFeatures = (node: OnnxNode) => {
     if (width < 0) throw new OnnxImportError(nodeLabel(node), 'comes before any recurrent node; edge-rnn models start with an LSTM, GRU or RNN');
     if (roles[roles.length - 1] !== 'F') throw new OnnxImportError(nodeLabel(node), `acts on axis ${roles.length - 1}, which is not the feature axis (axes: ${roles.join(', ')})`);
+    if (directions > 1) throw new OnnxImportError(nodeLabel(node), 'acts on each direction of a bidirectional layer apart; edge-rnn joins them (concat of h_fwd and h_rev, PyTorch\'s output layout) before anything else');
   };
 
   let t = dataInput;
@@ -108,12 +112,14 @@ export function followChain(g: OnnxGraph, opset: number): Chain {
     if (node.domain && node.domain !== 'ai.onnx') throw new OnnxImportError(label, `operator domain ${JSON.stringify(node.domain)} is not supported (supported: ${SUPPORTED})`);
     if (op in RECURRENT_OPS) {
       if (slot !== 0) throw new OnnxImportError(label, `reads the step path as input ${slot}, not as X`);
-      if (roles.join('') !== 'TBF') throw new OnnxImportError(`${label}, input X`, `axes ${roles.join(', ')}; expected steps, batch, features`);
+      if (roles.join('') !== 'TBF' || directions > 1) throw new OnnxImportError(`${label}, input X`, `axes ${roles.join(', ')}${directions > 1 ? ` (${directions} directions not joined)` : ''}; expected steps, batch, features`);
+      if (lastStep || meanOverSteps) throw new OnnxImportError(label, 'a recurrent node after the steps were reduced; edge-rnn reduces the last recurrent layer\'s outputs only');
       flush();
       if (layers.some((l) => l.type === 'dense')) throw new OnnxImportError(label, 'a recurrent node after a dense head; edge-rnn models put every recurrent layer first');
       const layer = recurrentLayer(g, node, width < 0 ? inputWidth(g, node) : width, dataInput);
       layers.push(layer);
       width = layer.hiddenSize;
+      directions = layer.direction === 'bidirectional' ? 2 : 1;
       roles = ['T', 'D', 'B', 'F'];
       steps.push(`${label} -> layers[${layers.length - 1}] ${layer.type} ${layer.hiddenSize}`);
       t = node.output[0];
@@ -134,6 +140,7 @@ export function followChain(g: OnnxGraph, opset: number): Chain {
         const drop = [...axes].map((a) => axisOf(node, Number(a), roles.length));
         const bad = drop.find((a) => roles[a] !== 'D' && roles[a] !== 'B');
         if (bad !== undefined) throw new OnnxImportError(`${label}, axes`, `removes axis ${bad} (${roles[bad] === 'T' ? 'steps' : 'features'}); only the direction or batch axis may go`);
+        if (directions > 1 && drop.some((a) => roles[a] === 'D')) throw new OnnxImportError(`${label}, axes`, `removes the direction axis of a bidirectional layer (${directions} directions)`);
         roles = roles.filter((_, i) => !drop.includes(i));
         break;
       }
@@ -145,6 +152,31 @@ export function followChain(g: OnnxGraph, opset: number): Chain {
         }
         roles = roles.filter((_, i) => i !== axis);
         lastStep = true;
+        break;
+      }
+      case 'Reshape': {
+        // torch's [T, B, D, H] -> [T, B, D·H] after a bidirectional layer (shape [0, 0, -1]): h_fwd then h_rev.
+        const shape = node.input[1] ? g.constant(node.input[1], `${label}, input shape`) : undefined;
+        const n = roles.length;
+        const keeps = shape && shape.values.length === n - 1 && [...shape.values].slice(0, n - 2).every((v) => v === 0);
+        const joins = keeps && (shape.values[n - 2] === -1 || shape.values[n - 2] === directions * width);
+        if (!joins || roles[n - 2] !== 'D' || roles[n - 1] !== 'F' || (intAttr(node, 'allowzero') ?? 0) !== 0) {
+          throw new OnnxImportError(label, `only joining the direction and feature axes (a constant shape [${new Array(Math.max(0, n - 2)).fill(0).join(', ')}${n > 2 ? ', ' : ''}-1] on axes …, D, F) is supported (axes: ${roles.join(', ')})`);
+        }
+        roles = [...roles.slice(0, n - 2), 'F'];
+        width *= directions;
+        directions = 1;
+        break;
+      }
+      case 'ReduceMean': {
+        const axes = opset >= 18 ? (node.input[1] ? g.requireConstant(node.input[1], `${label}, input axes`, 'axes').values : undefined) : intsAttr(node, 'axes');
+        const a = axes && axes.length === 1 ? axisOf(node, Number(axes[0]), roles.length) : -1;
+        if (a < 0 || roles[a] !== 'T' || (intAttr(node, 'keepdims') ?? 1) !== 0) {
+          throw new OnnxImportError(label, 'only the mean over the steps axis without keeping it (PyTorch out.mean(dim=…) on the steps) is supported');
+        }
+        if (lastStep) throw new OnnxImportError(label, 'a mean after the last step was taken');
+        roles = roles.filter((_, i) => i !== a);
+        meanOverSteps = true;
         break;
       }
       case 'MatMul':
@@ -208,7 +240,7 @@ export function followChain(g: OnnxGraph, opset: number): Chain {
   flush();
   if (!g.graphOutputs.includes(t)) throw new OnnxImportError('', `the step path ends at tensor ${JSON.stringify(t)}, which is not a graph output`);
   if (width < 0) throw new OnnxImportError('', 'no recurrent node on the path from the input to the output');
-  return { layers, dataInput, output: t, lastStep, steps };
+  return { layers, dataInput, output: t, lastStep, meanOverSteps, steps };
 }
 
 function inputWidth(g: OnnxGraph, node: OnnxNode): number {

@@ -6,7 +6,9 @@
 //   ONNX GRU  z, r, h      -> ours r, z, n      (linear_before_reset = 1 is PyTorch's GRU)
 //   ONNX RNN  one gate
 // B [1, 2·G·H] is Wb then Rb: our bIh then bHh. Each value is copied, never recomputed.
-import { GATES, type RecurrentLayer, type RecurrentType, type TensorF32 } from '../model/types.js';
+// direction = "bidirectional" (issue 19): W, R, B are [2, …]; direction 0 is the forward
+// weights, direction 1 the layer's `reverse` (PyTorch's *_reverse), same reordering.
+import { GATES, type RecurrentLayer, type RecurrentType, type RecurrentWeights, type TensorF32 } from '../model/types.js';
 import { OnnxImportError } from './errors.js';
 import { intAttr, nodeLabel, stringAttr, stringsAttr, floatAttr, type OnnxGraph, type Constant } from './onnx-graph.js';
 import type { OnnxNode } from './onnx-proto.js';
@@ -43,10 +45,9 @@ function checkAttributes(g: OnnxGraph, node: OnnxNode, type: RecurrentType, at: 
     if (!KNOWN_ATTRIBUTES[type].includes(a.name)) throw new OnnxImportError(at(a.name), `unknown ${node.opType} attribute`);
   }
   const direction = stringAttr(node, 'direction') ?? 'forward';
-  if (direction === 'bidirectional') {
-    throw new OnnxImportError(at('direction'), '"bidirectional" is not supported yet: edge-rnn runs one direction, one step per reading (a backward pass needs the readings that come later)');
+  if (direction !== 'forward' && direction !== 'bidirectional') {
+    throw new OnnxImportError(at('direction'), `${JSON.stringify(direction)}: edge-rnn runs "forward" layers, and "bidirectional" ones in a windowed model (a reverse-only layer has no format)`);
   }
-  if (direction !== 'forward') throw new OnnxImportError(at('direction'), `${JSON.stringify(direction)}: only "forward" runs one step per reading`);
   const layout = intAttr(node, 'layout') ?? 0;
   if (layout !== 0) throw new OnnxImportError(at('layout'), `${layout}: only layout 0 ([steps, batch, features]) is read`);
   const clip = floatAttr(node, 'clip');
@@ -67,13 +68,22 @@ function checkAttributes(g: OnnxGraph, node: OnnxNode, type: RecurrentType, at: 
   }
 }
 
+/** Ops whose output holds only values of their first input (rearranged, selected or repeated). */
+const VALUE_PRESERVING = ['Expand', 'Slice', 'Gather', 'Squeeze', 'Unsqueeze', 'Reshape', 'Identity'];
+
 /**
  * A state torch builds when none is passed: ConstantOfShape(zero) over a shape computed
- * from Shape(x). Only the shape depends on the readings, so it is the zero state.
+ * from Shape(x), for a stack sliced per layer (or Expand of a zero constant). Only the shape
+ * depends on the readings, so it is the zero state.
  */
-function isZeroFill(g: OnnxGraph, name: string): boolean {
+function isZeroFill(g: OnnxGraph, name: string, depth = 0): boolean {
   const node = g.producer.get(name);
-  if (node?.opType !== 'ConstantOfShape') return false;
+  if (!node || depth > 16) return false;
+  if (VALUE_PRESERVING.includes(node.opType)) {
+    const c = g.constant(node.input[0], nodeLabel(node));
+    return c ? c.values.every((v) => v === 0) : isZeroFill(g, node.input[0], depth + 1);
+  }
+  if (node.opType !== 'ConstantOfShape') return false;
   const value = node.attribute.find((a) => a.name === 'value')?.t;
   if (!value) return true; // the ONNX default is a float 0
   return g.constantOf(value, nodeLabel(node)).values.every((v) => v === 0);
@@ -106,23 +116,29 @@ export function recurrentLayer(g: OnnxGraph, node: OnnxNode, inputSize: number, 
   if (type === 'lstm') checkInitialState(g, node, 6, 'initial_c', dataInput, inputAt);
 
   const G = GATES[type];
+  const D = stringAttr(node, 'direction') === 'bidirectional' ? 2 : 1;
   const W = g.weights(node.input[1], inputAt('W'), 'W');
   const R = g.weights(node.input[2], inputAt('R'), 'R');
   const H = intAttr(node, 'hidden_size') ?? R.dims[2];
   const expect = (c: Constant, dims: number[], what: string) => {
-    if (c.dims.join() !== dims.join()) throw new OnnxImportError(inputAt(what), `shape [${c.dims.join(', ')}], expected [${dims.join(', ')}] (hidden_size ${H}, ${inputSize} input features)`);
+    if (c.dims.join() !== dims.join()) throw new OnnxImportError(inputAt(what), `shape [${c.dims.join(', ')}], expected [${dims.join(', ')}] (hidden_size ${H}, ${inputSize} input features, ${D} direction${D > 1 ? 's' : ''})`);
   };
-  expect(W, [1, G * H, inputSize], 'W');
-  expect(R, [1, G * H, H], 'R');
+  expect(W, [D, G * H, inputSize], 'W');
+  expect(R, [D, G * H, H], 'R');
   const B = node.input[3] ? g.weights(node.input[3], inputAt('B'), 'B') : undefined;
-  if (B) expect(B, [1, 2 * G * H], 'B');
-  const bias = (half: number) => (B ? reorder(B, half * G * H, type, H, 1) : new Float64Array(G * H));
+  if (B) expect(B, [D, 2 * G * H], 'B');
+  const weights = (d: number): RecurrentWeights => {
+    const bias = (half: number) => (B ? reorder(B, (2 * d + half) * G * H, type, H, 1) : new Float64Array(G * H));
+    return {
+      wIh: f32([G * H, inputSize], reorder(W, d * G * H * inputSize, type, H, inputSize)),
+      wHh: f32([G * H, H], reorder(R, d * G * H * H, type, H, H)),
+      bIh: f32([G * H], bias(0)),
+      bHh: f32([G * H], bias(1)),
+    };
+  };
   const base = {
-    inputSize, hiddenSize: H,
-    wIh: f32([G * H, inputSize], reorder(W, 0, type, H, inputSize)),
-    wHh: f32([G * H, H], reorder(R, 0, type, H, H)),
-    bIh: f32([G * H], bias(0)),
-    bHh: f32([G * H], bias(1)),
+    inputSize, hiddenSize: H, ...weights(0),
+    ...(D === 2 ? { direction: 'bidirectional' as const, reverse: weights(1) } : {}),
   };
   if (type === 'rnn') return { type, activation: stringsAttr(node, 'activations')?.[0] === 'Relu' ? 'relu' : 'tanh', ...base };
   return { type, ...base };

@@ -49,6 +49,8 @@ export interface DatasetInput {
   readonly strata?: readonly string[];
   /** Truncated-BPTT window; every device's training part must hold at least one. */
   readonly seqLen: number;
+  /** The flag that set seqLen, for the error messages (default "--seq-len"; train --window: "--window"). */
+  readonly seqLenFlag?: string;
 }
 
 export interface Series {
@@ -196,7 +198,8 @@ export function buildDataset(input: DatasetInput): Dataset {
   const rows = inputs.length > 0 ? inputs[0].length : 0;
   if (inputNames.length === 0 || inputNames.length !== inputs.length) throw new TrainDataError('need at least one input column, each with a name');
   if (!(valFraction > 0 && valFraction < 1)) throw new TrainDataError(`--val must be a fraction between 0 and 1 (exclusive), got ${valFraction}`);
-  if (!(Number.isInteger(seqLen) && seqLen >= 1)) throw new TrainDataError(`--seq-len must be a positive integer, got ${seqLen}`);
+  const seqFlag = input.seqLenFlag ?? '--seq-len';
+  if (!(Number.isInteger(seqLen) && seqLen >= 1)) throw new TrainDataError(`${seqFlag} must be a positive integer, got ${seqLen}`);
   const shift = target.task === 'regression' ? target.horizon : 0;
   if (target.task === 'regression' && !(Number.isInteger(shift) && shift >= 1)) {
     throw new TrainDataError(`--horizon must be a positive integer, got ${shift}`);
@@ -243,7 +246,7 @@ export function buildDataset(input: DatasetInput): Dataset {
       if (trainEnd < needTrain || n - trainEnd < needVal) {
         const need = Math.max(needTrain + needVal, Math.ceil((needTrain) / (1 - valFraction)));
         throw new TrainDataError(
-          `${name} has ${n} rows: too few for --seq-len ${seqLen}` + (shift ? ` and horizon ${shift}` : '') +
+          `${name} has ${n} rows: too few for ${seqFlag} ${seqLen}` + (shift ? ` and horizon ${shift}` : '') +
           ` with --val ${valFraction}${gap ? ` and --val-gap ${gap}` : ''} (its training part must hold at least ${needTrain} rows and its validation part ${needVal}; about ${need} rows needed)`,
         );
       }
@@ -257,7 +260,7 @@ export function buildDataset(input: DatasetInput): Dataset {
     if (trainSteps < seqLen || valSteps < 1) {
       throw new TrainDataError(
         `${name} has ${n} rows: too few for --val-mode blocks with --val-blocks ${blocks}, --val-gap ${gap} and --val ${valFraction}` +
-        ` (${trainSteps} training steps, at least --seq-len ${seqLen} needed; ${valSteps} validation steps, at least 1 needed); use fewer blocks or a smaller gap`,
+        ` (${trainSteps} training steps, at least ${seqFlag} ${seqLen} needed; ${valSteps} validation steps, at least 1 needed); use fewer blocks or a smaller gap`,
       );
     }
     return role;

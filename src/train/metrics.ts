@@ -61,7 +61,6 @@ export function validationMetrics(ds: Dataset, predict: (seriesIndex: number) =>
   }
   const C = ds.labels!.length;
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
-  let steps = 0, correct = 0;
   ds.series.forEach((s, si) => {
     const p = predict(si);
     for (let t = 0; t < s.n; t++) {
@@ -69,11 +68,16 @@ export function validationMetrics(ds: Dataset, predict: (seriesIndex: number) =>
       let best = 0;
       for (let c = 1; c < C; c++) if (p[t * C + c] > p[t * C + best]) best = c;
       confusion[s.cls[t]][best]++;
-      steps++;
-      if (best === s.cls[t]) correct++;
     }
   });
-  const classes = ds.labels!.map((label, c) => {
+  return confusionMetrics(ds.labels!, confusion);
+}
+
+/** Accuracy and per-class precision, recall and F1 from confusion[true][predicted]. */
+export function confusionMetrics(labels: readonly string[], confusion: number[][]): ClassificationMetrics {
+  let steps = 0, correct = 0;
+  confusion.forEach((row, c) => { for (const n of row) steps += n; correct += row[c]; });
+  const classes = labels.map((label, c) => {
     const tp = confusion[c][c];
     const support = confusion[c].reduce((a, b) => a + b, 0);
     const predicted = confusion.reduce((a, row) => a + row[c], 0);

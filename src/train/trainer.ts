@@ -1,12 +1,13 @@
-// The training loop: truncated BPTT over per-device lanes, Adam, global-norm clipping,
-// early stopping on validation loss with the best weights kept. Pure compute: no clock,
+// The training loop: truncated BPTT over per-device lanes; Adam, global-norm clipping,
+// early stopping on validation loss with the best weights kept (epochs.ts). Pure compute: no clock,
 // no I/O; progress goes to a callback. Same dataset, options and seed give the same bits.
 import type { FloatArray } from '../kernels/cells-backward.js';
 import { initModel, seededRandom } from '../model/init.js';
 import { tensorF32 } from '../model/tensor.js';
 import type { Layer, Model, RecurrentType, RnnActivation } from '../model/types.js';
-import { createAdam } from './adam.js';
-import { clipGlobalNorm } from './clip.js';
+import { RECIPE_DEFAULTS, runEpochs, type EpochStats, type TrainEvent } from './epochs.js';
+
+export { RECIPE_DEFAULTS, type EpochStats, type TrainEvent };
 import { TrainDataError } from './errors.js';
 import { denormaliseOutputs, isTrainStep, isValStep, outputWidth, type Dataset, type Series } from './dataset.js';
 import { inverseFrequencyWeights, mseLoss, softmaxCrossEntropyLoss } from './loss.js';
@@ -61,21 +62,7 @@ export interface TrainOptions {
   readonly shouldStop?: () => boolean;
 }
 
-/** Defaults of the recipe's options, chosen by measurement (docs/training.md). */
-export const RECIPE_DEFAULTS = { minSteps: 32, passes: 1, startMargin: 0.01 } as const;
 
-export interface EpochStats {
-  /** 0: the starting weights, before any update (trainLoss NaN); then 1, 2, … */
-  readonly epoch: number;
-  readonly trainLoss: number;
-  readonly valLoss: number;
-}
-
-export type TrainEvent =
-  | { readonly type: 'start'; readonly epochs: number; readonly stepsPerEpoch: number; readonly parameters: number }
-  | { readonly type: 'batch'; readonly epoch: number; readonly step: number; readonly steps: number; readonly loss: number }
-  | { readonly type: 'epoch'; readonly stats: EpochStats; readonly bestEpoch: number; readonly improved: boolean }
-  | { readonly type: 'stop'; readonly epoch: number; readonly reason: 'epochs' | 'patience' | 'budget' };
 
 export interface TrainResult {
   /** The model with the best validation weights, normalisation and outputs filled in; no meta. */
@@ -173,7 +160,6 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     ? (o.classWeights ?? true) ? inverseFrequencyWeights(ds.classCounts!) : ds.labels!.map(() => 1)
     : [];
   const shift = ds.shift;
-  const shouldStop = o.shouldStop ?? (() => false);
 
   // Each epoch: stepsPerEpoch gradient steps of `batch` windows drawn at random offsets.
   const sampler = windowSampler(trainingRuns(ds), T, o.burnIn ?? T);
@@ -182,10 +168,7 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
   const state = new Float32Array(net.stateSize);
 
   const rand = seededRandom((o.seed ^ 0x5bd1e995) >>> 0);
-  const adam = createAdam(net.params.length, { lr: o.lr });
   const dOut = new Float64Array(T * O);
-  const best = new Float32Array(net.params.length);
-  best.set(net.params);
   const maxN = Math.max(...ds.series.map((s) => s.n));
   const evalOut = new Float32Array(maxN * O);
 
@@ -221,75 +204,25 @@ export function train(ds: Dataset, o: TrainOptions, onEvent: (e: TrainEvent) => 
     return sum;
   }
 
-  onEvent({ type: 'start', epochs: o.epochs, stepsPerEpoch, parameters: net.params.length });
-  // Epoch 0: the starting weights are a candidate like any epoch's (a good start can win).
-  const start: EpochStats = { epoch: 0, trainLoss: NaN, valLoss: validationLoss() };
-  const history: EpochStats[] = [start];
-  let bestLoss = start.valLoss, bestEpoch = 0, since = 0, stoppedEarly = false, lrScale = 1;
-  const startBar = start.valLoss * (1 - (o.startMargin ?? RECIPE_DEFAULTS.startMargin));
-  onEvent({ type: 'epoch', stats: start, bestEpoch, improved: true });
-  const totalSteps = o.epochs * stepsPerEpoch;
-  const plateauWait = Math.max(1, Math.floor(o.patience / 2));
-  let globalStep = 0, budgetHit = false;
-  for (let epoch = 1; epoch <= o.epochs && !budgetHit; epoch++) {
-    if (shouldStop()) { budgetHit = true; break; }
-    let epochSum = 0, epochCount = 0, step = 0;
-    const epochLr = o.lr * lrScale * Math.pow(o.lrDecay ?? 1, epoch - 1);
-    const lrAt = (): number => (o.schedule === 'cosine'
-      ? epochLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * globalStep / totalSteps)))
-      : epochLr);
-    for (let g = 0; g < stepsPerEpoch; g++) {
-      if (g > 0 && shouldStop()) { budgetHit = true; break; }
-      step++;
-      // Every step of a window is a training step; the loss is a mean over all of the batch's.
-      let count = 0;
-      for (let b = 0; b < o.batch; b++) { sampler.sample(wins[b], rand); count += wins[b].steps; }
-      let batchSum = 0;
-      for (let b = 0; b < o.batch; b++) {
-        const win = wins[b];
-        const s = ds.series[win.series];
-        // Burn-in: from the zero state, forward only, so the window starts from a warm state.
-        state.fill(0);
-        for (let a = win.burnStart; a < win.start; a += T) net.forwardWindow(state, s.x, a * I, Math.min(T, win.start - a));
-        const y = net.forwardWindow(state, s.x, win.start * I, win.steps);
-        batchSum += windowLoss(s, win.start, win.steps, y, 1 / count);
-        net.backwardWindow(dOut, win.steps, classification);
-      }
-      clipGlobalNorm(net.grads, o.clip);
-      adam.step(net.params, net.grads, lrAt());
-      net.grads.fill(0);
-      globalStep++;
-      epochSum += batchSum * count;
-      epochCount += count;
-      onEvent({ type: 'batch', epoch, step, steps: stepsPerEpoch, loss: batchSum });
+  /** One gradient step: `batch` windows, every step of a window a training step; the loss is a mean over all of the batch's. */
+  function batch(): { loss: number; count: number } {
+    let count = 0;
+    for (let b = 0; b < o.batch; b++) { sampler.sample(wins[b], rand); count += wins[b].steps; }
+    let batchSum = 0;
+    for (let b = 0; b < o.batch; b++) {
+      const win = wins[b];
+      const s = ds.series[win.series];
+      // Burn-in: from the zero state, forward only, so the window starts from a warm state.
+      state.fill(0);
+      for (let a = win.burnStart; a < win.start; a += T) net.forwardWindow(state, s.x, a * I, Math.min(T, win.start - a));
+      const y = net.forwardWindow(state, s.x, win.start * I, win.steps);
+      batchSum += windowLoss(s, win.start, win.steps, y, 1 / count);
+      net.backwardWindow(dOut, win.steps, classification);
     }
-    const stats: EpochStats = { epoch, trainLoss: epochSum / epochCount, valLoss: validationLoss() };
-    history.push(stats);
-    const improved = stats.valLoss < (bestEpoch === 0 ? startBar : bestLoss);
-    if (improved) {
-      bestLoss = stats.valLoss;
-      bestEpoch = epoch;
-      best.set(net.params);
-      since = 0;
-    } else {
-      since++;
-      if (o.schedule === 'plateau' && since % plateauWait === 0) lrScale *= 0.5;
-    }
-    onEvent({ type: 'epoch', stats, bestEpoch, improved });
-    if (budgetHit) break;
-    if (o.patience > 0 && since >= o.patience && epoch < o.epochs) {
-      stoppedEarly = true;
-      onEvent({ type: 'stop', epoch, reason: 'patience' });
-      break;
-    }
-    if (epoch === o.epochs) onEvent({ type: 'stop', epoch, reason: 'epochs' });
-  }
-  if (budgetHit) {
-    stoppedEarly = true;
-    onEvent({ type: 'stop', epoch: history.length - 1, reason: 'budget' });
+    return { loss: batchSum, count };
   }
 
-  net.params.set(best);
+  const { history, bestEpoch, bestLoss, stoppedEarly } = runEpochs(o, { params: net.params, grads: net.grads, stepsPerEpoch, batch, validationLoss }, onEvent);
   const metrics = validationMetrics(ds, (si) => seriesOutputs(net, ds, ds.series[si], evalOut));
   return {
     model: exportModel(net, ds, base),

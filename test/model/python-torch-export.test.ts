@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { decodeModel } from '../../src/model/index.js';
 import { createSession } from '../../src/runtime/index.js';
+import { isWindowSession } from '../../src/runtime/session-window.js';
 
 const dir = new URL('../fixtures/python/', import.meta.url);
 const expected = JSON.parse(readFileSync(new URL('torch-gru.expected.json', dir), 'utf8')) as {
@@ -28,4 +29,27 @@ it('a model written by torch_export.py runs to PyTorch (regenerate: /usr/bin/pyt
   });
   expect(worst).toBeLessThanOrEqual(1e-5);
   expected.finalH.forEach((h, k) => h.forEach((v, j) => expect(Math.abs(state.h[k][j] - v)).toBeLessThanOrEqual(1e-5)));
+});
+
+it('a windowed bidirectional LSTM written by torch_export.py (h_n of both directions: pool last) runs to PyTorch at every window', () => {
+  const w = JSON.parse(readFileSync(new URL('torch-bilstm-window.expected.json', dir), 'utf8')) as { inputs: number[][]; ends: number[]; outputs: number[][] };
+  const model = decodeModel(new Uint8Array(readFileSync(new URL('torch-bilstm-window.msgpack', dir))));
+  expect(model.window).toEqual({ size: 8, hop: 3 });
+  expect(model.outputs.from).toBe('last');
+  expect(model.layers.map((l) => (l.type === 'dense' ? 'dense' : `${l.type}:${l.direction}:${l.inputSize}`))).toEqual(['lstm:bidirectional:2', 'lstm:bidirectional:8', 'dense']);
+  for (const kernels of ['js', 'wasm'] as const) {
+    const session = createSession(model, { kernels });
+    if (!isWindowSession(session)) throw new Error('expected a windowed session');
+    const state = session.createState();
+    const y = new Float32Array(session.outputSize);
+    const ends: number[] = [];
+    let worst = 0;
+    w.inputs.forEach((x, t) => {
+      if (!session.window.push(state, x, t, y)) return;
+      y.forEach((v, o) => { worst = Math.max(worst, Math.abs(v - w.outputs[ends.length][o])); });
+      ends.push(t);
+    });
+    expect(ends).toEqual(w.ends);
+    expect(worst).toBeLessThanOrEqual(1e-5);
+  }
 });

@@ -18,6 +18,8 @@ interface ImportCliOptions {
   name?: string;
   modelVersion?: string;
   horizon?: string;
+  window?: string;
+  hop?: string;
   norm?: string;
   inputMean?: string;
   inputStd?: string;
@@ -100,6 +102,16 @@ function normalisationFrom(o: ImportCliOptions): { normalisation?: Normalisation
   return { normalisation: { ...(inputs ? { inputs } : {}), ...(outputs ? { outputs } : {}) }, source: 'from the --input-mean/--input-std/--output-mean/--output-std flags' };
 }
 
+function windowFrom(o: ImportCliOptions): { size: number; hop: number } | undefined {
+  const size = posInt(o.window, '--window'), hop = posInt(o.hop, '--hop');
+  if (size === undefined) {
+    if (hop !== undefined) throw new CliError('--hop needs --window (it describes a windowed model)', 2);
+    return undefined;
+  }
+  if ((hop ?? 1) > size) throw new CliError(`--hop ${hop} is larger than --window ${size}: readings between windows would never be read`, 2);
+  return { size, hop: hop ?? 1 };
+}
+
 export function registerImport(program: Command): void {
   program
     .command('import')
@@ -112,6 +124,8 @@ export function registerImport(program: Command): void {
     .option('--name <name>', 'model name (default: the ONNX file name without .onnx)')
     .option('--model-version <n>', 'model version, an integer >= 1 (default 1)')
     .option('--horizon <k>', 'regression forecasters: the outputs are the readings k steps ahead')
+    .option('--window <W>', 'a sequence model (bidirectional layers, or steps reduced by a mean or the last step): run it over windows of the last W readings (the sequence length it was trained on)')
+    .option('--hop <K>', 'with --window: one result every K readings, 1..W (default 1)')
     .option('--norm <file>', 'JSON with the training normalisation: {"inputs": {"mean": [..], "std": [..]}, "outputs": {"mean": [..], "std": [..]}} (not in an ONNX graph; default: none)')
     .option('--input-mean <list>', 'instead of --norm: input means, comma-separated (x\' = (x - mean) / std)')
     .option('--input-std <list>', 'instead of --norm: input standard deviations')
@@ -124,6 +138,7 @@ export function registerImport(program: Command): void {
         throw new CliError(`--task: expected regression or classification, got ${JSON.stringify(o.task)}`, 2);
       }
       const { normalisation, source } = normalisationFrom(o);
+      const window = windowFrom(o);
       const bytes = readBounded(path, MAX_ONNX_BYTES, 'an ONNX file');
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       let result;
@@ -136,7 +151,7 @@ export function registerImport(program: Command): void {
           ...(o.task ? { task: o.task as Task } : {}),
           ...(o.labels !== undefined ? { labels: names(o.labels) } : {}),
           horizon: posInt(o.horizon, '--horizon'),
-          normalisation, normalisationSource: source,
+          normalisation, normalisationSource: source, ...(window ? { window } : {}),
           source: { file: basename(path), sha256 },
         });
       } catch (e) {

@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { cellNumber, cellPlace, columnIndex, readCsv, type CsvTable } from '../../io/csv.js';
 import { ModelFileError, readModelFile, writeModelFile } from '../../io/model-file.js';
-import type { Model, RecurrentType } from '../../model/types.js';
+import { isBidirectional, type Model, type RecurrentType } from '../../model/types.js';
 import type { StartChoice } from '../../train/init-choice.js';
 import {
   anomalyForRun, anomalySummary, buildDataset, DEFAULT_ANOMALY_QUANTILE, historyJson, RECIPE_DEFAULTS, hyperParameters, lossCurveSvg, modelCard, roundedMetrics, train, TrainDataError,
@@ -20,9 +20,12 @@ import { compareWithBaselines, comparisonSummary, comparisonJson, type Compariso
 import { searchJson, type SearchRun, type SearchTrial } from '../../train/index.js';
 import { CliError } from '../errors.js';
 import { initGiven, initOption, startRun, type InitCliOptions } from './train-init.js';
+import { addWindowOptions, compareWithCausal, windowSpec, type WindowCliOptions } from './train-window.js';
+import { trainWindowed, type WindowTrainResult } from '../../train/window-trainer.js';
+import { eventComparisonJson, eventSummary, type EventComparison } from '../../train/event-compare.js';
 import { fixedAxes, parseBudget, runSearch, searchHelp, searching, searchSummary, trialLine, type SearchCliOptions } from './train-search.js';
 
-export interface TrainCliOptions extends SearchCliOptions, InitCliOptions {
+export interface TrainCliOptions extends SearchCliOptions, InitCliOptions, WindowCliOptions {
   data: string;
   inputs: string[];
   target?: string[];
@@ -171,6 +174,8 @@ export interface TrainRun {
   /** Residual or level outputs, and why. */
   outputs: { residual: boolean; why: string };
   comparison?: Comparison;
+  /** --compare-with: the windowed model against a per-reading classifier on the same readings. */
+  events?: EventComparison;
   split: SplitReport;
   paths: { model: string; cardMd: string; cardJson: string; curve: string };
 }
@@ -199,14 +204,15 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   const name = o.name ?? basename(o.data).replace(/\.[^.]*$/, '');
   const seed = o.seed ?? DEFAULT_SEED;
   if (searching(o) && o.initFrom !== undefined) throw new CliError('--search cannot be combined with --init-from (a continued model keeps its cell and size)');
-  let outputs = outputsChoice(o);
+  const win = windowSpec({ ...o, search: searching(o) ? true : undefined });
+  let outputs = win && !o.label ? { residual: false, why: 'a windowed model outputs levels' } : outputsChoice(o);
   let ds: Dataset;
   const input: DatasetInput = {
     inputNames: o.inputs, inputs: cols.inputs, ...(cols.devices ? { devices: cols.devices } : {}),
     target: o.label
       ? { task: 'classification', labelName: o.label, labels: cols.labels }
       : { task: 'regression', targetNames: o.target!, targets: cols.targets, horizon: o.horizon, ...(outputs.residual ? { residual: true } : {}) },
-    valFraction: o.val, seqLen: o.seqLen, ...(o.valMode ? { valMode: o.valMode } : {}),
+    valFraction: o.val, seqLen: win ? win.size : o.seqLen, ...(win ? { seqLenFlag: '--window' } : {}), ...(o.valMode ? { valMode: o.valMode } : {}),
     ...(o.valBlocks !== undefined ? { valBlocks: o.valBlocks } : {}), ...(o.valGap !== undefined ? { valGap: o.valGap } : {}),
     // Blocks are placed so the labelled events fall in both parts, as a classifier's classes are.
     ...(cols.events ? { strata: Array.from(cols.events, String) } : {}),
@@ -221,7 +227,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   for (const w of split.warnings) hooks.warn?.(w);
   let topts: TrainOptions = {
     name, cell: o.cell, hidden: o.hidden, layers: o.layers, ...(o.cell === 'rnn' ? { rnnActivation: o.rnnActivation } : {}),
-    seqLen: o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed,
+    seqLen: win ? win.size : o.seqLen, batch: o.batch, epochs: o.epochs, lr: o.lr, ...(o.lrDecay !== 1 ? { lrDecay: o.lrDecay } : {}), clip: o.clip, patience: o.patience, seed,
     ...(ds.task === 'classification' ? { classWeights: o.classWeights } : {}),
     ...(o.schedule ? { schedule: o.schedule } : {}), ...(o.burnIn !== undefined ? { burnIn: o.burnIn } : {}),
     ...(o.passes !== undefined ? { passes: o.passes } : {}),
@@ -232,8 +238,8 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   const old = o.initFrom === undefined ? undefined : readContinued(o.initFrom);
   let start: StartChoice | undefined;
   // With --search, the default start is trial 1, so the search never does worse than plain train.
-  if (!old) ({ options: topts, start } = startRun(ds, o, topts));
-  let result: TrainResult;
+  if (!old && !win) ({ options: topts, start } = startRun(ds, o, topts));
+  let result: TrainResult | WindowTrainResult;
   let search: SearchRun | undefined;
   if (searching(o)) {
     ({ search, dataset: ds, options: topts, result, outputs } = runSearch(o, input, topts, outputs, hooks.onTrial));
@@ -241,13 +247,15 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     if (search.trials[search.chosen].trial !== 1) start = undefined;
   }
   else try {
-    result = train(ds, old ? { ...topts, initFrom: old.model } : topts, onEvent);
+    result = win ? trainWindowed(ds, topts, win, onEvent) : train(ds, old ? { ...topts, initFrom: old.model } : topts, onEvent);
   } catch (e) {
     if (old && e instanceof TrainDataError) throw new CliError(`--init-from ${o.initFrom}: ${e.message}`);
+    if (win && e instanceof TrainDataError) throw new CliError(`${o.data}: ${e.message}`);
     throw e;
   }
 
-  const comparison = ds.task === 'regression' ? baselineComparison(ds, result.model, o) : undefined;
+  const comparison = ds.task === 'regression' && !win ? baselineComparison(ds, result.model, o) : undefined;
+  const events = win && o.compareWith !== undefined ? compareWithCausal(o.compareWith, ds, result.model) : undefined;
 
   const modelPath = o.out ?? join('models', `${name}.msgpack`);
   const stem = modelPath.replace(/\.msgpack$/, '');
@@ -256,7 +264,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
   const bytesIn = readFileSync(o.data);
   const sha256 = createHash('sha256').update(bytesIn).digest('hex');
   const dataFile = basename(o.data);
-  const anomaly = anomalyForRun(ds, result, { quantile: o.anomalyQuantile, ...(cols.events ? { events: { column: o.eventColumn!, rows: cols.events, devices: cols.devices } } : {}) });
+  const anomaly = win ? undefined : anomalyForRun(ds, result, { quantile: o.anomalyQuantile, ...(cols.events ? { events: { column: o.eventColumn!, rows: cols.events, devices: cols.devices } } : {}) });
   const model: Model = {
     ...(anomaly?.ok ? anomaly.model : result.model),
     modelVersion: o.modelVersion,
@@ -266,7 +274,7 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
       ...(o.license ? { license: o.license } : {}),
       trainedWith: 'edge-rnn train',
       ...(old ? { continuesFrom: old.sha256 } : {}),
-      hyperParameters: hyperParameters(topts),
+      hyperParameters: hyperParameters(topts, win),
       ...(start ? { start: start.start } : {}),
       ...(search ? { search: { trials: search.trials.length, chosenTrial: search.trials[search.chosen].trial } } : {}),
       epochsRun: result.epochsRun,
@@ -281,13 +289,17 @@ export function runTrain(o: TrainCliOptions, onEvent: (e: TrainEvent) => void = 
     ...(o.license ? { license: o.license } : {}), ...(o.deviceColumn ? { deviceColumn: o.deviceColumn } : {}),
     droppedRows: cols.dropped, ...(o.notes ? { notes: o.notes } : {}), ...(created ? { created } : {}),
     options: topts, dataset: ds, result: { ...result, model }, ...(anomaly ? { anomaly } : {}), ...(ds.task === 'regression' ? { outputsWhy: outputs.why } : {}),
-    ...(comparison ? { comparison } : {}),
+    ...(comparison ? { comparison } : {}), ...(win ? { window: { ...win, ...windowCounts(result) } } : {}), ...(events ? { events } : {}),
     ...(search ? { search } : {}), ...(start ? { start } : {}),
   });
   writeFileSync(paths.cardMd, card.markdown);
   writeFileSync(paths.cardJson, JSON.stringify(card.json, null, 2) + '\n');
   writeFileSync(paths.curve, lossCurveSvg(result.history, `${name}: loss per epoch`, result.bestEpoch));
-  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), outputs, ...(comparison ? { comparison } : {}), split, paths, ...(search ? { search } : {}), ...(start ? { start } : {}) };
+  return { model, bytes, result, dataset: ds, ...(anomaly ? { anomaly } : {}), outputs, ...(comparison ? { comparison } : {}), ...(events ? { events } : {}), split, paths, ...(search ? { search } : {}), ...(start ? { start } : {}) };
+}
+
+function windowCounts(r: TrainResult | WindowTrainResult): { trainWindows: number; valWindows: number } {
+  return 'trainWindows' in r ? { trainWindows: r.trainWindows, valWindows: r.valWindows } : { trainWindows: 0, valWindows: 0 };
 }
 
 /** Residual or level outputs, and why, as the card and summary say it. */
@@ -369,6 +381,8 @@ function summary(run: TrainRun): string {
   const { result: r, paths } = run;
   const lines = [`wrote ${paths.model} (${run.bytes.length} bytes), ${paths.cardMd}, ${paths.cardJson}, ${paths.curve}`];
   lines.push(`epochs run ${r.epochsRun}${r.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.bestEpoch}${r.bestEpoch === 0 ? ' (the starting weights)' : ''}, validation loss ${r.bestValLoss.toPrecision(4)}`);
+  const w = run.model.window;
+  if (w) lines.push(`window: ${w.size} readings, one result every ${w.hop}, ${run.model.layers.some(isBidirectional) ? 'bidirectional' : 'forward only'}, pooled ${run.model.outputs.from}; ${windowCounts(r).trainWindows} training and ${windowCounts(r).valWindows} validation windows`);
   if (run.outputs.why !== 'classification') lines.push(`outputs: ${run.outputs.residual ? 'residual (change from the current reading)' : 'levels'} (${run.outputs.why})`);
   if (run.start) lines.push(`start: ${run.start.start} (${run.start.why})`);
   const m = r.metrics;
@@ -382,11 +396,12 @@ function summary(run: TrainRun): string {
     for (const c of m.classes) lines.push(`class ${c.label}: precision ${c.precision?.toFixed(3) ?? 'n/a'}, recall ${c.recall?.toFixed(3) ?? 'n/a'}, F1 ${c.f1?.toFixed(3) ?? 'n/a'} (support ${c.support})`);
   }
   if (run.anomaly) lines.push(anomalySummary(run.anomaly));
+  if (run.events) lines.push(...eventSummary(run.events));
   return lines.join('\n') + '\n' + (run.search ? searchSummary(run.search) : '');
 }
 
 export function registerTrain(program: Command): void {
-  program
+  addWindowOptions(program
     .command('train')
     .description('train an RNN/LSTM/GRU on a CSV of readings (BPTT, Adam) and write the model with its model card')
     .requiredOption('-d, --data <file>', 'CSV with a header row, rows in time order within each device')
@@ -431,7 +446,7 @@ export function registerTrain(program: Command): void {
     .option('--notes <text>', 'free text for the model card (e.g. why this horizon)')
     .option('--created <date>', 'timestamp to record as meta.created (default: SOURCE_DATE_EPOCH, else now unless --seed)')
     .option('--search <budget>', searchHelp.search, parseBudget)
-    .option('--search-trials <n>', searchHelp.trials, int(1))
+    .option('--search-trials <n>', searchHelp.trials, int(1)))
     .option('--json', 'print the final metrics as JSON on stdout')
     .option('--no-progress', 'no progress output')
     .action((opts: TrainCliOptions, cmd: Command) => {
@@ -450,6 +465,8 @@ export function registerTrain(program: Command): void {
           ...(run.anomaly ? { anomaly: run.anomaly.ok ? run.anomaly.calibration : { available: false, reason: run.anomaly.reason } } : {}),
           ...(run.comparison ? { baselines: comparisonJson(run.comparison) } : {}),
           split: splitJson(run.dataset, run.split),
+          ...(run.model.window ? { window: { ...run.model.window, from: run.model.outputs.from, bidirectional: run.model.layers.some(isBidirectional) } } : {}),
+          ...(run.events ? { events: eventComparisonJson(run.events) } : {}),
           ...(run.search ? { search: searchJson(run.search) } : {}),
         }) + '\n');
       } else process.stdout.write(summary(run));
