@@ -24,6 +24,8 @@ const HELP = `usage: npm run bench:memory -- [options]
   --idle N          seconds connected without readings before the idle RSS is read (default 30)
   --model FILE      model the runtime serves (default models/mote-forecaster.msgpack)
   --no-build        measure dist/edge-rnn-device.mjs as it is (default: npm run bundle first)
+  --baseline FILE   also run another device bundle (e.g. built from an older commit) with the
+                    unit's flags, for before/after numbers from the same run
   --breakdown       preload scripts/bench/memory-probe.mjs into every process and print
                     process.memoryUsage(), V8's heap spaces and GC counts at the end
   --heap-snapshot   at the end, write a V8 heap snapshot of each process (SIGUSR2) and print where
@@ -34,7 +36,7 @@ const { values: args } = parseArgs({
     minutes: { type: 'string', default: '5' }, rate: { type: 'string', default: '1000' },
     devices: { type: 'string', default: '10000' }, idle: { type: 'string', default: '30' },
     model: { type: 'string', default: 'models/mote-forecaster.msgpack' },
-    'no-build': { type: 'boolean', default: false }, breakdown: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false }, baseline: { type: 'string' }, breakdown: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -194,7 +196,8 @@ async function main(): Promise<void> {
   const topics = ['sensors/+/reading', `models/${modelName}`];
   const probe = (n: string) => (args.breakdown ? join(tmp, `probe-${n}.jsonl`) : undefined);
   const snap = args['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2'] : [];
-  const runArgs = (instance: string) => [join(app, 'edge-rnn.mjs'), 'run', '--broker', broker.url, '--model', modelFile,
+  if (args.baseline) copyFileSync(resolve(args.baseline), join(app, 'baseline.mjs'));
+  const runArgs = (instance: string, file = 'edge-rnn.mjs') => [join(app, file), 'run', '--broker', broker.url, '--model', modelFile,
     '--instance', instance, '--prediction-topic', 'predictions/{instance}/{device}', '--max-devices', String(Math.max(DEVICES, 10_000))];
   const isSubscribed = (l: string) => l.includes('"subscribed"') || l === 'subscribed';
   const bare = ['-e', 'setInterval(() => {}, 1 << 30); console.log("subscribed")'];
@@ -205,11 +208,13 @@ async function main(): Promise<void> {
     ...(unitFlags.length ? [['bare mqtt.js subscriber, unit flags', unitFlags, subscriber('bench-bare-flags')] as [string, string[], string[]]] : []),
     ['edge-rnn run, node defaults', [], runArgs('mem-defaults')],
     ...(unitFlags.length ? [['edge-rnn run, unit flags', unitFlags, runArgs('mem-unit')] as [string, string[], string[]]] : []),
+    ...(args.baseline ? [[`baseline ${basename(args.baseline)}, unit flags`, unitFlags, runArgs('mem-baseline', 'baseline.mjs')] as [string, string[], string[]]] : []),
   ];
   const procs: Measured[] = [];
   for (const [i, [name, flags, argv]] of specs.entries()) procs.push(await start(name, [...flags, ...snap], argv, app, isSubscribed, probe(String(i))));
   const runs = new Map<string, Measured>([['mem-defaults', procs.find((p) => p.name.startsWith('edge-rnn run, node'))!]]);
   if (unitFlags.length) runs.set('mem-unit', procs.find((p) => p.name === 'edge-rnn run, unit flags')!);
+  if (args.baseline) runs.set('mem-baseline', procs.find((p) => p.name.startsWith('baseline '))!);
 
   const collector = await mqtt.connectAsync(broker.url, { clientId: 'bench-mem-collect', clean: true, protocolVersion: 5 });
   let deadLetters = 0;
@@ -271,7 +276,10 @@ async function main(): Promise<void> {
   const over = steady.get(headline)! - steady.get(bareSub)!;
   console.log(`\n${headline.name}: steady ${fmt(steady.get(headline)!)} MB = bare mqtt.js subscriber ${fmt(steady.get(bareSub)!)} MB ${over >= 0 ? '+' : '-'} ${fmt(Math.abs(over))} MB (target: within +30 MB): ${over <= 30 * MB ? 'met' : `missed by ${fmt(over - 30 * MB)} MB`}`);
 
-  if (args.breakdown) printBreakdown(procs, phaseStart.load, loadEnd);
+  if (args.breakdown) {
+    printBreakdown(procs, phaseStart.load, loadEnd);
+    printMappings(procs);
+  }
   if (args['heap-snapshot']) {
     for (const p of procs) p.child.kill('SIGUSR2');
     await sleep(15_000);
@@ -306,6 +314,47 @@ function printBreakdown(procs: Measured[], from: number, to: number): void {
     const s = last.spaces;
     const secs = (last.t - first.t) / 1000;
     console.log(`| ${p.name} | ${last.rss} | ${last.heapTotal} | ${last.heapUsed} | ${s.new_space?.size} | ${s.old_space?.size} (${s.old_space?.used}) | ${s.code_space?.size} | ${s.large_object_space?.size} | ${last.external} | ${last.arrayBuffers} | ${last.mallocedMemory} | ${((last.gc.minor - first.gc.minor) / secs).toFixed(1)} | ${last.gc.major - first.gc.major} |`);
+  }
+}
+
+/**
+ * Where the RSS sits in the address space, from /proc/<pid>/smaps: files (node's binary
+ * and libraries), glibc's main heap ([heap]: malloc), anonymous mappings (V8's heap pages,
+ * large mallocs, other threads' malloc arenas), and the biggest anonymous ones.
+ */
+function printMappings(procs: Measured[]): void {
+  console.log('\nRSS by mapping at the end (/proc/<pid>/smaps, MB; anon top: RSS/size of the largest anonymous mappings):');
+  console.log('| process | files | [heap] (malloc) | anonymous | stacks | anon top 4 |');
+  console.log('|---|---:|---:|---:|---:|---|');
+  for (const p of procs) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${p.child.pid}/smaps`, 'utf8');
+    } catch {
+      continue;
+    }
+    const sums = { file: 0, heap: 0, anon: 0, stack: 0 };
+    const anon: { rss: number; size: number }[] = [];
+    let kind: keyof typeof sums = 'anon';
+    let size = 0;
+    for (const line of text.split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+      if (head) {
+        const name = head[1];
+        kind = name === '[heap]' ? 'heap' : name.startsWith('[stack') ? 'stack' : name.startsWith('/') ? 'file' : 'anon';
+        continue;
+      }
+      const f = /^(Size|Rss):\s+(\d+) kB/.exec(line);
+      if (!f) continue;
+      const kb = Number(f[2]) * 1024;
+      if (f[1] === 'Size') size = kb;
+      else {
+        sums[kind] += kb;
+        if (kind === 'anon') anon.push({ rss: kb, size });
+      }
+    }
+    const top = anon.sort((a, b) => b.rss - a.rss).slice(0, 4).map((m) => `${fmt(m.rss)}/${fmt(m.size)}`).join(', ');
+    console.log(`| ${p.name} | ${fmt(sums.file)} | ${fmt(sums.heap)} | ${fmt(sums.anon)} | ${fmt(sums.stack)} | ${top} |`);
   }
 }
 

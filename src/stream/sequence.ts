@@ -79,9 +79,9 @@ export class SeqHistory {
     return (this.seen[b >>> 5] & (1 << (b & 31))) !== 0;
   }
 
-  /** The seen-bits words, for checkpoints (a copy). */
-  bits(): Uint32Array {
-    return this.seen.slice();
+  /** The seen-bits words, for checkpoints: the live array, not a copy (read, never write). */
+  get words(): Uint32Array {
+    return this.seen;
   }
 
   /**
