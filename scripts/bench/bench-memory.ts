@@ -26,6 +26,7 @@ const HELP = `usage: npm run bench:memory -- [options]
   --no-build        measure dist/edge-rnn-device.mjs as it is (default: npm run bundle first)
   --baseline FILE   also run another device bundle (e.g. built from an older commit) with the
                     unit's flags, for before/after numbers from the same run
+  --try-flags=F     also run the device bundle with node flags F (repeatable), to compare flag sets
   --breakdown       preload scripts/bench/memory-probe.mjs into every process and print
                     process.memoryUsage(), V8's heap spaces and GC counts at the end
   --heap-snapshot   at the end, write a V8 heap snapshot of each process (SIGUSR2) and print where
@@ -36,7 +37,7 @@ const { values: args } = parseArgs({
     minutes: { type: 'string', default: '5' }, rate: { type: 'string', default: '1000' },
     devices: { type: 'string', default: '10000' }, idle: { type: 'string', default: '30' },
     model: { type: 'string', default: 'models/mote-forecaster.msgpack' },
-    'no-build': { type: 'boolean', default: false }, baseline: { type: 'string' }, breakdown: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false }, baseline: { type: 'string' }, 'try-flags': { type: 'string', multiple: true, default: [] }, breakdown: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -208,12 +209,14 @@ async function main(): Promise<void> {
     ...(unitFlags.length ? [['bare mqtt.js subscriber, unit flags', unitFlags, subscriber('bench-bare-flags')] as [string, string[], string[]]] : []),
     ['edge-rnn run, node defaults', [], runArgs('mem-defaults')],
     ...(unitFlags.length ? [['edge-rnn run, unit flags', unitFlags, runArgs('mem-unit')] as [string, string[], string[]]] : []),
+    ...args['try-flags']!.map((f, i) => [`edge-rnn run, tried flags ${i + 1}`, f.split(/\s+/).filter(Boolean), runArgs(`mem-try-${i + 1}`)] as [string, string[], string[]]),
     ...(args.baseline ? [[`baseline ${basename(args.baseline)}, unit flags`, unitFlags, runArgs('mem-baseline', 'baseline.mjs')] as [string, string[], string[]]] : []),
   ];
   const procs: Measured[] = [];
   for (const [i, [name, flags, argv]] of specs.entries()) procs.push(await start(name, [...flags, ...snap], argv, app, isSubscribed, probe(String(i))));
   const runs = new Map<string, Measured>([['mem-defaults', procs.find((p) => p.name.startsWith('edge-rnn run, node'))!]]);
   if (unitFlags.length) runs.set('mem-unit', procs.find((p) => p.name === 'edge-rnn run, unit flags')!);
+  args['try-flags']!.forEach((_, i) => runs.set(`mem-try-${i + 1}`, procs.find((p) => p.name === `edge-rnn run, tried flags ${i + 1}`)!));
   if (args.baseline) runs.set('mem-baseline', procs.find((p) => p.name.startsWith('baseline '))!);
 
   const collector = await mqtt.connectAsync(broker.url, { clientId: 'bench-mem-collect', clean: true, protocolVersion: 5 });

@@ -9,12 +9,12 @@ import v8 from 'node:v8';
 const out = process.env.BENCH_MEMORY_PROBE;
 if (out) {
   const gc = { minor: 0, major: 0, minorMs: 0, majorMs: 0 };
-  // kind: 1 minor (scavenge), 2 major (mark-compact), 4 incremental marking, 8 weak callbacks.
+  // kind (perf_hooks constants NODE_PERFORMANCE_GC_*): 1 minor (scavenge), 4 major (mark-compact), 8 incremental, 16 weak callbacks.
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = e.detail?.kind ?? e.kind;
       if (kind === 1) (gc.minor++, (gc.minorMs += e.duration));
-      else if (kind === 2) (gc.major++, (gc.majorMs += e.duration));
+      else if (kind === 4) (gc.major++, (gc.majorMs += e.duration));
     }
   }).observe({ entryTypes: ['gc'] });
   const mb = (n) => Math.round((n / 1048576) * 10) / 10;

@@ -7,6 +7,7 @@
 import { ForecastRing } from '../runtime/anomaly.js';
 import type { Session, StreamState } from '../runtime/session.js';
 import type { StreamCounters } from './counters.js';
+import { StatePool } from './state-pool.js';
 import { classifySeq, DEFAULT_MAX_SEQ_JUMP, DEFAULT_SEQ_WINDOW, isStepped, MAX_SEQ_WINDOW, SeqHistory, startsEpoch, type SeqInput, type SeqVerdict, type SequenceRules } from './sequence.js';
 
 export interface DeviceTableOptions {
@@ -82,12 +83,14 @@ export class DeviceTable {
   readonly maxDevices: number;
   readonly rules: SequenceRules;
   private readonly rings: boolean;
+  private states: StatePool;
 
   constructor(
     private session: Session,
     private readonly counters: StreamCounters,
     options: DeviceTableOptions = {},
   ) {
+    this.states = new StatePool(session);
     this.maxDevices = Math.max(1, options.maxDevices ?? DEFAULT_MAX_DEVICES);
     this.rules = sequenceRules(options);
     this.rings = options.anomaly !== undefined;
@@ -174,7 +177,7 @@ export class DeviceTable {
     let n = 0;
     for (const d of devices.slice(-this.maxDevices)) {
       if (d.state.length !== this.session.stateSize || this.entries.has(d.device)) continue;
-      const state = this.session.createState();
+      const state = this.states.take();
       state.buffer.set(d.state);
       const seqs = new SeqHistory(this.rules.window);
       seqs.restore({ last: d.lastSeq, lastTime: d.lastTime, lastTs: d.lastTs, bits: d.seqBits });
@@ -208,13 +211,14 @@ export class DeviceTable {
    */
   swapSession(session: Session, keepStates: boolean): number {
     this.session = session;
+    this.states = new StatePool(session);
     // Forecast rings follow the states; a new horizon or output count needs new rings.
     const probe = this.newRing();
     const reshaped = probe !== null && [...this.entries.values()].some((e) => e.ring?.horizon !== probe.horizon || e.ring?.width !== probe.width);
     if (reshaped) for (const entry of this.entries.values()) entry.ring = this.newRing();
     if (keepStates) return 0;
     for (const entry of this.entries.values()) {
-      entry.state = session.createState();
+      entry.state = this.states.take();
       entry.steps = 0;
       entry.ring?.clear();
     }
@@ -230,7 +234,7 @@ export class DeviceTable {
   // A zeroed state and an empty ring: the evicted LRU device's when at the cap, so memory stays bounded.
   private newEntry(): DeviceEntry {
     const seqs = new SeqHistory(this.rules.window);
-    if (this.entries.size < this.maxDevices) return { state: this.session.createState(), seqs, epoch: 0, steps: 0, ring: this.newRing() };
+    if (this.entries.size < this.maxDevices) return { state: this.states.take(), seqs, epoch: 0, steps: 0, ring: this.newRing() };
     const [lru, entry] = this.entries.entries().next().value as [string, DeviceEntry];
     this.entries.delete(lru);
     this.counters.evictions++;
