@@ -7,7 +7,7 @@
 import { ForecastRing } from '../runtime/anomaly.js';
 import type { Session, StreamState } from '../runtime/session.js';
 import type { StreamCounters } from './counters.js';
-import { StatePool } from './state-pool.js';
+import { SeqHistoryPool, StatePool } from './state-pool.js';
 import { classifySeq, DEFAULT_MAX_SEQ_JUMP, DEFAULT_SEQ_WINDOW, isStepped, MAX_SEQ_WINDOW, SeqHistory, startsEpoch, type SeqInput, type SeqVerdict, type SequenceRules } from './sequence.js';
 
 export interface DeviceTableOptions {
@@ -84,6 +84,7 @@ export class DeviceTable {
   readonly rules: SequenceRules;
   private readonly rings: boolean;
   private states: StatePool;
+  private readonly histories: SeqHistoryPool;
 
   constructor(
     private session: Session,
@@ -93,6 +94,7 @@ export class DeviceTable {
     this.states = new StatePool(session);
     this.maxDevices = Math.max(1, options.maxDevices ?? DEFAULT_MAX_DEVICES);
     this.rules = sequenceRules(options);
+    this.histories = new SeqHistoryPool(this.rules.window);
     this.rings = options.anomaly !== undefined;
   }
 
@@ -150,8 +152,8 @@ export class DeviceTable {
 
   /**
    * Every device for a checkpoint, least recently seen first, as views of the live table:
-   * one object, refilled per device, valid only inside `visit` (nothing is copied, so a
-   * checkpoint of 10 000 devices makes no garbage).
+   * one object, refilled per device, valid only inside `visit` (nothing is copied: a
+   * checkpoint of 10 000 devices makes one small view per device, no copy of its floats).
    */
   forEachSnapshot(visit: (d: DeviceSnapshot) => void): void {
     const d: Mutable<DeviceSnapshot> = { device: '', state: NO_STATE, epoch: 0, steps: 0, lastSeq: -1, lastTime: NaN, lastTs: NaN };
@@ -179,7 +181,7 @@ export class DeviceTable {
       if (d.state.length !== this.session.stateSize || this.entries.has(d.device)) continue;
       const state = this.states.take();
       state.buffer.set(d.state);
-      const seqs = new SeqHistory(this.rules.window);
+      const seqs = this.histories.take();
       seqs.restore({ last: d.lastSeq, lastTime: d.lastTime, lastTs: d.lastTs, bits: d.seqBits });
       // Pending forecasts are not checkpointed: a restored device is scored again after `horizon` readings.
       this.entries.set(d.device, { state, seqs, epoch: d.epoch, steps: d.steps, ring: this.newRing() });
@@ -231,15 +233,15 @@ export class DeviceTable {
     return new ForecastRing(this.session.model.outputs.horizon ?? 1, this.session.outputSize);
   }
 
-  // A zeroed state and an empty ring: the evicted LRU device's when at the cap, so memory stays bounded.
+  // A zeroed state, an empty history and ring: the evicted LRU device's when at the cap, so memory stays bounded.
   private newEntry(): DeviceEntry {
-    const seqs = new SeqHistory(this.rules.window);
-    if (this.entries.size < this.maxDevices) return { state: this.states.take(), seqs, epoch: 0, steps: 0, ring: this.newRing() };
+    if (this.entries.size < this.maxDevices) return { state: this.states.take(), seqs: this.histories.take(), epoch: 0, steps: 0, ring: this.newRing() };
     const [lru, entry] = this.entries.entries().next().value as [string, DeviceEntry];
     this.entries.delete(lru);
     this.counters.evictions++;
     this.session.reset(entry.state);
+    entry.seqs.clear();
     entry.ring?.clear();
-    return { state: entry.state, seqs, epoch: 0, steps: 0, ring: entry.ring };
+    return { state: entry.state, seqs: entry.seqs, epoch: 0, steps: 0, ring: entry.ring };
   }
 }
