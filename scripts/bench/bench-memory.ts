@@ -32,15 +32,28 @@ const HELP = `usage: npm run bench:memory -- [options]
   --heap-snapshot   at 90 % of the load, write a V8 heap snapshot of each process (SIGUSR2), print where
   -h, --help        this text`;
 
-const { values: args } = parseArgs({
-  options: {
+function usageError(message: string): never {
+  console.error(`bench:memory: ${message} (--help for the options)`);
+  process.exit(2);
+}
+
+function parse() {
+  return parseArgs({ options: {
     minutes: { type: 'string', default: '5' }, rate: { type: 'string', default: '1000' },
     devices: { type: 'string', default: '10000' }, idle: { type: 'string', default: '30' },
     model: { type: 'string', default: 'models/mote-forecaster.msgpack' },
     'no-build': { type: 'boolean', default: false }, baseline: { type: 'string' }, 'try-flags': { type: 'string', multiple: true, default: [] }, breakdown: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+  } });
+}
+
+const { values: args } = (() => {
+  try {
+    return parse();
+  } catch (e) {
+    return usageError((e as Error).message.split('\n')[0]);
+  }
+})();
 if (args.help) {
   console.log(HELP);
   process.exit(0);
@@ -51,7 +64,7 @@ const RATE = Number(args.rate);
 const DEVICES = Number(args.devices);
 const IDLE_S = Number(args.idle);
 for (const [k, v] of Object.entries({ minutes: MINUTES, rate: RATE, devices: DEVICES, idle: IDLE_S })) {
-  if (!(v > 0) || !Number.isFinite(v)) throw new Error(`--${k}: expected a positive number, got ${JSON.stringify(args[k as keyof typeof args])}`);
+  if (!(v > 0) || !Number.isFinite(v)) usageError(`--${k}: expected a positive number, got ${JSON.stringify(args[k as keyof typeof args])}`);
 }
 
 /** The node flags between the node binary and the bundle in the unit's ExecStart line. */
