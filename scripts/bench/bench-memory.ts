@@ -8,6 +8,9 @@
 // predictions. Linux only (/proc).
 //
 //   npm run bench:memory [-- --minutes 5 --rate 1000 --devices 10000 --idle 30 --breakdown --heap-snapshot]
+//   npm run bench:memory -- --minutes 1 --baseline /tmp/old-device.mjs "--try-flags=--max-semi-space-size=2"
+//
+// Results and what they mean: docs/deploy.md#memory, BENCHMARKS.md#benchmemory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
