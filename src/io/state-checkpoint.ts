@@ -16,9 +16,10 @@
 // and the runtime starts cold.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Packr, Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr';
 import type { DeviceSnapshot } from '../stream/device-table.js';
 import { writeFileAtomicAsync } from './atomic-file.js';
+import { CheckpointWriter } from './checkpoint-writer.js';
 
 export const CHECKPOINT_FORMAT = 'edge-rnn-state';
 export const CHECKPOINT_VERSION = 1;
@@ -46,7 +47,6 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
-const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 /** The most bytes a valid checkpoint of `maxDevices` states of `stateSize` floats can have. */
@@ -54,17 +54,27 @@ export function checkpointByteBound(maxDevices: number, stateSize: number, maxId
   return 4096 + maxDevices * (stateSize * 4 + PER_DEVICE_OVERHEAD + maxIdBytes);
 }
 
+/** What a checkpoint is written from: the devices are visited, not copied (views valid during the visit). */
+export interface CheckpointSource {
+  readonly model: CheckpointModel;
+  readonly stateSize: number;
+  readonly savedAt: number;
+  forEachDevice(visit: (d: DeviceCheckpoint) => void): void;
+}
+
+/** Encodes `c` with `writer`; the bytes are a view of the writer's buffer, valid until its next use. */
+export function encodeCheckpointWith(writer: CheckpointWriter, c: CheckpointSource): Uint8Array {
+  const { name, version, sha256 } = c.model;
+  writer.begin({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: { name, version, ...(sha256 ? { sha256 } : {}) }, stateSize: c.stateSize, savedAt: c.savedAt });
+  c.forEachDevice((d) => writer.device(d));
+  return writer.end();
+}
+
+const sourceOf = (c: Checkpoint | CheckpointSource): CheckpointSource =>
+  'forEachDevice' in c ? c : { ...c, forEachDevice: (visit) => c.devices.forEach((d) => visit(d)) };
+
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
-  const time = (t: number) => (Number.isNaN(t) ? null : t);
-  const bytes = (a: Float32Array | Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const devices = c.devices.map((d) => [
-    d.device, d.lastSeq, d.epoch, d.steps, time(d.lastTime), time(d.lastTs), d.seqBits ? bytes(d.seqBits) : null, bytes(d.state),
-  ]);
-  return packr.pack({
-    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION,
-    model: { name: c.model.name, version: c.model.version, ...(c.model.sha256 ? { sha256: c.model.sha256 } : {}) },
-    stateSize: c.stateSize, savedAt: c.savedAt, devices,
-  });
+  return encodeCheckpointWith(new CheckpointWriter(), sourceOf(c));
 }
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -128,10 +138,11 @@ export const checkpointPath = (dir: string): string => join(dir, 'devices.state'
 
 /**
  * Encodes `c` now (a consistent picture between two messages) and writes it off the
- * event loop; resolves with the bytes written. One write at a time per folder.
+ * event loop; resolves with the bytes written. One write at a time per folder, and per
+ * `writer` (its buffer holds the bytes until the write is done).
  */
-export async function writeCheckpoint(dir: string, c: Checkpoint): Promise<number> {
-  const bytes = encodeCheckpoint(c);
+export async function writeCheckpoint(dir: string, c: Checkpoint | CheckpointSource, writer = new CheckpointWriter()): Promise<number> {
+  const bytes = encodeCheckpointWith(writer, sourceOf(c));
   mkdirSync(dir, { recursive: true });
   await writeFileAtomicAsync(checkpointPath(dir), bytes);
   return bytes.length;

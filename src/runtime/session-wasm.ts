@@ -100,25 +100,30 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
     }
   }
 
-  // Dense heads on the last recurrent layer's h; returns the network output (normalised).
-  function head(state: StreamState): Float32Array {
-    return denseStackForward(denseOut, dense, state.h[recurrent.length - 1] ?? xInView);
-  }
+  // Dense heads on the last recurrent layer's h, read where a step leaves it in wasm memory
+  // (one stream's h, or a chunk slot's state in the staging area); the output, normalised.
+  const head = (lastHView: Float32Array): Float32Array => denseStackForward(denseOut, dense, lastHView);
+  const lastHIn = hIn.length > 0 ? hIn[hIn.length - 1] : xInView;
+  const lastHSize = recurrent.length > 0 ? recurrent[recurrent.length - 1].hiddenSize : 0;
+  const lastHStaging = Array.from({ length: C }, (_, s) => (lastHSize > 0 ? new Float32Array(mem, staging + s * stateSize * 4 + lastH, lastHSize) : xInView));
 
+  // A stream's h and c move by offset into its state buffer: no per-state views are needed
+  // (StreamState makes them only when asked), so a device costs its floats and little more.
   function stepOne(state: StreamState, x: ArrayLike<number>, xOff: number, out: Float32Array, oOff: number): void {
     for (let i = 0; i < I; i++) xInView[i] = (x[xOff + i] - mean[i]) / std[i];
+    const buf = state.buffer;
     for (let l = 0; l < wasmLayers.length; l++) {
-      hIn[l].set(state.h[l]);
-      const c = state.c[l];
-      if (c) cIn[l].set(c);
+      const r = recurrent[l], h = hIn[l], H = r.hiddenSize;
+      for (let i = 0, o = r.hOffset; i < H; i++, o++) h[i] = buf[o];
+      if (r.cOffset >= 0) for (let i = 0, c = cIn[l], o = r.cOffset; i < H; i++, o++) c[i] = buf[o];
     }
     runSingle();
     for (let l = 0; l < wasmLayers.length; l++) {
-      state.h[l].set(hIn[l]);
-      const c = state.c[l];
-      if (c) c.set(cIn[l]);
+      const r = recurrent[l], h = hIn[l], H = r.hiddenSize;
+      for (let i = 0, o = r.hOffset; i < H; i++, o++) buf[o] = h[i];
+      if (r.cOffset >= 0) for (let i = 0, c = cIn[l], o = r.cOffset; i < H; i++, o++) buf[o] = c[i];
     }
-    writeOutput(head(state), out, oOff, x, xOff);
+    writeOutput(head(lastHIn), out, oOff, x, xOff);
   }
 
   function step(state: StreamState, x: ArrayLike<number>, out: Float32Array = ownOut): Float32Array {
@@ -159,7 +164,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
       }
       if (residualFrom) for (let s = s0; s < s0 + m; s++) addResidual(ys, s * O, xs, s * I, residualFrom);
     } else {
-      for (let s = 0; s < m; s++) writeOutput(head(states[s0 + s]), ys, (s0 + s) * O, xs, (s0 + s) * I);
+      for (let s = 0; s < m; s++) writeOutput(head(lastHStaging[s]), ys, (s0 + s) * O, xs, (s0 + s) * I);
     }
   }
 
@@ -175,7 +180,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
 
   return {
     model, plan, inputSize: I, outputSize: O, stateSize,
-    createState: () => createStreamState(plan),
+    createState: (buffer) => createStreamState(plan, buffer),
     reset: (state) => state.buffer.fill(0),
     step,
     stepBatch,

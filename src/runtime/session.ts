@@ -24,7 +24,8 @@ export interface Session {
   readonly outputSize: number;
   /** Floats in a StreamState's buffer. */
   readonly stateSize: number;
-  createState(): StreamState;
+  /** A zero state; over `buffer` (stateSize floats, its contents kept) when given. */
+  createState(buffer?: Float32Array): StreamState;
   /** Back to the all-zero initial state. */
   reset(state: StreamState): void;
   /**
@@ -144,7 +145,7 @@ export function createJsSession(model: Model): Session {
 
   return {
     model, plan, inputSize: I, outputSize: O, stateSize: plan.stateSize,
-    createState: () => createStreamState(plan),
+    createState: (buffer) => createStreamState(plan, buffer),
     reset: (state) => state.buffer.fill(0),
     step,
     stepBatch,

@@ -7,6 +7,7 @@
 import { ForecastRing } from '../runtime/anomaly.js';
 import type { Session, StreamState } from '../runtime/session.js';
 import type { StreamCounters } from './counters.js';
+import { SeqHistoryPool, StatePool } from './state-pool.js';
 import { classifySeq, DEFAULT_MAX_SEQ_JUMP, DEFAULT_SEQ_WINDOW, isStepped, MAX_SEQ_WINDOW, SeqHistory, startsEpoch, type SeqInput, type SeqVerdict, type SequenceRules } from './sequence.js';
 
 export interface DeviceTableOptions {
@@ -63,6 +64,9 @@ export type Admission =
 
 export const DEFAULT_MAX_DEVICES = 10_000;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const NO_STATE = new Float32Array(0);
+
 /** The sequence rules of these options; a RangeError naming the option when one is invalid. */
 export function sequenceRules(options: DeviceTableOptions): SequenceRules {
   const window = options.seqWindow ?? DEFAULT_SEQ_WINDOW;
@@ -79,14 +83,18 @@ export class DeviceTable {
   readonly maxDevices: number;
   readonly rules: SequenceRules;
   private readonly rings: boolean;
+  private states: StatePool;
+  private readonly histories: SeqHistoryPool;
 
   constructor(
     private session: Session,
     private readonly counters: StreamCounters,
     options: DeviceTableOptions = {},
   ) {
+    this.states = new StatePool(session);
     this.maxDevices = Math.max(1, options.maxDevices ?? DEFAULT_MAX_DEVICES);
     this.rules = sequenceRules(options);
+    this.histories = new SeqHistoryPool(this.rules.window);
     this.rings = options.anomaly !== undefined;
   }
 
@@ -142,16 +150,24 @@ export class DeviceTable {
     return { kind: 'step', entry, fresh: startsEpoch(verdict), verdict };
   }
 
-  /** Every device for a checkpoint, least recently seen first (copies: the table goes on). */
-  snapshot(): DeviceSnapshot[] {
-    const out: DeviceSnapshot[] = [];
-    for (const [device, e] of this.entries) {
-      out.push({
-        device, state: e.state.buffer.slice(), epoch: e.epoch, steps: e.steps,
-        lastSeq: e.seqs.last, lastTime: e.seqs.lastTime, lastTs: e.seqs.lastTs, seqBits: e.seqs.bits(),
-      });
-    }
-    return out;
+  /**
+   * Every device for a checkpoint, least recently seen first, as views of the live table:
+   * one object, refilled per device, valid only inside `visit` (nothing is copied: a
+   * checkpoint of 10 000 devices makes one small view per device, no copy of its floats).
+   */
+  forEachSnapshot(visit: (d: DeviceSnapshot) => void): void {
+    const d: Mutable<DeviceSnapshot> = { device: '', state: NO_STATE, epoch: 0, steps: 0, lastSeq: -1, lastTime: NaN, lastTs: NaN };
+    this.entries.forEach((e, device) => {
+      d.device = device;
+      d.state = e.state.buffer;
+      d.epoch = e.epoch;
+      d.steps = e.steps;
+      d.lastSeq = e.seqs.last;
+      d.lastTime = e.seqs.lastTime;
+      d.lastTs = e.seqs.lastTs;
+      d.seqBits = e.seqs.words;
+      visit(d);
+    });
   }
 
   /**
@@ -163,9 +179,9 @@ export class DeviceTable {
     let n = 0;
     for (const d of devices.slice(-this.maxDevices)) {
       if (d.state.length !== this.session.stateSize || this.entries.has(d.device)) continue;
-      const state = this.session.createState();
+      const state = this.states.take();
       state.buffer.set(d.state);
-      const seqs = new SeqHistory(this.rules.window);
+      const seqs = this.histories.take();
       seqs.restore({ last: d.lastSeq, lastTime: d.lastTime, lastTs: d.lastTs, bits: d.seqBits });
       // Pending forecasts are not checkpointed: a restored device is scored again after `horizon` readings.
       this.entries.set(d.device, { state, seqs, epoch: d.epoch, steps: d.steps, ring: this.newRing() });
@@ -197,13 +213,14 @@ export class DeviceTable {
    */
   swapSession(session: Session, keepStates: boolean): number {
     this.session = session;
+    this.states = new StatePool(session);
     // Forecast rings follow the states; a new horizon or output count needs new rings.
     const probe = this.newRing();
     const reshaped = probe !== null && [...this.entries.values()].some((e) => e.ring?.horizon !== probe.horizon || e.ring?.width !== probe.width);
     if (reshaped) for (const entry of this.entries.values()) entry.ring = this.newRing();
     if (keepStates) return 0;
     for (const entry of this.entries.values()) {
-      entry.state = session.createState();
+      entry.state = this.states.take();
       entry.steps = 0;
       entry.ring?.clear();
     }
@@ -216,15 +233,15 @@ export class DeviceTable {
     return new ForecastRing(this.session.model.outputs.horizon ?? 1, this.session.outputSize);
   }
 
-  // A zeroed state and an empty ring: the evicted LRU device's when at the cap, so memory stays bounded.
+  // A zeroed state, an empty history and ring: the evicted LRU device's when at the cap, so memory stays bounded.
   private newEntry(): DeviceEntry {
-    const seqs = new SeqHistory(this.rules.window);
-    if (this.entries.size < this.maxDevices) return { state: this.session.createState(), seqs, epoch: 0, steps: 0, ring: this.newRing() };
+    if (this.entries.size < this.maxDevices) return { state: this.states.take(), seqs: this.histories.take(), epoch: 0, steps: 0, ring: this.newRing() };
     const [lru, entry] = this.entries.entries().next().value as [string, DeviceEntry];
     this.entries.delete(lru);
     this.counters.evictions++;
     this.session.reset(entry.state);
+    entry.seqs.clear();
     entry.ring?.clear();
-    return { state: entry.state, seqs, epoch: 0, steps: 0, ring: entry.ring };
+    return { state: entry.state, seqs: entry.seqs, epoch: 0, steps: 0, ring: entry.ring };
   }
 }

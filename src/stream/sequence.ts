@@ -66,22 +66,28 @@ export class SeqHistory {
   lastTs = NaN;
   /** seq of the untrusted jump just seen, -1 when the previous reading was not one. */
   jumpSeq = -1;
-  /** Bit (s mod window): seq s was seen, for s in (last − window, last]. */
+  /** Bit (s mod window): seq s was seen, for s in (last − window, last]: words[base, base + n). */
   private readonly seen: Uint32Array;
+  private readonly base: number;
+  private readonly n: number;
 
-  constructor(readonly window: number) {
-    this.seen = new Uint32Array(Math.ceil(window / 32));
+  /** `words`: a block to keep the bits in from `base` on (many histories share one), else its own. */
+  constructor(readonly window: number, words?: Uint32Array, base = 0) {
+    this.n = Math.ceil(window / 32);
+    this.seen = words ?? new Uint32Array(this.n);
+    this.base = words ? base : 0;
+    if (this.base + this.n > this.seen.length) throw new RangeError(`a seq history of window ${window} needs ${this.n} words from ${base}, the block has ${this.seen.length}`);
   }
 
   /** True when `seq` (within the window below or at `last`) was seen. */
   has(seq: number): boolean {
     const b = seq % this.window;
-    return (this.seen[b >>> 5] & (1 << (b & 31))) !== 0;
+    return (this.seen[this.base + (b >>> 5)] & (1 << (b & 31))) !== 0;
   }
 
-  /** The seen-bits words, for checkpoints (a copy). */
-  bits(): Uint32Array {
-    return this.seen.slice();
+  /** The seen-bits words, for checkpoints: a view of the live words, not a copy (read, never write). */
+  get words(): Uint32Array {
+    return this.seen.subarray(this.base, this.base + this.n);
   }
 
   /**
@@ -93,7 +99,7 @@ export class SeqHistory {
     this.last = saved.last;
     this.lastTime = saved.lastTime;
     this.lastTs = saved.lastTs;
-    if (saved.bits && saved.bits.length === this.seen.length) this.seen.set(saved.bits);
+    if (saved.bits && saved.bits.length === this.n) this.seen.set(saved.bits, this.base);
     else if (saved.last >= 0) this.mark(saved.last);
   }
 
@@ -103,7 +109,7 @@ export class SeqHistory {
     this.lastTime = NaN;
     this.lastTs = NaN;
     this.jumpSeq = -1;
-    this.seen.fill(0);
+    this.seen.fill(0, this.base, this.base + this.n);
   }
 
   /** Update the history for a reading that got verdict `v` (the caller has acted on it). */
@@ -116,7 +122,7 @@ export class SeqHistory {
     if (v === 'duplicate') return;
     if (v === 'late') return this.mark(r.seq!);
     if (startsEpoch(v)) {
-      this.seen.fill(0);
+      this.seen.fill(0, this.base, this.base + this.n);
       this.last = -1;
       this.lastTs = NaN;
     }
@@ -134,12 +140,12 @@ export class SeqHistory {
 
   private mark(seq: number): void {
     const b = seq % this.window;
-    this.seen[b >>> 5] |= 1 << (b & 31);
+    this.seen[this.base + (b >>> 5)] |= 1 << (b & 31);
   }
 
   private unmark(seq: number): void {
     const b = seq % this.window;
-    this.seen[b >>> 5] &= ~(1 << (b & 31));
+    this.seen[this.base + (b >>> 5)] &= ~(1 << (b & 31));
   }
 }
 

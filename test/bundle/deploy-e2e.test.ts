@@ -89,7 +89,7 @@ describe('scripts/deploy.sh on a fake device (DEPLOY_SSH)', () => {
     expect(readFileSync(join(dir, 'edge-rnn.mjs'))).toEqual(readFileSync(device));
     expect(readFileSync(join(dir, 'models/mote-forecaster.msgpack'))).toEqual(readFileSync(FORECASTER));
     const unit = readFileSync(join(root, 'etc/systemd/system/edge-rnn.service'), 'utf8').split('\n');
-    expect(unit).toContain(`ExecStart=${process.execPath} ${dir}/edge-rnn.mjs run`);
+    expect(unit).toContain(`ExecStart=${process.execPath} --max-semi-space-size=1 --optimize-for-size ${dir}/edge-rnn.mjs run`);
     expect(unit).toContain('EnvironmentFile=/etc/edge-rnn/edge-rnn.env');
     const envPath = join(root, 'etc/edge-rnn/edge-rnn.env');
     expect(statSync(envPath).mode & 0o777).toBe(0o600);

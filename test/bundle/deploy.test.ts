@@ -81,7 +81,7 @@ describe('scripts/deploy.sh (dry run)', () => {
     const install = plan.scripts.at(-1)!;
     expect(install).toContain(`install -m 755 -o edge-rnn -g edge-rnn ${stage}/edge-rnn-device.mjs /opt/edge-rnn/.edge-rnn.mjs.new`);
     expect(install).toContain(`install -m 644 ${stage}/edge-rnn-device.mjs.map /opt/edge-rnn/edge-rnn-device.mjs.map`);
-    expect(plan.unit.split('\n')).toContain('ExecStart=/usr/bin/node /opt/edge-rnn/edge-rnn.mjs run');
+    expect(plan.unit.split('\n')).toContain('ExecStart=/usr/bin/node --max-semi-space-size=1 --optimize-for-size /opt/edge-rnn/edge-rnn.mjs run');
     // The default, without BUNDLE: the device bundle.
     const { stdout } = await promisify(execFile)('bash', ['-c', `grep -n 'BUNDLE=\\\${BUNDLE:-' ${DEPLOY}`]);
     expect(stdout).toContain('$REPO/dist/edge-rnn-device.mjs}');
@@ -129,11 +129,20 @@ describe('scripts/deploy.sh (dry run)', () => {
     for (const s of plan.scripts) await shellSyntaxOk(s);
   });
 
+  it("the unit's node flags (V8 heap sizing, docs/deploy.md#memory) are ones node accepts", async () => {
+    const plan = await deploy(['--no-build', '--model', MODEL, 'pi@pi']);
+    const exec = plan.unit.split('\n').find((l) => l.startsWith('ExecStart='))!.split(' ');
+    const flags = exec.slice(1, exec.findIndex((w) => w.endsWith('/edge-rnn.mjs')));
+    expect(flags).toEqual(['--max-semi-space-size=1', '--optimize-for-size']);
+    const { stdout } = await promisify(execFile)(process.execPath, [...flags, '-p', '1 + 1']); // a bad flag: exit 9
+    expect(stdout.trim()).toBe('2');
+  });
+
   it('renders the unit: restart on failure, the env file, the node and folder filled in', async () => {
     const plan = await deploy(['--no-build', '--model', MODEL, 'pi@pi']);
     const lines = plan.unit.split('\n');
     for (const l of [
-      'ExecStart=/usr/bin/node /opt/edge-rnn/edge-rnn.mjs run',
+      'ExecStart=/usr/bin/node --max-semi-space-size=1 --optimize-for-size /opt/edge-rnn/edge-rnn.mjs run',
       'Restart=on-failure',
       'EnvironmentFile=/etc/edge-rnn/edge-rnn.env',
       'User=edge-rnn',
@@ -167,7 +176,7 @@ describe('scripts/deploy.sh (dry run)', () => {
     writeFileSync(env, 'EDGE_RNN_BROKER=mqtt://broker.lan:1883\n');
     const plan = await deploy(['--no-build', '--model', MODEL, '--dir', '/srv/er/', '--service', 'er-2', '--env', env, '--no-restart', 'root@gw'], { REMOTE_SUDO: '' });
     expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.unit.split('\n')).toContain('ExecStart=/usr/bin/node /srv/er/edge-rnn.mjs run');
+    expect(plan.unit.split('\n')).toContain('ExecStart=/usr/bin/node --max-semi-space-size=1 --optimize-for-size /srv/er/edge-rnn.mjs run');
     expect(plan.unit.split('\n')).toContain('EnvironmentFile=/etc/edge-rnn/er-2.env');
     const install = plan.scripts.at(-1)!;
     expect(install).toContain('install -m 644 /tmp/');

@@ -3,10 +3,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
+import { CheckpointWriter } from '../../src/io/checkpoint-writer.js';
 import {
   checkpointByteBound, checkpointMismatch, CheckpointError, checkpointPath, decodeCheckpoint, encodeCheckpoint,
-  readCheckpoint, writeCheckpoint, type Checkpoint,
+  encodeCheckpointWith, readCheckpoint, writeCheckpoint, type Checkpoint,
 } from '../../src/io/state-checkpoint.js';
 import { prng } from '../helpers/prng.js';
 
@@ -83,5 +85,33 @@ describe('state checkpoints', () => {
     expect(checkpointMismatch(c, { ...c.model, version: 4 }, 6)).toMatch(/v3/);
     expect(checkpointMismatch(c, { ...c.model, sha256: 'cd'.repeat(32) }, 6)).toMatch(/sha256/);
     expect(checkpointMismatch(c, c.model, 8)).toMatch(/6 floats/);
+  });
+
+  it('writes msgpack that msgpackr reads as the documented document, every int and str form, its buffer grown and reused', () => {
+    const ids = ['d', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(255), 'w'.repeat(256), 'é'.repeat(600), '温度'];
+    const numbers = [0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 1_764_000_000_123, Number.MAX_SAFE_INTEGER];
+    const rand = prng(5);
+    const devices = ids.map((device, i) => ({
+      device, lastSeq: i === 0 ? -1 : numbers[i % numbers.length], epoch: numbers[(i + 3) % numbers.length], steps: numbers[(i + 6) % numbers.length],
+      lastTime: i === 1 ? NaN : 1_764_000_000_000.5 + i, lastTs: numbers[(i + 9) % numbers.length],
+      // 70 floats: 280 bytes, the bin 16 form
+      state: Float32Array.from({ length: 70 }, () => rand() * 2 - 1),
+      ...(i % 2 ? {} : { seqBits: Uint32Array.from({ length: 8 }, () => Math.floor(rand() * 2 ** 32)) }),
+    }));
+    const writer = new CheckpointWriter(16); // grows several times
+    const c = { model: { name: 'm', version: 3 }, stateSize: 70, savedAt: 1_764_000_000_000, devices };
+    const source = (n: number) => ({ ...c, forEachDevice: (visit: (d: (typeof devices)[number]) => void) => devices.slice(0, n).forEach((d) => visit(d)) });
+    encodeCheckpointWith(writer, source(ids.length)); // a bigger document first: the second reuses the buffer
+    const doc = unpack(encodeCheckpointWith(writer, source(5))) as Record<string, any>;
+    expect({ ...doc, devices: undefined }).toEqual({ format: 'edge-rnn-state', version: 1, model: { name: 'm', version: 3 }, stateSize: 70, savedAt: 1_764_000_000_000, devices: undefined });
+    expect(doc.devices).toHaveLength(5);
+    doc.devices.forEach((r: unknown[], i: number) => {
+      const d = devices[i];
+      expect(r.slice(0, 6)).toEqual([d.device, d.lastSeq, d.epoch, d.steps, Number.isNaN(d.lastTime) ? null : d.lastTime, d.lastTs]);
+      expect(r[6] === null ? null : Array.from(new Uint32Array(Uint8Array.from(r[6] as Uint8Array).buffer))).toEqual(d.seqBits ? Array.from(d.seqBits) : null);
+      expect(Array.from(new Float32Array(Uint8Array.from(r[7] as Uint8Array).buffer))).toEqual(Array.from(d.state));
+    });
+    const all = decodeCheckpoint(encodeCheckpointWith(writer, source(ids.length)), 1 << 20);
+    expect(all.devices.map((d) => d.device)).toEqual(ids);
   });
 });

@@ -51,3 +51,31 @@ describe('classifySeq', () => {
     expect(JSON.stringify({ ...h, has: [0, 1, 2, 3].map((s) => h.has(s)) })).toBe(before);
   });
 });
+
+describe('histories sharing one block of words (src/stream/state-pool.ts)', () => {
+  it('give the verdicts of histories of their own and never touch each other', () => {
+    const steps = [0, 1, 3, 2, 2, 7, 5, 40, 41, 4, 42];
+    const window = 64; // two words each
+    const block = new Uint32Array(6);
+    const shared = [new SeqHistory(window, block, 0), new SeqHistory(window, block, 2), new SeqHistory(window, block, 4)];
+    const own = new SeqHistory(window);
+    const r = { ...rules, window };
+    const verdicts = (h: SeqHistory, offset: number) => steps.map((seq, i) => {
+      const input = { seq: seq + offset, ts: undefined, time: i };
+      const v = classifySeq(h, input, r);
+      h.record(v, input);
+      return v;
+    });
+    const want = verdicts(own, 0);
+    expect(verdicts(shared[1], 0)).toEqual(want);
+    expect(Array.from(shared[1].words)).toEqual(Array.from(own.words));
+    expect(Array.from(block.subarray(0, 2))).toEqual([0, 0]);
+    expect(Array.from(block.subarray(4))).toEqual([0, 0]);
+    expect(verdicts(shared[0], 7)).toEqual(want); // a neighbour's bits at other positions
+    expect(Array.from(shared[1].words)).toEqual(Array.from(own.words));
+    shared[0].clear();
+    expect(Array.from(block.subarray(0, 2))).toEqual([0, 0]);
+    expect(Array.from(shared[1].words)).toEqual(Array.from(own.words));
+    expect(() => new SeqHistory(window, block, 5)).toThrow(/needs 2 words from 5/);
+  });
+});

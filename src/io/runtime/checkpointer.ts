@@ -4,6 +4,7 @@
 // a consistent picture of one instant) and then writes and fsyncs off the event loop; a
 // period that comes while the last write is still going is skipped.
 import type { Logger } from '../logger.js';
+import { CheckpointWriter } from '../checkpoint-writer.js';
 import {
   checkpointByteBound, checkpointMismatch, readCheckpoint, writeCheckpoint,
   type CheckpointModel, type DeviceCheckpoint,
@@ -13,8 +14,8 @@ import {
 export interface CheckpointTable {
   readonly stateSize: number;
   readonly maxDevices: number;
-  /** Every device, least recently seen first. */
-  snapshot(): DeviceCheckpoint[];
+  /** Every device, least recently seen first, as views valid only during `visit`. */
+  forEachSnapshot(visit: (d: DeviceCheckpoint) => void): void;
   /** Put devices back (least recently seen first); returns how many were restored. */
   restore(devices: readonly DeviceCheckpoint[]): number;
 }
@@ -50,12 +51,15 @@ export function checkpointer(o: CheckpointerOptions): Checkpointer {
   let table: CheckpointTable | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
   let writing: Promise<boolean> | null = null;
+  // One buffer for every write (they never overlap): the checkpoint makes no garbage.
+  const writer = new CheckpointWriter();
   const write = async (t: CheckpointTable): Promise<boolean> => {
     try {
-      const devices = t.snapshot();
-      const bytes = await writeCheckpoint(o.dir, { model: o.model(), stateSize: t.stateSize, savedAt: o.now(), devices });
+      let devices = 0;
+      const forEachDevice = (visit: (d: DeviceCheckpoint) => void) => t.forEachSnapshot((d) => (devices++, visit(d)));
+      const bytes = await writeCheckpoint(o.dir, { model: o.model(), stateSize: t.stateSize, savedAt: o.now(), forEachDevice }, writer);
       o.counters.checkpointWrites++;
-      o.log.debug({ dir: o.dir, bytes, devices: devices.length }, 'state checkpoint written');
+      o.log.debug({ dir: o.dir, bytes, devices }, 'state checkpoint written');
       return true;
     } catch (e) {
       o.counters.checkpointWriteErrors++;
