@@ -79,6 +79,8 @@ export class DeviceTable {
   readonly maxDevices: number;
   readonly rules: SequenceRules;
   private readonly rings: boolean;
+  /** Told each device evicted beyond maxDevices (src/io/observe removes its Home Assistant sensors); null: none. */
+  onEvict: ((device: string) => void) | null = null;
 
   constructor(
     private session: Session,
@@ -223,6 +225,7 @@ export class DeviceTable {
     const [lru, entry] = this.entries.entries().next().value as [string, DeviceEntry];
     this.entries.delete(lru);
     this.counters.evictions++;
+    this.onEvict?.(lru);
     this.session.reset(entry.state);
     entry.ring?.clear();
     return { state: entry.state, seqs, epoch: 0, steps: 0, ring: entry.ring };
