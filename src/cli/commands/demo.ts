@@ -46,6 +46,8 @@ export interface DemoResult {
 export interface DemoIo {
   readonly stdout: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
   readonly signal?: AbortSignal;
+  /** Where --json mode says where the status page is (default process.stderr). */
+  readonly stderr?: { write(s: string): unknown };
   /** Tests: the embedded broker, before any client connects (to count what it carries). */
   readonly onBroker?: (broker: EmbeddedBroker) => void;
 }
@@ -125,8 +127,9 @@ export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult>
       `edge-rnn demo: ${config.nodes.length} simulated nodes -> ${embedded ? `embedded broker ${url}` : url} -> edge-rnn run (${model.name} v${model.modelVersion}${model.outputs.horizon ? `, ${model.outputs.horizon} steps ahead` : ''})\n` +
       `replaying ${flags.source === 'replay' ? 'the Suthaharan mote data set' : 'synthetic signals'} at ${flags.speed}x; Ctrl-C to stop` +
       (page.url ? `\nstatus page: ${page.url}  (/metrics, /healthz, /readyz)` : '') + (page.note ? `\n${page.note}` : '');
-    // Said once up front as well, so the URL stays on screen (and in a log) without the live view.
-    if (!flags.live && !flags.json && (page.url || page.note)) io.stdout.write(`${page.note ?? `status page: ${page.url}`}\n`);
+    // Said once up front as well, so the URL stays on screen (and in a log) without the live
+    // view; with --json on stderr, so stdout stays one JSON document.
+    if (!flags.live && (page.url || page.note)) (flags.json ? io.stderr ?? process.stderr : io.stdout).write(`${page.note ?? `status page: ${page.url}`}\n`);
     view = flags.live ? liveView(board, names, io.stdout, header) : null;
     const f = (fleet = startFleet(config, { ...fleetOptionsFromFlags({ ...flags, broker: url, mqttVersion: version }), clientIdPrefix: `demo-${process.pid}-` }));
     timer = setInterval(() => view?.update(), flags.refresh);
