@@ -122,7 +122,7 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       await runUntilSignal((signal) => {
         signal.addEventListener('abort', () => {
           log.info('shutting down (signal)');
-          void observer?.stop().then(() => runtime.stop());
+          void (observer?.stop() ?? Promise.resolve()).then(() => runtime.stop());
         });
         return runtime.closed;
       });
