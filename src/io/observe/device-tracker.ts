@@ -89,8 +89,10 @@ export interface DeviceView {
 
 export class DeviceTracker {
   private readonly rings = new Map<string, DeviceRing>();
-  /** Devices seen that could not be tracked (all places taken). */
+  /** Predictions of devices that could not be tracked (all places taken). */
   untracked = 0;
+  // When full, idle places are looked for at most once a second, not per prediction.
+  private nextIdleCheck = 0;
 
   constructor(readonly limits: TrackerLimits = DEFAULT_TRACKER_LIMITS) {}
 
@@ -102,7 +104,7 @@ export class DeviceTracker {
   prediction(e: PredictionEvent, now: number): void {
     let ring = this.rings.get(e.device);
     if (!ring) {
-      if (this.rings.size >= this.limits.maxDevices && !this.freeIdle(now)) {
+      if (this.rings.size >= this.limits.maxDevices && (now < this.nextIdleCheck || !this.freeIdle(now))) {
         this.untracked++;
         return;
       }
@@ -118,6 +120,7 @@ export class DeviceTracker {
   }
 
   private freeIdle(now: number): boolean {
+    this.nextIdleCheck = now + 1000;
     for (const [d, r] of this.rings) {
       if (now - r.lastSeen > this.limits.idleMs) {
         this.rings.delete(d);
