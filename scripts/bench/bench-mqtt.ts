@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodeModel } from '../../src/model/codec.js';
 import { initModel } from '../../src/model/init.js';
-import { startBroker } from '../../test/helpers/broker.js';
+import { freePort, startBroker } from '../../test/helpers/broker.js';
+import { get as httpGet } from 'node:http';
 
 const { values: args } = parseArgs({
   options: {
@@ -120,6 +121,23 @@ async function paced(pub: MqttClient, col: Awaited<ReturnType<typeof collector>>
   return { readingsPerS: col.count() / ((col.last() - t0) / 1000), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), received: col.count() };
 }
 
+/** A Prometheus-like scraper (GET /metrics every second) and the status page's event stream, on `port`. */
+function watchers(port: number): { stop(): string } {
+  let scrapes = 0;
+  let bytes = 0;
+  let events = 0;
+  const timer = setInterval(() => void fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then((t) => ((scrapes++), (bytes += t.length)), () => undefined), 1000);
+  const req = httpGet(`http://127.0.0.1:${port}/events`, (res) => res.on('data', (d: Buffer) => (events += (d.toString().match(/^event: /gm) ?? []).length)));
+  req.on('error', () => undefined);
+  return {
+    stop() {
+      clearInterval(timer);
+      req.destroy();
+      return `${scrapes} scrapes (${(bytes / Math.max(1, scrapes) / 1024).toFixed(1)} KiB each), ${events} page events`;
+    },
+  };
+}
+
 /**
  * CPU time (ms, user + system) a process has used so far, from /proc (Linux); NaN elsewhere.
  * The flood's CPU per reading of each system is its cost, whichever process is the
@@ -176,15 +194,24 @@ async function main(): Promise<void> {
   const pub = await mqtt.connectAsync(broker.url, { clientId: `bench-pub-${process.pid}`, clean: true, protocolVersion: 5 });
   const col = await collector(broker.url);
   const results: Record<string, { flood: Phase; paced: Phase; floodCpuUs: number }> = {};
-  const systems: [string, string[], (l: string) => boolean][] = [
+  // Issue 18: the same run with its observability listener, a scraper on /metrics every
+  // second and the status page's event stream open, against the same run without them.
+  const httpPort = await freePort();
+  const runArgs = [join(ROOT, 'bin/edge-rnn.mjs'), 'run', '--model', modelPath, '--broker', broker.url, '--instance', 'bench',
+    '--max-devices', String(devices * 2), '--health-interval', '0', '--log-level', 'info', '--session-expiry', '0'];
+  const systems: [string, string[], (l: string) => boolean, number?][] = [
     ['relay (mqtt.js, no inference)', [join(ROOT, 'bin/ts.mjs'), join(ROOT, 'scripts/bench/bench-mqtt.ts'), '--role', 'relay', '--broker', broker.url], () => false],
     ['edge-rnn run (LSTM 64)', [join(ROOT, 'bin/edge-rnn.mjs'), 'run', '--model', modelPath, '--broker', broker.url, '--instance', 'bench',
       '--max-devices', String(devices * 2), '--health-interval', '0', '--log-level', 'info', '--session-expiry', '0'], (l) => l.includes('"subscribed"')],
+    ['edge-rnn run --http, scraped 1/s, page open', [...runArgs, '--http', `127.0.0.1:${httpPort}`], (l) => l.includes('"subscribed"'), httpPort],
   ];
+  // BENCH_OBSERVE_FIRST=1: the observed run before the plain one (is a difference the order's?).
+  if (process.env.BENCH_OBSERVE_FIRST) systems.splice(1, 2, systems[2], systems[1]);
   let seqBase = 0;
-  for (const [name, argv, ready] of systems) {
+  for (const [name, argv, ready, port] of systems) {
     const child = await startChild(argv, ready);
     process.once('exit', () => child.kill('SIGKILL'));
+    const watch = port === undefined ? null : watchers(port);
     await paced(pub, col, 500, 1, devices, seqBase); // warm-up
     seqBase += 10_000;
     const cpu0 = cpuMs(child.pid);
@@ -197,6 +224,7 @@ async function main(): Promise<void> {
     const p = await paced(pub, col, rate, seconds, devices, seqBase);
     seqBase += 10_000;
     results[name] = { flood, paced: p, floodCpuUs };
+    if (watch) console.log(`  ${name}: ${watch.stop()}`);
     await stopChild(child);
   }
   const names = Object.keys(results);
@@ -207,9 +235,11 @@ async function main(): Promise<void> {
     const { flood: f, paced: p, floodCpuUs } = results[n];
     console.log(`| ${n} | ${f.readingsPerS.toFixed(0)} | ${fmt(f.p50)} | ${fmt(f.p99)} | ${floodCpuUs.toFixed(1)} | ${p.readingsPerS.toFixed(0)} | ${fmt(p.p50)} | ${fmt(p.p99)} |`);
   }
-  const ratio = results[names[1]].flood.readingsPerS / results[names[0]].flood.readingsPerS;
+  const [base, observed] = [results[names.find((n) => !n.includes('--http') && n.startsWith('edge-rnn'))!], results[names.find((n) => n.includes('--http'))!]];
+  console.log(`\nwith --http, a 1 s scraper and the page's event stream: throughput ${((observed.flood.readingsPerS / base.flood.readingsPerS) * 100).toFixed(1)}% of run without, CPU per reading ${((observed.floodCpuUs / base.floodCpuUs - 1) * 100).toFixed(1)}% more (target: under 5% cost)`);
+  const ratio = base.flood.readingsPerS / results[names[0]].flood.readingsPerS;
   console.log(`\nedge-rnn run throughput = ${(ratio * 100).toFixed(0)}% of the relay (target >= 80%)`);
-  const cost = results[names[1]].floodCpuUs / results[names[0]].floodCpuUs;
+  const cost = base.floodCpuUs / results[names[0]].floodCpuUs;
   console.log(`edge-rnn run CPU per reading = ${(cost * 100).toFixed(0)}% of the relay's (where both were held by their own CPU, run would reach ${(100 / cost).toFixed(0)}% of the relay's throughput)`);
   await pub.endAsync();
   await col.client.endAsync();

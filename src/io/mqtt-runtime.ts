@@ -142,7 +142,7 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
 
   const input = new Subject<Incoming | ModelOfferEvent>();
   installIntake(client, (e) => input.next(e), {
-    modelTopic, now: () => clock.now(), stopping: () => stopping,
+    modelTopic, now: () => clock.now(), monotonic: () => clock.monotonic(), stopping: () => stopping,
     verifyModel: modelVerifier({ trusted: options.trusted ?? new Map(), maxBytes: options.modelMaxBytes ?? DEFAULT_ENVELOPE_MAX_BYTES, modelTopic, log }),
   });
   const { checkpoints, states } = stateCheckpoints(options, status, clock, log);
@@ -160,6 +160,7 @@ export function startRuntime(model: Model, options: RuntimeOptions): Runtime {
         if (changed && client.connected) publishStatus(); // the retained status names the model serving now
       }
       publish(out);
+      options.onOutgoing?.(out);
     },
     error(err) {
       // Operators turn per-message errors into dead letters; reaching here is a bug.

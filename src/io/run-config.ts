@@ -11,6 +11,7 @@ import { DEFAULT_PROBATION } from '../stream/probation.js';
 import { DEFAULT_MAX_SEQ_JUMP, DEFAULT_SEQ_WINDOW, MAX_SEQ_WINDOW } from '../stream/sequence.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { DEFAULT_ENVELOPE_MAX_BYTES } from './model-envelope.js';
+import { OBSERVE_SETTINGS } from './observe/observe-config.js';
 import { ConfigError, envName, resolveSettings, type ConfigSources, type SettingSpec } from './settings.js';
 
 /** Defaults of the runtime's settings: the one place they live (flags, env, file and startRuntime read them). */
@@ -245,7 +246,7 @@ export function resolvePushConfig(sources: ConfigSources, mode: { readonly clear
 
 // One config file may serve run and push: each takes its own keys and refuses only keys
 // no command knows (a typo).
-const FILE_KEYS: ReadonlySet<string> = new Set([...SETTINGS, ...PUSH_SETTINGS].map((s) => s.key as string));
+export const FILE_KEYS: ReadonlySet<string> = new Set([...SETTINGS, ...PUSH_SETTINGS, ...OBSERVE_SETTINGS].map((s) => s.key as string));
 
 /** `edge-rnn status`: run's connection and status-topic settings, read the same way (one env file serves both). */
 export const STATUS_SETTINGS: readonly SettingSpec<keyof RunConfig>[] = SETTINGS.filter((s) =>

@@ -6,6 +6,8 @@ export class LatencyWindow {
   private readonly samples: Float64Array;
   private next = 0;
   private filled = 0;
+  /** Sees every sample too (src/io/observe feeds its step-duration histogram); null: none. */
+  onSample: ((ms: number) => void) | null = null;
 
   constructor(readonly capacity = 4096) {
     this.samples = new Float64Array(capacity);
@@ -15,6 +17,7 @@ export class LatencyWindow {
     this.samples[this.next] = ms;
     this.next = (this.next + 1) % this.capacity;
     if (this.filled < this.capacity) this.filled++;
+    this.onSample?.(ms);
   }
 
   get count(): number {

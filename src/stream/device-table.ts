@@ -85,6 +85,8 @@ export class DeviceTable {
   private readonly rings: boolean;
   private states: StatePool;
   private readonly histories: SeqHistoryPool;
+  /** Told each device evicted beyond maxDevices (src/io/observe removes its Home Assistant sensors); null: none. */
+  onEvict: ((device: string) => void) | null = null;
 
   constructor(
     private session: Session,
@@ -239,6 +241,7 @@ export class DeviceTable {
     const [lru, entry] = this.entries.entries().next().value as [string, DeviceEntry];
     this.entries.delete(lru);
     this.counters.evictions++;
+    this.onEvict?.(lru);
     this.session.reset(entry.state);
     entry.seqs.clear();
     entry.ring?.clear();

@@ -11,6 +11,8 @@ import type { ProbationLimits } from './probation.js';
 export interface Origin {
   /** Milliseconds; the time a reading without its own `ts` is given. */
   readonly receivedAt: number;
+  /** Monotonic milliseconds when it arrived (reading -> prediction latency, src/io/observe). */
+  readonly arrivedAt?: number;
   readonly topic?: string;
   readonly payload?: Uint8Array;
   /** Row of recorded data (`predict`). */

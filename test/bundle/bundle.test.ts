@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle, DEVICE_FORBIDDEN, DEVICE_SIZE_BUDGET_BYTES, FORBIDDEN, ownerOf, SIZE_BUDGET_BYTES, type BundleReport } from '../../scripts/bundle.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { freePort, startBroker, type TestBroker } from '../helpers/broker.js';
 import { collect, connect, offlinePredictions, publishReadings, sensorRows, uniqueId, waitFor, type Received } from '../e2e/support.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -317,6 +317,30 @@ describe('device bundle', () => {
     const [dp, fp] = await Promise.all([dev('predict', '--help'), fullCli('predict', '--help')]);
     expect(dp.stdout).toBe(fp.stdout);
   }, 20_000);
+
+  it('run --http serves the status page from inside the file (no node_modules), /metrics, and /readyz 503 while no broker answers', async () => {
+    const port = await freePort();
+    const proc = spawn(process.execPath, ['edge-rnn-device.mjs', 'run', '--broker', `mqtt://127.0.0.1:${await freePort()}`, '--model', 'model.msgpack', '--instance', uniqueId('page'),
+      '--http', `127.0.0.1:${port}`, '--health-interval', '0', '--state-dir', 'none', '--model-store', 'none', '--log-level', 'warn'], { cwd: app, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const get = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${path}`, init).then(async (r) => ({ status: r.status, type: r.headers.get('content-type'), body: await r.text() }));
+    try {
+      let up = false;
+      await waitFor('the listener', () => (void get('/healthz').then((r) => (up = r.status === 200), () => undefined), up));
+      const page = await get('/');
+      expect(page.type).toBe('text/html; charset=utf-8');
+      expect(page.body).toContain('<title>edge-rnn status</title>');
+      expect((await get('/uplot.js')).body).toContain('uPlot');
+      expect((await get('/uplot.css')).body).toContain('.uplot');
+      expect(await get('/readyz')).toMatchObject({ status: 503, body: 'not ready: not connected to the broker\n' });
+      expect((await get('/metrics')).body).toContain('edge_rnn_mqtt_connected 0\n');
+      expect((await get('/nope')).status).toBe(404);
+      expect((await get('/metrics', { method: 'POST' })).status).toBe(405);
+    } finally {
+      proc.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 30_000);
 
   it('answers every command\'s --help from an empty folder, and ships no data files', async () => {
     const empty = join(tmp, 'empty');

@@ -2,7 +2,7 @@
 // MQTT broker (aedes) on a free port (or --broker), the firmware simulator replaying the
 // real mote data set, the runtime of `edge-rnn run` with a shipped trained model, and a
 // live view of what crosses the broker; a summary at the end.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import mqtt from 'mqtt';
 import { addSimOptions, fleetOptionsFromFlags, MoteDataError, planFromFlags, SimOptionError, startFleet, type FleetReport, type SimFlags } from '../../../firmware-sim/src/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../io/embedded-broker.js';
@@ -14,6 +14,10 @@ import { CliError } from '../errors.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { moteDataMessage } from './sim.js';
 import { formatSummary, liveView } from '../demo/live-view.js';
+import { DEMO_HTTP, listenForDemo } from '../demo/status-page.js';
+import { Observer } from '../../io/observe/observer.js';
+import { silentLogger } from '../../io/logger.js';
+import { ListenAddressError, parseListenAddress } from '../../io/observe/listen-address.js';
 import { Scoreboard, type Summary } from '../demo/scoreboard.js';
 
 
@@ -23,6 +27,8 @@ export interface DemoFlags extends Omit<SimFlags, 'broker'> {
   json?: boolean;
   live: boolean;
   refresh: number;
+  /** Status page address; false: --no-http. */
+  http: string | false;
 }
 
 export interface DemoResult {
@@ -33,11 +39,15 @@ export interface DemoResult {
   readonly devices: Readonly<Record<string, { readonly messages: number; readonly predictions: number; readonly deadLetters: number }>>;
   readonly broker: string;
   readonly model: string;
+  /** The status page's URL (null: --no-http, or it could not listen). */
+  readonly statusPage: string | null;
 }
 
 export interface DemoIo {
   readonly stdout: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
   readonly signal?: AbortSignal;
+  /** Where --json mode says where the status page is (default process.stderr). */
+  readonly stderr?: { write(s: string): unknown };
   /** Tests: the embedded broker, before any client connects (to count what it carries). */
   readonly onBroker?: (broker: EmbeddedBroker) => void;
 }
@@ -75,6 +85,8 @@ export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult>
   // (e.g. the live view cannot load on an old Node.js), so the demo never hangs on exit.
   let monitor: mqtt.MqttClient | null = null;
   let runtime: ReturnType<typeof startRuntime> | null = null;
+  let observer: Observer | null = null;
+  let page: { url: string | null; note: string | null } = { url: null, note: null };
   let fleet: ReturnType<typeof startFleet> | null = null;
   let view: ReturnType<typeof liveView> | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -96,18 +108,28 @@ export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult>
     await new Promise<void>((resolve) => m.once('connect', () => resolve()));
     await m.subscribeAsync([readingPattern, 'predictions/+', deadTopic], { qos: 1 });
 
+    const obs = (observer = flags.http === false ? null : new Observer(model, { instance, log: silentLogger() }));
     const rt = (runtime = startRuntime(model, {
+      ...obs?.taps,
       broker: url, mqttVersion: version, instance, clientId: `edge-rnn-demo-${process.pid}`,
       topics: [readingPattern], healthIntervalMs: 0, resetAfterMs: 0,
       ...(version === 5 ? { sessionExpiryS: 60 } : {}),
     }));
     await rt.ready;
+    if (obs && flags.http !== false) {
+      await obs.start(rt);
+      page = await listenForDemo(obs, flags.http);
+    }
 
     const config = planFromFlags({ ...flags, broker: url });
     const names = board.scoredNames.length ? board.scoredNames : model.inputs.names;
     const header =
       `edge-rnn demo: ${config.nodes.length} simulated nodes -> ${embedded ? `embedded broker ${url}` : url} -> edge-rnn run (${model.name} v${model.modelVersion}${model.outputs.horizon ? `, ${model.outputs.horizon} steps ahead` : ''})\n` +
-      `replaying ${flags.source === 'replay' ? 'the Suthaharan mote data set' : 'synthetic signals'} at ${flags.speed}x; Ctrl-C to stop`;
+      `replaying ${flags.source === 'replay' ? 'the Suthaharan mote data set' : 'synthetic signals'} at ${flags.speed}x; Ctrl-C to stop` +
+      (page.url ? `\nstatus page: ${page.url}  (/metrics, /healthz, /readyz)` : '') + (page.note ? `\n${page.note}` : '');
+    // Said once up front as well, so the URL stays on screen (and in a log) without the live
+    // view; with --json on stderr, so stdout stays one JSON document.
+    if (!flags.live && (page.url || page.note)) (flags.json ? io.stderr ?? process.stderr : io.stdout).write(`${page.note ?? `status page: ${page.url}`}\n`);
     view = flags.live ? liveView(board, names, io.stdout, header) : null;
     const f = (fleet = startFleet(config, { ...fleetOptionsFromFlags({ ...flags, broker: url, mqttVersion: version }), clientIdPrefix: `demo-${process.pid}-` }));
     timer = setInterval(() => view?.update(), flags.refresh);
@@ -129,6 +151,7 @@ export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult>
     view?.update();
     view?.done();
     if (fleet && !sim) await fleet.stop(); // failed before the fleet finished
+    await observer?.stop();
     await runtime?.stop();
     await monitor?.endAsync();
     await embedded?.close();
@@ -136,7 +159,7 @@ export async function runDemo(flags: DemoFlags, io: DemoIo): Promise<DemoResult>
   const summary = board.summary();
   const c = runtime!.counters;
   const result: DemoResult = {
-    summary, sim, broker: url, model: modelPath,
+    summary, sim, broker: url, model: modelPath, statusPage: page.url,
     devices: Object.fromEntries([...board.rows].map(([d, r]) => [d, { messages: r.messages, predictions: r.predictions, deadLetters: r.deadLetters }])),
     runtime: { received: c.received, predictions: c.predictions, deadLetters: c.deadLetters, duplicates: c.duplicates },
   };
@@ -155,7 +178,17 @@ export function defineDemoCommand(cmd: Command): Command {
     .option('-m, --model <file>', `model to run (default: the shipped trained forecaster, ${shippedFile('demoModel')})`)
     .option('--no-live', 'no live view, only the summary')
     .option('--refresh <ms>', 'live view refresh period in ms', (v) => Math.max(50, Number(v) || 250), 250)
-    .option('--json', 'summary as JSON');
+    .option('--json', 'summary as JSON')
+    .option('--http <host:port>', 'serve the live status page (and /metrics, /healthz, /readyz) here; a taken port moves it to a free one', (v) => {
+      try {
+        parseListenAddress(v);
+        return v;
+      } catch (e) {
+        if (e instanceof ListenAddressError) throw new InvalidArgumentError(e.message);
+        throw e;
+      }
+    }, DEMO_HTTP)
+    .option('--no-http', 'no status page');
   // Demo defaults: readings every 5 s of sensor time played 60x faster, QoS 1 so the
   // summary's counts are exact.
   addSimOptions(cmd, { withBroker: false, speed: 60, qos: 1, dataPath: shippedFile('moteData') });

@@ -13,7 +13,10 @@ import { chooseStartModel, ModelStore } from '../../io/model-store.js';
 import { readTlsFiles, TlsFileError } from '../../io/mqtt-connect.js';
 import { BrokerRefusedError, startRuntime } from '../../io/mqtt-runtime.js';
 import { anomalyProblem } from '../../runtime/anomaly.js';
-import { ConfigError, envName, resolveRunConfig, SETTINGS } from '../../io/run-config.js';
+import { ConfigError, envName, FILE_KEYS, resolveRunConfig, SETTINGS } from '../../io/run-config.js';
+import { observerFor } from '../../io/observe/observe-run.js';
+import { OBSERVE_SETTINGS, resolveObserveConfig } from '../../io/observe/observe-config.js';
+import { ListenError } from '../../io/observe/http-listener.js';
 import { CliError } from '../errors.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { addSettingOptions, settingFlags } from '../setting-options.js';
@@ -40,6 +43,7 @@ export function registerRun(program: Command): void {
     .option('-c, --config <file>', `JSON config file with any of the settings below (env ${envName('config')})`);
   // `trust` takes files: show <file>; the rest as the table says.
   addSettingOptions(cmd, SETTINGS.map((spec) => (spec.key === 'trust' ? { ...spec, placeholder: 'file' } : spec)), { model: 'm' });
+  addSettingOptions(cmd, OBSERVE_SETTINGS); // docs/observability.md
   cmd.addHelpText('after', `
 Precedence: flags, then environment variables, then the config file, then defaults.
 Durations: 500ms, 30s, 10m, 2h, 7d (a bare number is seconds).
@@ -50,9 +54,10 @@ Pushed models (edge-rnn push) on --model-topic are swapped in between two readin
 their signature (--trust), hash, inputs and version check out; accept/reject/rollback is
 published retained on --model-status-topic. See docs/runtime.md.`);
   cmd.action(async (opts: Record<string, unknown>) => {
-    let config;
+    let config, observe;
     try {
       config = resolveRunConfig({ flags: settingFlags(opts, SETTINGS), env: process.env, configFile: opts.config as string | undefined });
+      observe = resolveObserveConfig({ flags: settingFlags(opts, OBSERVE_SETTINGS), env: process.env, configFile: opts.config as string | undefined }, FILE_KEYS);
     } catch (e) {
       if (e instanceof ConfigError) throw new CliError(e.message, 2);
       throw e;
@@ -88,7 +93,9 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       model: { name: model.name, version: model.modelVersion, from: start.path ?? config.model },
       topics: config.topics, modelTopic, trustedKeys: [...trusted.keys()], modelStore: config.modelStore, stateDir: config.stateDir,
     }, 'edge-rnn run starting');
+    const observer = observerFor(model, observe, config, log);
     const runtime = startRuntime(model, {
+      ...observer?.taps,
       broker: config.broker, instance: config.instance, clientId: config.clientId,
       topics: config.topics, predictionTopic: config.predictionTopic, deadLetterTopic: config.deadLetterTopic,
       statusTopic: config.statusTopic, mqttVersion: config.mqttVersion,
@@ -103,12 +110,19 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       keepStatesOnSameShape: config.keepStatesOnSameShape,
       modelStore: store, modelSha256: start.sha256, modelStatusTopic: config.modelStatusTopic,
     });
+    try {
+      await observer?.start(runtime);
+    } catch (e) {
+      await runtime.stop();
+      if (e instanceof ListenError) throw new CliError(`--http: ${e.message}`);
+      throw e;
+    }
     if (config.allowDowngrade) log.warn('--allow-downgrade: anti-rollback is off; pushed models of any version are accepted (development only)');
     try {
       await runUntilSignal((signal) => {
         signal.addEventListener('abort', () => {
           log.info('shutting down (signal)');
-          void runtime.stop();
+          void (observer?.stop() ?? Promise.resolve()).then(() => runtime.stop());
         });
         return runtime.closed;
       });

@@ -16,7 +16,7 @@ import type { RuntimeClient } from './client.js';
 export class MqttOrigin implements Incoming {
   private done: ((err?: Error) => void) | null;
 
-  constructor(readonly receivedAt: number, readonly topic: string, readonly payload: Uint8Array, done: (err?: Error) => void) {
+  constructor(readonly receivedAt: number, readonly topic: string, readonly payload: Uint8Array, done: (err?: Error) => void, readonly arrivedAt?: number) {
     this.done = done;
   }
 
@@ -33,20 +33,22 @@ export interface IntakeOptions {
   /** Verifies a model message's bytes (size bound, signature, hash, decode). */
   readonly verifyModel: (payload: Uint8Array) => ModelOfferResult;
   readonly now: () => number;
+  /** Monotonic clock: each message's arrival time, for the latency histogram. */
+  readonly monotonic?: () => number;
   /** True once stopping: new messages are refused (no PUBACK), so the broker redelivers them. */
   readonly stopping: () => boolean;
 }
 
 /** Installs the handler that feeds `next` with readings and pushed models. */
 export function installIntake(client: RuntimeClient, next: (e: Incoming | ModelOfferEvent) => void, options: IntakeOptions): void {
-  const { modelTopic, verifyModel, now, stopping } = options;
+  const { modelTopic, verifyModel, now, monotonic, stopping } = options;
   client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
     if (stopping()) {
       done(new Error('shutting down'));
       return;
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const origin = new MqttOrigin(now(), packet.topic, payload, done);
+    const origin = new MqttOrigin(now(), packet.topic, payload, done, monotonic?.());
     if (modelTopic !== undefined && packet.topic === modelTopic) {
       if (payload.length === 0) return origin.ack(); // a cleared retained message: nothing pushed
       next({ kind: 'model-offer', result: verifyModel(payload), origin });

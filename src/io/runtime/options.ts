@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { DeviceTable } from '../../stream/device-table.js';
 import type { StreamCounters } from '../../stream/counters.js';
+import type { Outgoing } from '../../stream/events.js';
 import type { InferenceLineOptions } from '../../stream/inference-line.js';
 import type { ModelRef } from '../../stream/model-lifecycle.js';
 import type { ProbationLimits } from '../../stream/probation.js';
@@ -33,7 +34,9 @@ export interface RuntimeOptions extends BrokerAuth, ReadingRules {
   readonly reconnectMaxMs?: number;
   readonly keepaliveS?: number;
   readonly logger?: Logger;
-  /** Tests: the device table of the live subscription. */
+  /** Every outgoing message, after it was handed to the client (src/io/observe counts and charts them). */
+  readonly onOutgoing?: (out: Outgoing) => void;
+  /** Tests and src/io/observe: the device table of the live subscription. */
   readonly onTable?: (table: DeviceTable) => void;
   /** Topic of pushed model envelopes (no wildcards); none is subscribed without it. */
   readonly modelTopic?: string;
