@@ -180,6 +180,16 @@ export class DeviceTable {
     return this.session.stateSize;
   }
 
+  /**
+   * Drop a device altogether, state and seq history (cluster mode: its partition moved to
+   * another instance, which restores it from the partition's checkpoint). True if it was held.
+   */
+  forget(device: string): boolean {
+    const had = this.entries.delete(device);
+    this.counters.devices = this.entries.size;
+    return had;
+  }
+
   /** Forget a device's state (e.g. after it went non-finite); its seq history is kept. */
   reset(device: string): void {
     const entry = this.entries.get(device);

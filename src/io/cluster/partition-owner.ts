@@ -35,6 +35,8 @@ export class PartitionOwner {
   private stopped = false;
   /** Partitions whose start hook finished (their lease may since be gone). */
   private readonly serving = new Set<number>();
+  /** Start hooks under way: they run beside the rounds, so renewals never wait for a slow start. */
+  private readonly starting = new Map<number, Promise<void>>();
 
   constructor(private readonly o: PartitionOwnerOptions) {
     this.startedAt = o.now();
@@ -67,6 +69,7 @@ export class PartitionOwner {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.running;
+    await Promise.all([...this.starting.values()]);
     await Promise.all(this.partitions().map((p) => this.releaseOne(p)));
     await this.o.membership.leave();
   }
@@ -84,18 +87,22 @@ export class PartitionOwner {
     }));
     this.checkDeadlines();
     if (this.o.now() - this.startedAt < this.o.settleMs) return;
-    for (const p of want) {
-      if (leases.holds(p) || this.stopped) continue;
-      const got = await this.attempt(`lease ${p}`, () => leases.acquire(p));
-      if (!got) continue;
-      const ok = await this.attempt(`start ${p}`, () => this.o.hooks.start(p).then(() => true));
-      if (!ok) await leases.release(p);
-      else if (leases.holds(p)) this.serving.add(p);
-      else this.o.hooks.lost(p); // the lease ran out while the partition was starting
-    }
+    const free = [...want].filter((p) => !leases.holds(p) && !this.starting.has(p));
+    await Promise.all(free.map(async (p) => {
+      if (this.stopped || !(await this.attempt(`lease ${p}`, () => leases.acquire(p)))) return;
+      this.starting.set(p, this.startOne(p).finally(() => this.starting.delete(p)));
+    }));
+  }
+
+  private async startOne(p: number): Promise<void> {
+    const ok = await this.attempt(`start ${p}`, () => this.o.hooks.start(p).then(() => true));
+    if (!ok) await this.o.leases.release(p);
+    else if (this.o.leases.holds(p)) this.serving.add(p);
+    else this.o.hooks.lost(p); // the lease ran out while the partition was starting
   }
 
   private async releaseOne(p: number): Promise<void> {
+    await this.starting.get(p);
     if (this.serving.delete(p)) await this.attempt(`release ${p}`, () => this.o.hooks.release(p));
     await this.o.leases.release(p);
   }
