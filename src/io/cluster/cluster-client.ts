@@ -24,8 +24,8 @@ import { memberKey, Membership } from './membership.js';
 import type { PartitionFeed, PendingPublish } from './partition-feed.js';
 import { PartitionOwner } from './partition-owner.js';
 import { newClusterCounters, PartitionRunner, type ClusterCounters } from './partition-runner.js';
-import { ensureClusterResources } from './resources.js';
-import { MODELS_STREAM, parsePartitioned, subjectOf } from './subjects.js';
+import { ClusterSetupError, ensureClusterResources } from './resources.js';
+import { LEASES_BUCKET, MEMBERS_BUCKET, MODELS_STREAM, parsePartitioned, STATES_BUCKET, subjectOf } from './subjects.js';
 
 export interface ClusterSettings {
   /** nats:// URLs of the cluster's nodes (any subset; the client learns the rest). */
@@ -41,6 +41,20 @@ export interface ClusterSettings {
 }
 
 const READING_TOPIC = 'sensors/+/reading';
+
+/** `f` again after a transient failure (time-outs while the cluster elects leaders), for up to a minute; a setup mismatch is final. */
+async function retryTransient<T>(f: () => Promise<T>, log: Logger): Promise<T> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof ClusterSetupError || Date.now() > until) throw e;
+      log.info({ err: (e as Error).message }, 'cluster: setup not through yet; retrying');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 const monotonic = () => performance.now();
 
 export class ClusterClient extends EventEmitter implements RuntimeClient {
@@ -85,18 +99,27 @@ export class ClusterClient extends EventEmitter implements RuntimeClient {
     const s = this.s;
     const nc = await connect({ servers: [...s.servers], name: `edge-rnn-${this.member}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 10_000 });
     this.nc = nc;
-    const js = nc.jetstream({ timeout: Math.max(1000, Math.floor(s.leaseTtlMs / 4)) });
+    // Setup with a patient timeout (stream creation is a cluster-wide vote, and every
+    // instance may be doing it at once); then leases, heartbeats and checkpoints with a
+    // short one, so a renewal that cannot get through fails well before its deadline.
+    const setupJs = nc.jetstream({ timeout: 10_000 });
+    const setupJsm = await nc.jetstreamManager({ timeout: 10_000, checkAPI: false });
+    await retryTransient(() => ensureClusterResources(setupJs, setupJsm, { partitions: s.partitions, leaseTtlMs: s.leaseTtlMs, replicas: s.replicas }), s.log);
+    const shortMs = Math.max(1000, Math.floor(s.leaseTtlMs / 4));
+    const js = nc.jetstream({ timeout: shortMs });
     this.js = js;
-    const jsm = await nc.jetstreamManager({ timeout: Math.max(1000, Math.floor(s.leaseTtlMs / 4)), checkAPI: false });
-    const buckets = await ensureClusterResources(js, jsm, { partitions: s.partitions, leaseTtlMs: s.leaseTtlMs, replicas: s.replicas });
-    const leases = new Leases(natsKv(buckets.leases), this.member, { now: monotonic }, s.leaseTtlMs);
+    const jsm = await nc.jetstreamManager({ timeout: 10_000, checkAPI: false });
+    const shortJsm = await nc.jetstreamManager({ timeout: shortMs, checkAPI: false });
+    const bind = (name: string) => js.views.kv(name, { bindOnly: true });
+    const buckets = { members: await bind(MEMBERS_BUCKET), leases: await bind(LEASES_BUCKET), states: await bind(STATES_BUCKET) };
+    const leases = new Leases(natsKv(buckets.leases, LEASES_BUCKET, shortJsm), this.member, { now: monotonic }, s.leaseTtlMs);
     this.runner = new PartitionRunner({
-      nc, js, jsm, states: natsKv(buckets.states), table: () => this.table, model: () => this.model(),
+      nc, js, jsm, states: natsKv(buckets.states, STATES_BUCKET, shortJsm), table: () => this.table, model: () => this.model(),
       feed: (feed, msg) => this.feed(feed, msg), onConflict: (p) => this.owner?.lose(p), holds: (p) => leases.holds(p),
       ackWaitMs: Math.max(30_000, 10 * s.checkpointIntervalMs), log: s.log, counters: this.counters, now: () => Date.now(),
     });
     this.owner = new PartitionOwner({
-      partitions: s.partitions, membership: new Membership(natsKv(buckets.members), this.member), leases, hooks: this.runner,
+      partitions: s.partitions, membership: new Membership(natsKv(buckets.members, MEMBERS_BUCKET, shortJsm), this.member), leases, hooks: this.runner,
       now: monotonic, settleMs: s.leaseTtlMs / 4,
       onError: (what, err) => s.log.warn({ what, err: (err as Error).message }, `cluster: ${what} failed`),
     });

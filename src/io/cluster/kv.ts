@@ -1,7 +1,7 @@
 // The key-value bucket as the cluster logic sees it: the five operations leases,
 // membership and checkpoints need, so that logic runs in tests on an in-memory bucket
 // and a virtual clock (test/helpers/fake-kv.ts) as well as on JetStream KV.
-import type { KV } from 'nats';
+import type { JetStreamManager, KV } from 'nats';
 
 export interface KvValue {
   readonly value: Uint8Array;
@@ -30,22 +30,30 @@ export function isConflict(err: unknown): boolean {
   return e?.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(String(e?.message ?? ''));
 }
 
-/** A JetStream KV bucket behind the ClusterKv seam. */
-export function natsKv(kv: KV): ClusterKv {
+/**
+ * A JetStream KV bucket behind the ClusterKv seam. `keys` reads the subjects of the
+ * bucket's stream (one request to its leader) instead of nats.js's kv.keys(), which
+ * creates an ephemeral one-replica consumer each call: after a node crash that consumer
+ * can be placed on the dead node, and the call times out until the node returns.
+ */
+export function natsKv(kv: KV, bucket: string, jsm: JetStreamManager): ClusterKv {
+  const get = async (key: string): Promise<KvValue | null> => {
+    const e = await kv.get(key);
+    if (!e || e.operation !== 'PUT') return null;
+    return { value: e.value, revision: e.revision };
+  };
+  const prefix = `$KV.${bucket}.`;
   return {
-    async get(key) {
-      const e = await kv.get(key);
-      if (!e || e.operation !== 'PUT') return null;
-      return { value: e.value, revision: e.revision };
-    },
+    get,
     create: (key, value) => kv.create(key, value),
     update: (key, value, revision) => kv.update(key, value, revision),
     put: (key, value) => kv.put(key, value),
     delete: (key, revision) => kv.delete(key, revision === undefined ? undefined : { previousSeq: revision }),
     async keys() {
-      const out: string[] = [];
-      for await (const k of await kv.keys()) out.push(k);
-      return out;
+      const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
+      const keys = Object.keys(info.state.subjects ?? {}).map((s) => s.slice(prefix.length));
+      const live = await Promise.all(keys.map(async (k) => ((await get(k)) ? k : null)));
+      return live.filter((k): k is string => k !== null);
     },
   };
 }

@@ -32,6 +32,7 @@ export interface PartitionOwnerOptions {
 export class PartitionOwner {
   private readonly startedAt: number;
   private running: Promise<void> | null = null;
+  private members: string[] | null = null;
   private stopped = false;
   /** Partitions whose start hook finished (their lease may since be gone). */
   private readonly serving = new Set<number>();
@@ -78,8 +79,10 @@ export class PartitionOwner {
     const { membership, leases, partitions } = this.o;
     this.checkDeadlines();
     await this.attempt('heartbeat', () => membership.heartbeat());
-    const members = await this.attempt('members', () => membership.live());
+    // Without an answer, the last known members: the held leases are renewed all the same.
+    const members = (await this.attempt('members', () => membership.live())) ?? this.members;
     if (!members || this.stopped) return;
+    this.members = members;
     const want = new Set(partitionsOf(membership.self, members, partitions));
     await Promise.all(leases.partitions().map(async (p) => {
       if (!want.has(p)) return this.releaseOne(p);

@@ -87,7 +87,8 @@ export class PartitionRunner implements PartitionHooks {
     if (this.feeds.get(p) !== feed || !this.o.holds(p)) return; // lost while starting
     const consumer = await js.consumers.get(READINGS_STREAM, consumerName(p));
     feed.state = 'running';
-    const messages = await consumer.consume({ max_messages: 1000, callback: (m) => feed.state === 'running' && this.o.feed(feed, m) });
+    // Short pulls: after a consumer leader moves (node crash) a lost pull is noticed within seconds.
+    const messages = await consumer.consume({ max_messages: 1000, expires: 5000, callback: (m) => feed.state === 'running' && this.o.feed(feed, m) });
     feed.stopConsuming = () => messages.stop();
     if (feed.state !== 'running') messages.stop();
     counters.partitionsStarted++;
