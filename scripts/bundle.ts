@@ -25,7 +25,10 @@ export const DEFAULT_DEVICE_OUTFILE = join(ROOT, 'dist', 'edge-rnn-device.mjs');
 // device-only build without train/sim/demo (issue 17) is the way back down. 880 KiB since
 // issue 16: `edge-rnn import` brings protobufjs (light build, 66 KiB, with long 11 KiB) and
 // src/import (24 KiB, 7 KiB of it the ONNX schema) into this every-command bundle only.
-export const SIZE_BUDGET_BYTES = 880 * 1024;
+// 1 152 KiB since issue 20: `run --cluster` brings the NATS client (nats 2.29, 220.7 KiB
+// minified: core, JetStream, KV) and src/io/cluster (~15 KiB); measured 1 136.1 KiB. The
+// device bundle does not carry either (DEVICE_FORBIDDEN).
+export const SIZE_BUDGET_BYTES = 1152 * 1024;
 
 /**
  * Size budget for dist/edge-rnn-device.mjs, the device bundle (issue 17): run, predict,
@@ -66,9 +69,10 @@ export const FORBIDDEN: string[] = ['vitest', 'vite', 'tsx', 'typescript', 'esbu
 /**
  * What the device bundle must not contain on top of FORBIDDEN: the training, simulator and
  * demo code (our src/train), the ONNX importer (src/import) and the packages only those use
- * (the embedded broker, the live view, the progress bar, protobufjs).
+ * (the embedded broker, the live view, the progress bar, protobufjs), and the cluster mode of
+ * `run` (src/io/cluster and the NATS client, issue 20).
  */
-export const DEVICE_FORBIDDEN: string[] = [...FORBIDDEN, 'src/train', 'aedes', 'log-update', 'cli-progress', 'src/import', 'protobufjs'];
+export const DEVICE_FORBIDDEN: string[] = [...FORBIDDEN, 'src/train', 'aedes', 'log-update', 'cli-progress', 'src/import', 'protobufjs', 'nats', 'src/io/cluster'];
 
 export type Variant = 'full' | 'device';
 

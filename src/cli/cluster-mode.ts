@@ -20,6 +20,12 @@ export function addClusterOptions(cmd: Command): void {
     .option('--cluster-replicas <n>', 'cluster: replicas of the streams and buckets when this instance creates them (1..5, at most the node count)', String(CLUSTER_DEFAULTS.replicas));
 }
 
+/** What `run` takes to offer --cluster (the full CLI passes CLUSTER_PLUGIN; the device bundle none). */
+export interface ClusterPlugin {
+  addOptions(cmd: Command): void;
+  mode(opts: Record<string, unknown>, instance: string, log: Logger): ClusterMode | null;
+}
+
 export interface ClusterMode {
   /** Options for startRuntime (the client seam, no local state folder). */
   readonly runtimeOptions: Pick<RuntimeOptions, 'connect' | 'onTable'>;
@@ -69,3 +75,5 @@ export function clusterMode(opts: Record<string, unknown>, instance: string, log
     bind: (r) => void (runtime = r),
   };
 }
+
+export const CLUSTER_PLUGIN: ClusterPlugin = { addOptions: addClusterOptions, mode: clusterMode };

@@ -14,7 +14,7 @@ import { readTlsFiles, TlsFileError } from '../../io/mqtt-connect.js';
 import { BrokerRefusedError, startRuntime } from '../../io/mqtt-runtime.js';
 import { anomalyProblem } from '../../runtime/anomaly.js';
 import { ConfigError, envName, resolveRunConfig, SETTINGS } from '../../io/run-config.js';
-import { addClusterOptions, clusterMode } from '../cluster-mode.js';
+import type { ClusterPlugin } from '../cluster-mode.js';
 import { CliError } from '../errors.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { addSettingOptions, settingFlags } from '../setting-options.js';
@@ -34,14 +34,18 @@ export function readTrustedKeys(paths: readonly string[]): Map<string, KeyObject
   return trusted;
 }
 
-export function registerRun(program: Command): void {
+/** `run` as the device bundle has it: no cluster mode (the NATS client stays out of it). */
+export const registerRun = (program: Command): void => registerRunWith()(program);
+
+/** `run`, with `--cluster` when the full CLI hands in the cluster mode (src/cli/cluster-mode.ts). */
+export const registerRunWith = (cluster?: ClusterPlugin) => (program: Command): void => {
   const cmd = program
     .command('run')
     .description('run the edge runtime: MQTT readings in, one prediction per reading out')
     .option('-c, --config <file>', `JSON config file with any of the settings below (env ${envName('config')})`);
   // `trust` takes files: show <file>; the rest as the table says.
   addSettingOptions(cmd, SETTINGS.map((spec) => (spec.key === 'trust' ? { ...spec, placeholder: 'file' } : spec)), { model: 'm' });
-  addClusterOptions(cmd);
+  cluster?.addOptions(cmd);
   cmd.addHelpText('after', `
 Precedence: flags, then environment variables, then the config file, then defaults.
 Durations: 500ms, 30s, 10m, 2h, 7d (a bare number is seconds).
@@ -75,6 +79,8 @@ published retained on --model-status-topic. See docs/runtime.md.`);
     }
     const trusted = readTrustedKeys(config.trust);
     const log = createLogger(config.logLevel, { instance: config.instance });
+    // --cluster: the same runtime, its client seam served by the NATS cluster (src/cli/cluster-mode.ts).
+    const clustered = cluster?.mode(opts, config.instance, log) ?? null;
     // The lifecycle (what committed, the anti-rollback floor) is kept even without an
     // envelope store: then in the state folder.
     const store = config.modelStore !== null ? new ModelStore(config.modelStore)
@@ -90,11 +96,9 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       model: { name: model.name, version: model.modelVersion, from: start.path ?? config.model },
       topics: config.topics, modelTopic, trustedKeys: [...trusted.keys()], modelStore: config.modelStore, stateDir: config.stateDir,
     }, 'edge-rnn run starting');
-    // --cluster: the same runtime, its client seam served by the NATS cluster (src/cli/cluster-mode.ts).
-    const cluster = clusterMode(opts, config.instance, log);
     const runtime = startRuntime(model, {
-      ...cluster?.runtimeOptions,
-      broker: cluster ? String(opts.cluster) : config.broker, instance: config.instance, clientId: config.clientId,
+      ...clustered?.runtimeOptions,
+      broker: clustered ? String(opts.cluster) : config.broker, instance: config.instance, clientId: config.clientId,
       topics: config.topics, predictionTopic: config.predictionTopic, deadLetterTopic: config.deadLetterTopic,
       statusTopic: config.statusTopic, mqttVersion: config.mqttVersion,
       sessionExpiryS: Math.round(config.sessionExpiry / 1000),
@@ -102,13 +106,13 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       maxBytes: config.maxBytes, modelMaxBytes: config.modelMaxBytes, maxDevices: config.maxDevices, resetAfterMs: config.resetAfter,
       seqWindow: config.seqWindow, maxSeqJump: config.maxSeqJump, guardZ: config.guardZ, guardPolicy: config.guard, maxDeviceIdBytes: config.maxDeviceIdBytes,
       ...(config.anomaly ? { anomaly: { threshold: config.anomalyThreshold } } : {}),
-      ...(config.stateDir !== null && !cluster ? { stateDir: config.stateDir } : {}), checkpointIntervalMs: config.checkpointInterval,
+      ...(config.stateDir !== null && !clustered ? { stateDir: config.stateDir } : {}), checkpointIntervalMs: config.checkpointInterval,
       healthIntervalMs: config.healthInterval, logger: log,
       modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: { minReadings: config.probation, minDevices: config.probationDevices, minStepsPerDevice: config.probationSteps, zLimit: config.probationZLimit },
       keepStatesOnSameShape: config.keepStatesOnSameShape,
       modelStore: store, modelSha256: start.sha256, modelStatusTopic: config.modelStatusTopic,
     });
-    cluster?.bind(runtime);
+    clustered?.bind(runtime);
     if (config.allowDowngrade) log.warn('--allow-downgrade: anti-rollback is off; pushed models of any version are accepted (development only)');
     try {
       await runUntilSignal((signal) => {
@@ -123,4 +127,4 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       throw e;
     }
   });
-}
+};
