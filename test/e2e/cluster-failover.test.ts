@@ -4,20 +4,30 @@
 // Every reading gets a prediction (by device and seq), a duplicate is only a replay of the
 // same (device, seq) with the same numbers, and every device's predictions equal those
 // of one uninterrupted `edge-rnn predict` over its readings (<= 1e-6). Then a fourth
-// instance joins: only its rendezvous share of partitions moves, and nothing is lost.
+// instance joins: only its rendezvous share of partitions moves, and nothing is lost; a
+// model pushed over MQTT just before is served by every instance, the late one included
+// (it reads the push from the models stream, which keeps the last one per model).
 //
 // The NATS node killed is one that is neither the readings stream's leader nor any
 // publisher's MQTT entry: nats-server 2.9 sends an MQTT PUBACK once the node has routed the
 // message, not once the stream has stored it (mqttProcessPub -> processInboundClientMsg),
 // so killing those two loses readings the devices saw acked. That loss is measured, not
 // hidden, by EDGE_RNN_CLUSTER_KILL_LEADER=1 (docs/scale.md, "NATS node crash").
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionsOf } from '../../src/io/cluster/rendezvous.js';
 import { READINGS_STREAM } from '../../src/io/cluster/subjects.js';
+import { writeKeyPair } from '../../src/io/keys.js';
+import { encodeModel } from '../../src/model/codec.js';
+import { version } from '../helpers/swap-models.js';
 import { startRig, type ClusterRig } from './support-cluster.js';
-import { offlinePredictions, readingPayload, sensorRows, sleep, type SensorRow } from './support.js';
+import { CLI, offlinePredictions, readingPayload, sensorRows, sleep, type SensorRow } from './support.js';
 
 const P = 16;
 const DEVICES = 1000;
@@ -27,6 +37,8 @@ const PUBLISHERS = 10;
 const KILL_LEADER = process.env.EDGE_RNN_CLUSTER_KILL_LEADER === '1';
 
 let rig: ClusterRig;
+const keysDir = mkdtempSync(join(tmpdir(), 'edge-rnn-cluster-keys-'));
+const keys = writeKeyPair(keysDir);
 const rows = sensorRows(DEVICES, ROUNDS + MORE, 7);
 const round = (m: number): SensorRow[] => rows.slice(m * DEVICES, (m + 1) * DEVICES);
 
@@ -51,7 +63,7 @@ function summarize(preds: Record<string, any>[]) {
 
 describe.sequential('cluster: failover and rebalance on a real NATS cluster', () => {
   beforeAll(async () => {
-    rig = await startRig({ partitions: P, leaseTtl: '4s', checkpointInterval: '500ms' });
+    rig = await startRig({ partitions: P, leaseTtl: '4s', checkpointInterval: '500ms', trust: keys.publicPath });
   }, 60_000);
   afterAll(async () => {
     await rig?.stop();
@@ -123,9 +135,14 @@ describe.sequential('cluster: failover and rebalance on a real NATS cluster', ()
     await rig.nats.restart(victim); // the operator brings the node back; it catches up from the others
   }, 150_000);
 
-  it('a fourth instance takes only its share of partitions, and no reading is lost', async () => {
+  it('a model pushed over MQTT reaches every instance, a fourth one started later too; the fourth takes only its share of partitions, and no reading is lost', async () => {
     const before = await rig.owners();
     const live = [...new Set(before)].filter((o): o is string => o !== null).sort();
+    const v2 = join(keysDir, 'v2.msgpack');
+    writeFileSync(v2, encodeModel(version('example-lstm', 2)));
+    const pushed = await promisify(execFile)(process.execPath, [CLI, 'push', '--model', v2, '--key', keys.privatePath, '--broker', rig.nats.nodes[0].mqttUrl, '--mqtt-version', '4', '--json']);
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ name: 'example-lstm', version: 2, retained: true });
+    await sleep(1000);
     rig.start('edge-4');
     const clients = await publishers(rig.nats.nodes.map((n) => n.mqttUrl), 'pub2');
     const storedBefore = await rig.readingsStored();
@@ -152,6 +169,13 @@ describe.sequential('cluster: failover and rebalance on a real NATS cluster', ()
     }
     expect(await rig.readingsStored()).toBe(want);
     for (const r of rows.slice(ROUNDS * DEVICES)) expect(byKey.has(`${r.device}/${r.seq}`), `${r.device}/${r.seq}`).toBe(true);
+    // Served by v2 everywhere: on edge-4's partitions (it started after the push) as on the others'.
+    const versions = new Map<number, number>();
+    for (const r of rows.slice((ROUNDS + 1) * DEVICES)) {
+      const v = byKey.get(`${r.device}/${r.seq}`)![0].model.version as number;
+      versions.set(v, (versions.get(v) ?? 0) + 1);
+    }
+    expect([...versions]).toEqual([[2, (MORE - 1) * DEVICES]]);
     await Promise.all(clients.map((c) => c.endAsync()));
   }, 120_000);
 });

@@ -44,7 +44,7 @@ async function retried<T>(f: () => Promise<T>, tries = 20): Promise<T> {
   }
 }
 
-export async function startRig(o: { partitions: number; leaseTtl: string; checkpointInterval: string }): Promise<ClusterRig> {
+export async function startRig(o: { partitions: number; leaseTtl: string; checkpointInterval: string; trust?: string }): Promise<ClusterRig> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-rnn-cluster-'));
   const nats = await startNatsCluster({ dir, partitions: o.partitions, logTo: (n) => join(dir, `${n}.log`) });
   const nc = await connect({ servers: nats.servers.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
@@ -95,6 +95,7 @@ export async function startRig(o: { partitions: number; leaseTtl: string; checkp
         CLI, 'run', '--cluster', nats.servers, '--instance', name, '--model', EXAMPLE_MODEL,
         '--partitions', String(o.partitions), '--lease-ttl', o.leaseTtl, '--cluster-checkpoint-interval', o.checkpointInterval,
         '--model-store', 'none', '--state-dir', 'none', '--health-interval', '0', '--log-level', 'info',
+        ...(o.trust ? ['--trust', o.trust, '--probation', '0'] : []),
       ], { stdio: ['ignore', openSync(log, 'w'), openSync(`${log}.err`, 'w')] });
       const inst = { name, proc, log };
       instances.push(inst);
