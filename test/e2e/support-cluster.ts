@@ -29,6 +29,8 @@ export interface ClusterRig {
   readingsStored(): Promise<number>;
   /** Every prediction in the stream, in order. */
   predictions(): Promise<Record<string, any>[]>;
+  /** Messages in the predictions stream (cheap: one request). */
+  predictionCount(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startRig(o: { partitions: number; leaseTtl: string; checkp
     leader: (stream) => retried(async () => (await jsm.streams.info(stream)).cluster?.leader ?? ''),
     readingsStored: () => retried(async () => (await jsm.streams.info(READINGS_STREAM)).state.messages),
     predictions: () => retried(() => allPredictions()),
+    predictionCount: () => retried(async () => (await jsm.streams.info(PREDICTIONS_STREAM)).state.messages),
     owners: () => retried(() => owners()),
     async stop() {
       await Promise.all(instances.map((i) => new Promise<void>((resolve) => {

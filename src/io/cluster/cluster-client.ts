@@ -187,7 +187,9 @@ export class ClusterClient extends EventEmitter implements RuntimeClient {
    */
   private async watchModels(topic: string): Promise<void> {
     const consumer = await this.js!.consumers.get(MODELS_STREAM, { filterSubjects: subjectOf(topic), deliver_policy: DeliverPolicy.LastPerSubject });
+    // Short pulls: an ordered consumer has one replica; if its node dies it is remade within seconds.
     this.models = await consumer.consume({
+      expires: 5000,
       callback: (m) => this.handleMessage({ cmd: 'publish', topic, payload: Buffer.from(m.data), qos: 1, dup: false, retain: true } as IPublishPacket, () => undefined),
     });
   }

@@ -44,6 +44,8 @@ export class PartitionFeed {
   stopConsuming: (() => void) | null = null;
   /** The checkpoint write in progress, if any. */
   writing: Promise<void> | null = null;
+  /** Consumer delivery sequence of the last message fed (0: none since the consumer was made). */
+  lastDelivery = 0;
 
   constructor(readonly partition: number) {}
 

@@ -5,13 +5,18 @@
 //
 // Why the consumer is recreated at its ack floor on every takeover: readings the last
 // owner had received but not acked would otherwise come back only after ack_wait (30 s
-// or more); a consumer created at ack floor + 1 delivers them at once.
+// or more); a consumer created at ack floor + 1 delivers them at once. The same happens
+// when a delivery goes missing (the node we were connected to died with messages in
+// flight: the next message's delivery sequence skips): the server would redeliver the
+// lost ones after ack_wait, *behind* newer readings of the same devices, where the
+// sequence rules can only call them late. Recreated at the ack floor, they come in order;
+// the readings fed since the floor come again as duplicates, which the rules drop.
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import type { DeviceTable } from '../../stream/device-table.js';
 import type { Logger } from '../logger.js';
 import type { CheckpointModel } from '../state-checkpoint.js';
 import type { ClusterKv } from './kv.js';
-import { PartitionFeed, partitionCheckpoint, type PendingPublish } from './partition-feed.js';
+import { PartitionFeed, partitionCheckpoint, type FeedState, type PendingPublish } from './partition-feed.js';
 import type { PartitionHooks } from './partition-owner.js';
 import { consumerName, partitionFilter, READINGS_STREAM } from './subjects.js';
 
@@ -27,11 +32,13 @@ export interface ClusterCounters {
   /** Readings acked (each after the checkpoint that covers it). */
   acked: number;
   publishRetries: number;
+  /** Consumers recreated at their ack floor after a missing delivery. */
+  resyncs: number;
 }
 
 export const newClusterCounters = (): ClusterCounters => ({
   partitionsStarted: 0, partitionsReleased: 0, partitionsLost: 0, devicesRestored: 0, coldPartitions: 0,
-  checkpointWrites: 0, checkpointConflicts: 0, checkpointErrors: 0, acked: 0, publishRetries: 0,
+  checkpointWrites: 0, checkpointConflicts: 0, checkpointErrors: 0, acked: 0, publishRetries: 0, resyncs: 0,
 });
 
 export interface RunnerOptions {
@@ -62,7 +69,7 @@ export class PartitionRunner implements PartitionHooks {
   constructor(private readonly o: RunnerOptions) {}
 
   async start(p: number): Promise<void> {
-    const { jsm, js, log, counters } = this.o;
+    const { log, counters } = this.o;
     const table = this.o.table();
     if (!table) throw new Error('the runtime has no device table yet');
     const feed = new PartitionFeed(p);
@@ -71,6 +78,16 @@ export class PartitionRunner implements PartitionHooks {
     const restored = await feed.restore(this.o.states, table, this.o.model());
     counters.devicesRestored += restored.devices;
     if (restored.cold) counters.coldPartitions++;
+    const start = await this.consumeFrom(feed);
+    if ((feed.state as FeedState) !== 'running') return;
+    counters.partitionsStarted++;
+    log.info({ partition: p, restored: restored.devices, cold: restored.cold, fromStreamSeq: start }, `partition ${p}: serving (${restored.devices} device states restored${restored.cold ? `; cold: ${restored.cold}` : ''})`);
+  }
+
+  /** (Re)creates the partition's durable consumer at its ack floor + 1 and consumes it; returns that stream sequence. */
+  private async consumeFrom(feed: PartitionFeed): Promise<number> {
+    const { jsm, js } = this.o;
+    const p = feed.partition;
     let start = 1;
     try {
       const info = await jsm.consumers.info(READINGS_STREAM, consumerName(p));
@@ -84,15 +101,41 @@ export class PartitionRunner implements PartitionHooks {
       ack_policy: AckPolicy.Explicit, ack_wait: this.o.ackWaitMs * NS_PER_MS, max_ack_pending: MAX_ACK_PENDING, max_deliver: -1,
       ...(start > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start } : { deliver_policy: DeliverPolicy.All }),
     });
-    if (this.feeds.get(p) !== feed || !this.o.holds(p)) return; // lost while starting
+    if (this.feeds.get(p) !== feed || !this.o.holds(p)) return start; // lost meanwhile
     const consumer = await js.consumers.get(READINGS_STREAM, consumerName(p));
     feed.state = 'running';
+    feed.lastDelivery = 0;
     // Short pulls: after a consumer leader moves (node crash) a lost pull is noticed within seconds.
-    const messages = await consumer.consume({ max_messages: 1000, expires: 5000, callback: (m) => feed.state === 'running' && this.o.feed(feed, m) });
+    const messages = await consumer.consume({ max_messages: 1000, expires: 5000, callback: (m) => this.deliver(feed, m) });
     feed.stopConsuming = () => messages.stop();
     if (feed.state !== 'running') messages.stop();
-    counters.partitionsStarted++;
-    log.info({ partition: p, restored: restored.devices, cold: restored.cold, fromStreamSeq: start }, `partition ${p}: serving (${restored.devices} device states restored${restored.cold ? `; cold: ${restored.cold}` : ''})`);
+    return start;
+  }
+
+  private deliver(feed: PartitionFeed, m: JsMsg): void {
+    if (feed.state !== 'running') return;
+    const d = m.info.deliverySequence;
+    if (feed.lastDelivery > 0 && d <= feed.lastDelivery) return; // the same delivery again (a consumer leader change): fed already
+    if (feed.lastDelivery > 0 && d !== feed.lastDelivery + 1) return this.resync(feed, d);
+    feed.lastDelivery = d;
+    this.o.feed(feed, m);
+  }
+
+  /** A delivery went missing: consume again from the ack floor, so the lost readings come in order. */
+  private resync(feed: PartitionFeed, got: number): void {
+    const p = feed.partition;
+    this.o.log.warn({ partition: p, expected: feed.lastDelivery + 1, got }, `partition ${p}: a delivery went missing; consuming again from the ack floor`);
+    this.o.counters.resyncs++;
+    feed.state = 'stopped';
+    feed.stopConsuming?.();
+    const retry = (): void => {
+      if (this.feeds.get(p) !== feed) return;
+      this.consumeFrom(feed).catch((e: Error) => {
+        this.o.log.warn({ partition: p, err: e.message }, `partition ${p}: could not consume again; retrying`);
+        setTimeout(retry, 500);
+      });
+    };
+    retry();
   }
 
   async release(p: number): Promise<void> {
