@@ -69,10 +69,10 @@ export const FORBIDDEN: string[] = ['vitest', 'vite', 'tsx', 'typescript', 'esbu
 /**
  * What the device bundle must not contain on top of FORBIDDEN: the training, simulator and
  * demo code (our src/train), the ONNX importer (src/import) and the packages only those use
- * (the embedded broker, the live view, the progress bar, protobufjs), and the cluster mode of
- * `run` (src/io/cluster and the NATS client, issue 20).
+ * (the embedded broker, the live view, the progress bar, protobufjs), and the NATS client of
+ * `run --cluster` (issue 20: src/io/cluster is loaded by the full CLI's main.ts only).
  */
-export const DEVICE_FORBIDDEN: string[] = [...FORBIDDEN, 'src/train', 'aedes', 'log-update', 'cli-progress', 'src/import', 'protobufjs', 'nats', 'src/io/cluster'];
+export const DEVICE_FORBIDDEN: string[] = [...FORBIDDEN, 'src/train', 'aedes', 'log-update', 'cli-progress', 'src/import', 'protobufjs', 'nats'];
 
 export type Variant = 'full' | 'device';
 
