@@ -65,7 +65,7 @@ async function flood(pubs: MqttClient[], count: () => number, tag: string): Prom
     const seq = Math.floor(i / devices);
     pubs[d % pubs.length].publish(`sensors/${tag}-${d}/reading`, JSON.stringify({ ts: 1_732_615_200_000 + seq * 1000, seq, values: { temperature: 20 + (seq % 17) * 0.3, humidity: 40 + (seq % 13) * 0.2 } }), { qos: 1 }, () => inflight--);
   }
-  const until = Date.now() + 300_000;
+  const until = Date.now() + 120_000;
   let last = count();
   let lastAt = performance.now();
   while (count() - start < total && Date.now() < until) {
@@ -74,6 +74,17 @@ async function flood(pubs: MqttClient[], count: () => number, tag: string): Prom
   }
   if (count() - start < total) console.error(`  ${tag}: only ${count() - start} of ${total} predictions arrived`);
   return ((count() - start) / (lastAt - t0)) * 1000;
+}
+
+/** Publishes a probe reading every 300 ms until its prediction comes back (the system is ready). */
+async function probe(pub: MqttClient, count: () => number, tag: string): Promise<void> {
+  const start = count();
+  for (let seq = 0; count() === start; seq++) {
+    if (seq > 200) throw new Error(`${tag}: no prediction for the probe reading within a minute`);
+    pub.publish(`sensors/probe-${tag}/reading`, JSON.stringify({ ts: 1_732_615_200_000 + seq * 1000, seq, values: { temperature: 20, humidity: 40 } }), { qos: 1 });
+    await sleep(300);
+  }
+  await sleep(500);
 }
 
 function runEdge(argv: string[], log: string): ChildProcess {
@@ -100,13 +111,13 @@ async function main(): Promise<void> {
   // Baseline: one `edge-rnn run` on Mosquitto.
   const broker = await startBroker({ autosaveIntervalS: 1800 });
   const single = runEdge(['--model', model, '--broker', broker.url, '--instance', 'bench'], join(dir, 'mosquitto-run.log'));
-  await sleep(3000);
   const col = await mqtt.connectAsync(broker.url, { clientId: 'bench-col', clean: true, protocolVersion: 5 });
   let got = 0;
   col.on('message', () => void got++);
   await col.subscribeAsync('predictions/+', { qos: 1 });
   const pub = await mqtt.connectAsync(broker.url, { clientId: 'bench-pub', clean: true, protocolVersion: 5 });
   const brokerPid = childPids('mosquitto')[0];
+  await probe(pub, () => got, 'mq');
   let c0 = [cpuMs(single.pid), cpuMs(brokerPid)];
   let perS = await flood([pub], () => got, 'mq');
   rows.push({ system: 'run on Mosquitto (1 process)', perS, edgeUs: ((cpuMs(single.pid) - c0[0]) * 1000) / total, brokerUs: ((cpuMs(brokerPid) - c0[1]) * 1000) / total });
@@ -124,8 +135,10 @@ async function main(): Promise<void> {
   const instances: ChildProcess[] = [];
   for (const k of [1, 2, 3]) {
     instances.push(runEdge(['--model', model, '--cluster', nats.servers, '--instance', `edge-${k}`, '--partitions', String(P)], join(dir, `edge-${k}.log`)));
-    await sleep(k === 1 ? 15_000 : 8_000); // setup, then the partitions settle on the new member set
+    if (k === 1) await probe(pubs[0], () => preds, 'c1');
+    else await sleep(8_000); // the partitions settle on the new member set
     c0 = [cpuOf(instances.map((c) => c.pid)), cpuOf(nodePids)];
+    await sleep(1000);
     perS = await flood(pubs, () => preds, `c${k}`);
     rows.push({ system: `run --cluster, ${k} instance${k > 1 ? 's' : ''}`, perS, edgeUs: ((cpuOf(instances.map((c) => c.pid)) - c0[0]) * 1000) / total, brokerUs: ((cpuOf(nodePids) - c0[1]) * 1000) / total });
   }

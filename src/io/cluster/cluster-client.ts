@@ -217,17 +217,24 @@ export class ClusterClient extends EventEmitter implements RuntimeClient {
     return new Promise<void>((resolve, reject) => this.publish(topic, message, opts, (e) => (e ? reject(e) : resolve())));
   }
 
-  /** Clean stop: every partition released (last checkpoint, acks, lease back), then drain. */
-  async endAsync(): Promise<void> {
+  /**
+   * Clean stop: every partition released (last checkpoint, acks, lease back), then drain.
+   * `force` (the runtime's second try, after 5 s): close now; what was not acked is replayed
+   * by the next owners.
+   */
+  async endAsync(force = false): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    await this.booted;
-    this.models?.stop();
-    await this.owner?.stop();
-    try {
-      await this.nc?.drain();
-    } catch {
-      await this.nc?.close();
+    if (!force) {
+      await this.booted;
+      this.models?.stop();
+      await this.owner?.stop();
+      const drained = await Promise.race([this.nc?.drain().then(() => true, () => false), new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]);
+      if (drained) {
+        this.connected = false;
+        return;
+      }
     }
+    await this.nc?.close().catch(() => undefined);
     this.connected = false;
   }
 }
