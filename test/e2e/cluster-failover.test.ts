@@ -171,6 +171,11 @@ function summarize(preds: Record<string, any>[]) {
     statuses.unsubscribe();
     expect([...accepted].sort()).toEqual([...live, 'edge-4'].sort());
     const clients = await publishers(rig.nats.nodes.map((n) => n.mqttUrl), 'pub2');
+    // An MQTT client of the listener sees the predictions on predictions/<device>, same payload.
+    const watcher = await mqtt.connectAsync(rig.nats.nodes[2].mqttUrl, { protocolVersion: 4, clientId: 'watch', clean: true });
+    const overMqtt: Record<string, any>[] = [];
+    watcher.on('message', (topic, payload) => overMqtt.push({ topic, ...JSON.parse(payload.toString()) }));
+    await watcher.subscribeAsync('predictions/+', { qos: 0 });
     const storedBefore = await rig.readingsStored();
     for (let m = ROUNDS; m < ROUNDS + MORE; m++) {
       await publishRound(clients, m);
@@ -204,6 +209,12 @@ function summarize(preds: Record<string, any>[]) {
       versions.set(v, (versions.get(v) ?? 0) + 1);
     }
     expect([...versions]).toEqual([[2, (MORE - 1) * DEVICES]]);
+    expect(overMqtt.length).toBeGreaterThan(0);
+    for (const d of overMqtt.slice(0, 50)) {
+      expect(d.topic).toBe(`predictions/${d.device}`);
+      expect(d.y).toEqual(byKey.get(`${d.device}/${d.seq}`)![0].y);
+    }
+    await watcher.endAsync();
     await Promise.all(clients.map((c) => c.endAsync()));
   }, 120_000);
 });
