@@ -90,11 +90,6 @@ export class ClusterClient extends EventEmitter implements RuntimeClient {
     this.model = model;
   }
 
-  /** Partitions served now. */
-  partitions(): number[] {
-    return this.owner?.partitions() ?? [];
-  }
-
   private async boot(): Promise<void> {
     const s = this.s;
     const nc = await connect({ servers: [...s.servers], name: `edge-rnn-${this.member}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 10_000 });

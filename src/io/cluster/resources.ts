@@ -2,7 +2,7 @@
 // script) comes first and checked by the others: same partition count, same lease TTL.
 // Everything is replicated on `replicas` nodes (3 on a three-node cluster), so a node
 // crash loses no acknowledged write.
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type KV, type StreamConfig } from 'nats';
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from 'nats';
 import {
   LEASES_BUCKET, MEMBERS_BUCKET, MODELS_STREAM, MODELS_SUBJECTS, PARTITIONS_KEY, PREDICTIONS_STREAM, PREDICTIONS_SUBJECTS,
   READINGS_STREAM, READINGS_SUBJECTS, STATES_BUCKET,
@@ -14,12 +14,6 @@ export interface ResourceOptions {
   readonly replicas: number;
   /** How long readings and predictions are kept (default 24 h). */
   readonly retainMs?: number;
-}
-
-export interface ClusterBuckets {
-  readonly members: KV;
-  readonly leases: KV;
-  readonly states: KV;
 }
 
 /** A setup that does not match this instance's settings (one line, names both sides). */
@@ -57,7 +51,7 @@ export async function waitForJetStream(jsm: JetStreamManager, timeoutMs = 30_000
   }
 }
 
-export async function ensureClusterResources(js: JetStreamClient, jsm: JetStreamManager, o: ResourceOptions): Promise<ClusterBuckets> {
+export async function ensureClusterResources(js: JetStreamClient, jsm: JetStreamManager, o: ResourceOptions): Promise<void> {
   await waitForJetStream(jsm);
   const common = { num_replicas: o.replicas, storage: StorageType.File, discard: DiscardPolicy.Old, retention: RetentionPolicy.Limits };
   const maxAge = (o.retainMs ?? 24 * 3600_000) * NS_PER_MS;
@@ -80,5 +74,4 @@ export async function ensureClusterResources(js: JetStreamClient, jsm: JetStream
     const have = got ? new TextDecoder().decode(got.value) : '?';
     if (have !== String(o.partitions)) throw new ClusterSetupError(`--partitions is ${o.partitions} but the cluster was set up with ${have} partitions (the server mapping and every instance must agree)`);
   }
-  return { members, leases, states };
 }
