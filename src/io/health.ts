@@ -10,6 +10,8 @@ export interface HealthSnapshot {
   readonly devices: number;
   readonly deadLetters: number;
   readonly duplicates: number;
+  /** Readings a windowed model took into a window without ending it (0 for other models). */
+  readonly inWindow: number;
   readonly missedReadings: number;
   readonly resets: number;
   readonly reboots: number;
@@ -41,6 +43,7 @@ export function healthMeter(counters: StreamCounters, now: () => number): () => 
       devices: counters.devices,
       deadLetters: counters.deadLetters,
       duplicates: counters.duplicates,
+      inWindow: counters.inWindow,
       missedReadings: counters.missedReadings,
       resets: counters.resets,
       reboots: counters.reboots,
@@ -67,7 +70,7 @@ export function formatHealth(h: HealthSnapshot): string {
   return (
     `health: ${h.readingsPerS.toFixed(1)} readings/s, ${h.predictionsPerS.toFixed(1)} predictions/s, ` +
     (h.anomalyFlags ? `${h.anomalyFlags} anomaly flags, ` : '') +
-    `${h.devices} devices, ${h.deadLetters} dead letters${reasons ? ` (${reasons})` : ''}, ${h.duplicates} duplicates, ${h.missedReadings} missed, ` +
+    `${h.devices} devices, ${h.deadLetters} dead letters${reasons ? ` (${reasons})` : ''}, ${h.duplicates} duplicates, ${h.inWindow ? `${h.inWindow} in-window, ` : ''}${h.missedReadings} missed, ` +
     `${h.resets} gap resets, ${h.reboots} reboots, ` +
     `${h.swaps} model swaps (${h.modelRejects} rejected, ${h.rollbacks} rolled back), ${h.sessionLosses} broker session losses, step p50 ${us(h.stepP50Us)} p99 ${us(h.stepP99Us)}`
   );

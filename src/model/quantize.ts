@@ -6,7 +6,7 @@
 // so W[r, c] ≈ q[r, c] * scale[r] with an error of at most scale[r] / 2. Only the weight
 // matrices (wIh, wHh, dense w) are quantized: biases, normalisation and the recurrent
 // state stay float32, because they are few and the state carries error forward in time.
-import type { Layer, Model, Tensor, TensorF32, TensorI8 } from './types.js';
+import { directionWeights, type Layer, type Model, type RecurrentWeights, type Tensor, type TensorF32, type TensorI8 } from './types.js';
 
 export const Q8_MAX = 127;
 
@@ -81,9 +81,11 @@ export function dequantizeMatrix(t: Tensor): TensorF32 {
   return { dtype: 'f32', shape: [...t.shape], data };
 }
 
+// A bidirectional layer's reverse weights (issue 19) go the same way as its forward ones.
 function mapWeights(l: Layer, f: (t: Tensor) => Tensor): Layer {
   if (l.type === 'dense') return { ...l, w: f(l.w) };
-  return { ...l, wIh: f(l.wIh), wHh: f(l.wHh) };
+  const mapped = { ...l, wIh: f(l.wIh), wHh: f(l.wHh) };
+  return l.reverse ? { ...mapped, reverse: { ...l.reverse, wIh: f(l.reverse.wIh), wHh: f(l.reverse.wHh) } } : mapped;
 }
 
 export interface QuantizeOptions {
@@ -114,12 +116,12 @@ export function dequantizeModel(model: Model): Model {
 /** Bytes of tensor payload a layer's weights and biases take (scales included). */
 export function layerWeightBytes(l: Layer): number {
   const bytes = (t: Tensor) => (t.dtype === 'f32' ? t.data.length * 4 : t.data.length + t.scale.length * 4);
-  return l.type === 'dense' ? bytes(l.w) + bytes(l.b) : bytes(l.wIh) + bytes(l.wHh) + bytes(l.bIh) + bytes(l.bHh);
+  const sum = (w: RecurrentWeights) => bytes(w.wIh) + bytes(w.wHh) + bytes(w.bIh) + bytes(w.bHh);
+  return l.type === 'dense' ? bytes(l.w) + bytes(l.b) : directionWeights(l).reduce((n, w) => n + sum(w), 0);
 }
 
 /** The same layer's payload if every tensor were float32. */
 export function layerF32Bytes(l: Layer): number {
-  return l.type === 'dense'
-    ? (l.w.data.length + l.b.data.length) * 4
-    : (l.wIh.data.length + l.wHh.data.length + l.bIh.data.length + l.bHh.data.length) * 4;
+  const sum = (w: RecurrentWeights) => w.wIh.data.length + w.wHh.data.length + w.bIh.data.length + w.bHh.data.length;
+  return l.type === 'dense' ? (l.w.data.length + l.b.data.length) * 4 : directionWeights(l).reduce((n, w) => n + sum(w) * 4, 0);
 }

@@ -21,13 +21,28 @@ export type RecurrentType = 'rnn' | 'lstm' | 'gru';
 export type DenseActivation = Activation;
 export type RnnActivation = 'tanh' | 'relu';
 
-interface RecurrentBase {
-  readonly inputSize: number;
-  readonly hiddenSize: number;
+/** One direction's weights of a recurrent layer (PyTorch layout and gate order). */
+export interface RecurrentWeights {
   readonly wIh: Tensor; // [G*H, I]
   readonly wHh: Tensor; // [G*H, H]
   readonly bIh: TensorF32; // [G*H]
   readonly bHh: TensorF32; // [G*H]
+}
+
+/** "forward" (the default, absent in files): left to right only. */
+export type Direction = 'forward' | 'bidirectional';
+
+interface RecurrentBase extends RecurrentWeights {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  /**
+   * Absent or "forward": one direction. "bidirectional" (windowed models only, issue 19): a
+   * second set of weights, `reverse`, reads the window right to left, and the layer's output
+   * at each position is concat(h_forward, h_reverse) [2H] (PyTorch's `bidirectional=True`).
+   */
+  readonly direction?: Direction;
+  /** The reverse direction's weights (PyTorch's `*_reverse`); present iff direction is "bidirectional". */
+  readonly reverse?: RecurrentWeights;
 }
 
 export interface RnnLayer extends RecurrentBase {
@@ -80,6 +95,8 @@ export interface ModelOutputs {
   readonly residual?: boolean;
   /** Regression forecasters: how `run --anomaly` scores a reading against its forecast (docs/model-format.md). */
   readonly anomaly?: AnomalyScale;
+  /** Windowed models only (required there): how the window's outputs become one vector. */
+  readonly from?: WindowReduce;
 }
 
 /**
@@ -94,6 +111,23 @@ export interface AnomalyScale {
   readonly threshold: number;
 }
 
+/**
+ * A windowed model (issue 19): it reads the last `size` readings of a device as one sequence,
+ * from a zero state, and gives one result every `hop` readings (1 ≤ hop ≤ size).
+ */
+export interface ModelWindow {
+  readonly size: number;
+  readonly hop: number;
+}
+
+/**
+ * How a windowed model reduces the last recurrent layer's outputs over the window to the one
+ * vector its dense head reads: "last" = the forward direction's h after the window's last
+ * reading (and, for a bidirectional layer, the reverse direction's h after reading back to the
+ * window's first, i.e. its final state); "mean" = the mean over the window's positions.
+ */
+export type WindowReduce = 'last' | 'mean';
+
 export interface Model {
   readonly format: 'edge-rnn';
   readonly version: 1;
@@ -103,6 +137,8 @@ export interface Model {
   readonly inputs: ModelInputs;
   readonly outputs: ModelOutputs;
   readonly layers: readonly Layer[];
+  /** Absent: a causal model, one prediction per reading (the default). */
+  readonly window?: ModelWindow;
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
@@ -113,17 +149,31 @@ export function isRecurrent(layer: Layer): layer is RecurrentLayer {
   return layer.type !== 'dense';
 }
 
+export function isBidirectional(layer: Layer): boolean {
+  return layer.type !== 'dense' && layer.direction === 'bidirectional';
+}
+
+/** Floats a layer outputs per position: O for dense, H for a recurrent layer, 2H bidirectional. */
+export function layerOutputSize(layer: Layer): number {
+  if (layer.type === 'dense') return layer.outputSize;
+  return isBidirectional(layer) ? 2 * layer.hiddenSize : layer.hiddenSize;
+}
+
 /** Width of the model's output vector. */
 export function outputSize(model: Model): number {
-  const last = model.layers[model.layers.length - 1];
-  return last.type === 'dense' ? last.outputSize : last.hiddenSize;
+  return layerOutputSize(model.layers[model.layers.length - 1]);
+}
+
+/** Each direction's weights of a recurrent layer: [forward] or [forward, reverse]. */
+export function directionWeights(layer: RecurrentLayer): RecurrentWeights[] {
+  return layer.reverse ? [layer, layer.reverse] : [layer];
 }
 
 export function parameterCount(model: Model): number {
   let n = 0;
   for (const l of model.layers) {
     if (l.type === 'dense') n += l.w.data.length + l.b.data.length;
-    else n += l.wIh.data.length + l.wHh.data.length + l.bIh.data.length + l.bHh.data.length;
+    else for (const w of directionWeights(l)) n += w.wIh.data.length + w.wHh.data.length + w.bIh.data.length + w.bHh.data.length;
   }
   return n;
 }

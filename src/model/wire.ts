@@ -4,11 +4,12 @@
 // object is only assembled after every part has passed. Field readers: wire-fields.ts;
 // tensors: wire-tensor.ts.
 import {
-  GATES, type DenseActivation, type DenseLayer, type Layer, type Model, type ModelOutputs,
-  type AnomalyScale, type RecurrentLayer, type TensorF32,
+  GATES, layerOutputSize, type DenseActivation, type DenseLayer, type Layer, type Model, type ModelOutputs,
+  type AnomalyScale, type RecurrentLayer, type RecurrentWeights, type TensorF32,
 } from './types.js';
 import { checkPlainData, describe, fail, get, obj, oneOf, optional, posInt, str, strList, type Obj } from './wire-fields.js';
 import { parseF32, parseWeight, tensorToWire } from './wire-tensor.js';
+import { parseDirection, parseFrom, parseReverse, parseWindow } from './wire-window.js';
 
 export const FORMAT_MAGIC = 'edge-rnn';
 export const FORMAT_VERSION = 1;
@@ -16,8 +17,7 @@ export const FORMAT_VERSION = 1;
 const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['linear', 'relu', 'tanh', 'sigmoid', 'softmax'];
 const RNN_ACTIVATIONS = ['tanh', 'relu'] as const;
 const LAYER_TYPES = ['rnn', 'lstm', 'gru', 'dense'] as const;
-
-function parseRecurrent(l: Obj, type: 'rnn' | 'lstm' | 'gru', field: string, inputSize: number): RecurrentLayer {
+function parseRecurrent(l: Obj, type: 'rnn' | 'lstm' | 'gru', field: string, inputSize: number, windowed: boolean): RecurrentLayer {
   const I = posInt(get(l, 'inputSize', field), `${field}.inputSize`);
   if (I !== inputSize) fail(`${field}.inputSize`, `${I} does not match the ${inputSize} values that reach this layer`);
   const H = posInt(get(l, 'hiddenSize', field), `${field}.hiddenSize`);
@@ -25,10 +25,8 @@ function parseRecurrent(l: Obj, type: 'rnn' | 'lstm' | 'gru', field: string, inp
   const base = {
     inputSize: I,
     hiddenSize: H,
-    wIh: parseWeight(get(l, 'wIh', field), `${field}.wIh`, [G, I]),
-    wHh: parseWeight(get(l, 'wHh', field), `${field}.wHh`, [G, H]),
-    bIh: parseF32(get(l, 'bIh', field), `${field}.bIh`, [G]),
-    bHh: parseF32(get(l, 'bHh', field), `${field}.bHh`, [G]),
+    ...parseDirection(l, field, G, I, H),
+    ...parseReverse(l, field, windowed, G, I, H),
   };
   if (type === 'rnn') {
     const activation = oneOf(get(l, 'activation', field), RNN_ACTIVATIONS, `${field}.activation`);
@@ -49,7 +47,7 @@ function parseDense(l: Obj, field: string, inputSize: number): DenseLayer {
   };
 }
 
-function parseLayers(v: unknown, inputSize: number): { layers: Layer[]; width: number } {
+function parseLayers(v: unknown, inputSize: number, windowed: boolean): { layers: Layer[]; width: number } {
   if (!Array.isArray(v) || v.length === 0) fail('layers', `expected a non-empty list, got ${describe(v)}`);
   const layers: Layer[] = [];
   let width = inputSize;
@@ -64,18 +62,19 @@ function parseLayers(v: unknown, inputSize: number): { layers: Layer[]; width: n
       width = d.outputSize;
     } else {
       if (i > 0 && layers[i - 1].type === 'dense') fail(`${field}.type`, 'recurrent layers must come before dense layers');
-      const r = parseRecurrent(l, type, field, width);
+      const r = parseRecurrent(l, type, field, width, windowed);
       layers.push(r);
-      width = r.hiddenSize;
+      width = layerOutputSize(r);
     }
   });
   return { layers, width };
 }
 
 function parseOutputs(
-  v: unknown, task: Model['task'], width: number, last: Layer, lastIndex: number, inputNames: readonly string[],
+  v: unknown, task: Model['task'], width: number, last: Layer, lastIndex: number, inputNames: readonly string[], windowed: boolean,
 ): ModelOutputs {
   const o = obj(v, 'outputs');
+  const from = parseFrom(o, windowed);
   const names = strList(get(o, 'names', 'outputs'), 'outputs.names');
   const rawMean = optional(o, 'mean');
   const rawStd = optional(o, 'std');
@@ -98,7 +97,7 @@ function parseOutputs(
       fail(at, 'a classification model must end in a dense layer with softmax activation');
     }
     if (rawMean !== undefined || rawStd !== undefined) fail('outputs.mean', 'classification outputs are not de-normalised');
-    return { names, labels, ...(horizon ? { horizon } : {}) };
+    return { names, labels, ...(horizon ? { horizon } : {}), ...from };
   }
   if (rawLabels !== undefined) fail('outputs.labels', 'only classification models have labels');
   if (names.length !== width) fail('outputs.names', `${names.length} names for ${width} outputs`);
@@ -120,7 +119,7 @@ function parseOutputs(
     out.residual = rawResidual;
   }
   if (rawAnomaly !== undefined) out.anomaly = parseAnomaly(rawAnomaly, names, width, horizon, inputNames);
-  return out;
+  return { ...out, ...from };
 }
 
 // Optional outputs.anomaly (issue 15; older files have none): what `run --anomaly` scores with.
@@ -182,15 +181,22 @@ export function parseModel(raw: unknown): Model {
   };
   checkPositive(inputs.std, 'inputs.std');
 
-  const { layers, width } = parseLayers(get(m, 'layers', ''), names.length);
-  const outputs = parseOutputs(get(m, 'outputs', ''), task, width, layers[layers.length - 1], layers.length - 1, names);
+  const rawWindow = optional(m, 'window');
+  const window = rawWindow === undefined ? undefined : parseWindow(rawWindow);
+  const { layers, width } = parseLayers(get(m, 'layers', ''), names.length, window !== undefined);
+  const outputs = parseOutputs(get(m, 'outputs', ''), task, width, layers[layers.length - 1], layers.length - 1, names, window !== undefined);
   const rawMeta = optional(m, 'meta');
   const meta = rawMeta === undefined ? undefined : obj(rawMeta, 'meta');
   if (meta) checkPlainData(meta, 'meta', 0);
   return {
     format: FORMAT_MAGIC, version: FORMAT_VERSION, name, modelVersion, task, inputs, outputs, layers,
+    ...(window ? { window } : {}),
     ...(meta ? { meta } : {}),
   };
+}
+
+function weightsToWire(w: RecurrentWeights): Obj {
+  return { wIh: tensorToWire(w.wIh), wHh: tensorToWire(w.wHh), bIh: tensorToWire(w.bIh), bHh: tensorToWire(w.bHh) };
 }
 
 function layerToWire(l: Layer): Obj {
@@ -200,7 +206,9 @@ function layerToWire(l: Layer): Obj {
   return {
     type: l.type, inputSize: l.inputSize, hiddenSize: l.hiddenSize,
     ...(l.type === 'rnn' ? { activation: l.activation } : {}),
-    wIh: tensorToWire(l.wIh), wHh: tensorToWire(l.wHh), bIh: tensorToWire(l.bIh), bHh: tensorToWire(l.bHh),
+    ...weightsToWire(l),
+    ...(l.direction !== undefined ? { direction: l.direction } : {}),
+    ...(l.reverse !== undefined ? { reverse: weightsToWire(l.reverse) } : {}),
   };
 }
 
@@ -223,8 +231,10 @@ export function modelToWire(m: Model): Obj {
       ...(o.horizon !== undefined ? { horizon: o.horizon } : {}),
       ...(o.residual !== undefined ? { residual: o.residual } : {}),
       ...(o.anomaly !== undefined ? { anomaly: { rmse: tensorToWire(o.anomaly.rmse), threshold: o.anomaly.threshold } } : {}),
+      ...(o.from !== undefined ? { from: o.from } : {}),
     },
     layers: m.layers.map(layerToWire),
+    ...(m.window ? { window: { size: m.window.size, hop: m.window.hop } } : {}),
     ...(m.meta ? { meta: m.meta } : {}),
   };
 }

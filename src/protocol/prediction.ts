@@ -4,12 +4,20 @@
 // a consumer can tell a cold-start prediction (steps 1, 2, …) from a warm one (issue 12).
 // `anomaly` (run --anomaly, issue 15): {"score","flag"}, both null until the reading has a
 // forecast to be compared with (docs/runtime.md, "Anomaly scores").
+// `window` (windowed models, issue 19): {"first","last"}, the seqs of the first and last
+// readings of the window the result is for (null when the readings carried none).
 import type { Model } from '../model/types.js';
 
 /** A reading scored against its forecast: both null while no forecast for it is pending (warm-up). */
 export interface AnomalyResult {
   readonly score: number | null;
   readonly flag: boolean | null;
+}
+
+/** The seqs of a windowed result's first and last readings; null where a reading had no seq. */
+export interface WindowSeqs {
+  readonly first: number | null;
+  readonly last: number | null;
 }
 
 /** The result of every reading that has no forecast to be scored against. */
@@ -29,6 +37,8 @@ export interface PredictionInput {
   readonly steps?: number;
   /** run --anomaly: the reading scored against its forecast (left out when absent). */
   readonly anomaly?: AnomalyResult;
+  /** A windowed model's result: the window's first and last seqs (left out when absent). */
+  readonly window?: WindowSeqs;
 }
 
 export interface Prediction extends PredictionInput {
@@ -94,9 +104,10 @@ export function buildPrediction(model: Model, input: PredictionInput, y: ArrayLi
     y: out,
   };
   const anomaly = input.anomaly ? { anomaly: { score: input.anomaly.score === null ? null : scoreJson(input.anomaly.score), flag: input.anomaly.flag } } : {};
-  if (!model.outputs.labels) return { ...base, ...anomaly };
+  const window = input.window ? { window: { first: input.window.first, last: input.window.last } } : {};
+  if (!model.outputs.labels) return { ...base, ...anomaly, ...window };
   const best = argmax(y);
-  return { ...base, label: model.outputs.labels[best], p: f32Json(y[best]), ...anomaly };
+  return { ...base, label: model.outputs.labels[best], p: f32Json(y[best]), ...anomaly, ...window };
 }
 
 /** `,"anomaly":{"score":…,"flag":…}` as JSON.stringify writes it. */
@@ -173,6 +184,7 @@ export function encodePrediction(model: Model, input: PredictionInput, y: ArrayL
     if (p !== undefined) s += `,"p":${p}`;
   }
   if (input.anomaly) s += anomalyText(input.anomaly);
+  if (input.window) s += `,"window":{"first":${jsonValue(input.window.first)},"last":${jsonValue(input.window.last)}}`;
   // Buffer.from takes small strings from Node's pool: cheaper than TextEncoder per message.
   return Buffer.from(s + '}', 'utf8');
 }

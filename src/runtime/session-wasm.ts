@@ -129,7 +129,7 @@ export function createWasmSession(model: Model, kernels: WasmKernels = instantia
   // A chunk's states: one memcpy per stream into the staging area [C][stateSize], then wasm
   // moves each h and c to and from the streams-in-lanes layout ([rows][n], n = padded count).
   function stepChunk(states: readonly StreamState[], s0: number, m: number, xs: Float32Array, ys: Float32Array): void {
-    const n = ceilTo(m, 8);
+    const n = ceilTo(m, 4); // lanes: the matrix kernels take blocks of 8 streams and a last one of 4
     const xRows = ceilTo(I, 8);
     for (let s = 0; s < m; s++) {
       const xb = (s0 + s) * I;

@@ -4,12 +4,15 @@
 import { lstmStep, gruStep, rnnStep } from '../kernels/cells.js';
 import { createStreamState, type StreamState } from './stream-state.js';
 import { denseStackForward } from '../kernels/dense.js';
-import { wasmSimdSupported } from '../kernels/wasm/kernels.js';
+import {
+  instantiateKernels, wasmRelaxedSimdSupported, wasmSimdSupported, type KernelsVariant,
+} from '../kernels/wasm/kernels.js';
 import { planModel, type ModelPlan } from '../model/plan.js';
 import type { Model } from '../model/types.js';
 import { checkBatch } from './batch-check.js';
 import { outputStage } from './output-stage.js';
 import { createWasmSession } from './session-wasm.js';
+import { createWindowSession } from './session-window.js';
 
 export type { StreamState } from './stream-state.js';
 
@@ -43,11 +46,30 @@ export type KernelChoice = 'js' | 'wasm';
 export interface SessionOptions {
   /** Force a kernel path; default: EDGE_RNN_KERNELS (js|wasm), else the fastest available. */
   readonly kernels?: KernelChoice;
+  /**
+   * Which wasm module: default EDGE_RNN_WASM (baseline|relaxed), else relaxed SIMD where the
+   * engine validates it, else baseline (docs/kernels.md: the numeric difference).
+   */
+  readonly wasmVariant?: KernelsVariant;
 }
 
-/** EDGE_RNN_KERNELS where there is a Node-style environment; undefined in other JS runtimes. */
-function kernelsFromEnv(): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.EDGE_RNN_KERNELS;
+/** An environment variable where there is a Node-style environment; undefined in other JS runtimes. */
+function fromEnv(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+const kernelsFromEnv = () => fromEnv('EDGE_RNN_KERNELS');
+
+/** The wasm module variant: forced by the option or EDGE_RNN_WASM, else the best the engine runs. */
+export function chooseWasmVariant(
+  forced: string | undefined = fromEnv('EDGE_RNN_WASM'), relaxed: boolean = wasmRelaxedSimdSupported(),
+): KernelsVariant {
+  if (forced === 'baseline') return 'baseline';
+  if (forced === 'relaxed') {
+    if (!relaxed) throw new Error('EDGE_RNN_WASM=relaxed, but this JS engine has no WebAssembly relaxed SIMD (Node 22 or later has)');
+    return 'relaxed';
+  }
+  if (forced !== undefined && forced !== '') throw new Error(`EDGE_RNN_WASM must be baseline or relaxed, got "${forced}"`);
+  return relaxed ? 'relaxed' : 'baseline';
 }
 
 /**
@@ -68,7 +90,12 @@ export function chooseKernels(
 }
 
 export function createSession(model: Model, options: SessionOptions = {}): Session {
-  if (chooseKernels(model, options.kernels ?? kernelsFromEnv()) === 'wasm') return createWasmSession(model);
+  const kernels = chooseKernels(model, options.kernels ?? kernelsFromEnv());
+  // A windowed model (issue 19) reads a whole window at once, not one reading at a time.
+  if (model.window) return createWindowSession(model, planModel(model), kernels);
+  if (kernels === 'wasm') {
+    return createWasmSession(model, instantiateKernels(chooseWasmVariant(options.wasmVariant ?? fromEnv('EDGE_RNN_WASM'))));
+  }
   return createJsSession(model);
 }
 

@@ -3,28 +3,12 @@
 // interleaved, rows padded to 16; see src/kernels/wasm/layout.ts), its h and c, and the
 // staging area a chunk's states are copied through. Every pointer is a byte offset.
 import type { WasmKernels } from '../kernels/wasm/kernels.js';
-import {
-  ceilTo, layoutF32, layoutQ8, layoutRows, paddedUnits, superpanels, type GateShape,
-} from '../kernels/wasm/layout.js';
+import { ceilTo, paddedUnits, superpanels, type GateShape } from '../kernels/wasm/layout.js';
 import type { ModelPlan, RecurrentPlan } from '../model/plan.js';
-import type { Model, Tensor } from '../model/types.js';
+import type { Model } from '../model/types.js';
+import { WasmPlacer, type WasmWeights } from './wasm-placer.js';
 
-/** A bump allocator over byte offsets, 16-byte aligned. */
-class Arena {
-  constructor(public size: number) {} // starts at the kernels' heap_base
-  alloc(bytes: number): number {
-    const at = this.size;
-    this.size = ceilTo(at + bytes, 16);
-    return at;
-  }
-}
-
-export interface WasmWeights {
-  readonly q8: boolean;
-  readonly ptr: number; // [sp][cols][16] f32, or [sp][cp][16][2] int8 values as i16
-  readonly scale: number; // int8: [sp*16] f32 row scales
-  readonly cols: number; // f32: columns; int8: column pairs
-}
+export type { WasmWeights } from './wasm-placer.js';
 
 /** One recurrent layer in wasm memory. */
 export interface WasmLayer {
@@ -66,7 +50,7 @@ export interface WasmMemoryLayout {
  */
 export function layoutWasmMemory(kernels: WasmKernels, model: Model, plan: ModelPlan, C: number, wasmOut: boolean): WasmMemoryLayout {
   const I = plan.inputSize, O = plan.outputSize;
-  const arena = new Arena(kernels.heap_base.value);
+  const arena = new WasmPlacer(kernels);
   const f32Bytes = (n: number) => n * 4;
   let maxRows = 16, maxX = 8;
   let inRows = ceilTo(I, 8); // the first layer reads the normalised input, zero padded to 8
@@ -92,28 +76,8 @@ export function layoutWasmMemory(kernels: WasmKernels, model: Model, plan: Model
   const stdW = wasmOut ? arena.alloc(f32Bytes(O)) : 0;
   const meanW = wasmOut ? arena.alloc(f32Bytes(O)) : 0;
 
-  // Weights are written once the memory has grown to its final size.
-  const jobs: (() => void)[] = [];
-  function placeWeights(t: Tensor, shape: GateShape, cols: number, colsOut: number, sp: number): WasmWeights {
-    if (t.dtype === 'f32') {
-      const ptr = arena.alloc(f32Bytes(sp * colsOut * 16));
-      jobs.push(() => layoutF32(new Float32Array(kernels.memory.buffer, ptr, sp * colsOut * 16), t.data, shape, cols, colsOut));
-      return { q8: false, ptr, scale: 0, cols: colsOut };
-    }
-    const cp = Math.ceil(colsOut / 2);
-    const ptr = arena.alloc(sp * cp * 64); // i16
-    const scale = arena.alloc(f32Bytes(sp * 16));
-    jobs.push(() => {
-      layoutQ8(new Int16Array(kernels.memory.buffer, ptr, sp * cp * 32), t.data, shape, cols, cp);
-      layoutRows(new Float32Array(kernels.memory.buffer, scale, sp * 16), t.scale, shape);
-    });
-    return { q8: true, ptr, scale, cols: cp };
-  }
-  function placeRows(v: Float32Array, shape: GateShape, sp: number): number {
-    const ptr = arena.alloc(f32Bytes(sp * 16));
-    jobs.push(() => layoutRows(new Float32Array(kernels.memory.buffer, ptr, sp * 16), v, shape));
-    return ptr;
-  }
+  const placeWeights = arena.weights.bind(arena);
+  const placeRows = arena.rows.bind(arena);
 
   const layers: WasmLayer[] = [];
   let prevH = xIn, prevHT = xInT;
@@ -140,9 +104,7 @@ export function layoutWasmMemory(kernels: WasmKernels, model: Model, plan: Model
     prevHT = hT;
   });
 
-  const have = kernels.memory.buffer.byteLength;
-  if (arena.size > have) kernels.memory.grow(Math.ceil((arena.size - have) / 65536));
-  for (const job of jobs) job();
+  arena.finish();
   const { mean: outMean, std: outStd } = model.outputs;
   if (wasmOut && outMean && outStd) {
     new Float32Array(kernels.memory.buffer, stdW, O).set(outStd.data);

@@ -10,6 +10,7 @@ import type { ModelSlot } from './model-slot.js';
 import type { ModelSwaps } from './model-swaps.js';
 import type { Pending, ReadingAdmission } from './reading-admission.js';
 import { stepError, type ReadingStepper } from './reading-step.js';
+import { isWindowSession } from '../runtime/session-window.js';
 
 export interface BatchParts {
   readonly slot: ModelSlot;
@@ -93,6 +94,11 @@ export class BatchStepper {
     const { xs, ys, saved } = this;
     for (let k = 0; k < n; k++) saved.set(group[k].entry.state.buffer, k * S);
     if (n === 1) return this.stepAlone(group[0], 0);
+    // A windowed model has no batched step: a window's pass is the work, one device at a time.
+    if (isWindowSession(s)) {
+      for (let k = 0; k < n; k++) this.stepAlone(group[k], k);
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const values = group[k].event.reading.values;
       for (let i = 0; i < I; i++) xs[k * I + i] = values[i];

@@ -41,6 +41,8 @@ export interface StreamCounters {
   readonly deadByReason: Record<string, number>;
   /** A `seq` already seen within the device's recent window (a redelivery), dropped. */
   duplicates: number;
+  /** Readings a windowed model took into a device's window without ending it (its result comes at the hop). */
+  inWindow: number;
   /** Readings a device skipped: its `seq` jumped past the last one + 1 (lost upstream). */
   missedReadings: number;
   /** States reset because of a gap longer than resetAfter (a new epoch). */
@@ -79,7 +81,7 @@ export interface StreamCounters {
 export function createCounters(): StreamCounters {
   return {
     received: 0, readings: 0, predictions: 0, deadLetters: 0, deadByReason: {},
-    duplicates: 0, missedReadings: 0, resets: 0, reboots: 0, seqResyncs: 0, clamped: 0, anomalyFlags: 0, nonFiniteResets: 0, evictions: 0, devices: 0, peakDevices: 0,
+    duplicates: 0, inWindow: 0, missedReadings: 0, resets: 0, reboots: 0, seqResyncs: 0, clamped: 0, anomalyFlags: 0, nonFiniteResets: 0, evictions: 0, devices: 0, peakDevices: 0,
     swaps: 0, modelRejects: 0, rollbacks: 0, swapResets: 0,
     batches: 0, batchedReadings: 0, sessionLosses: 0,
     stepLatency: new LatencyWindow(),

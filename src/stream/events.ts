@@ -2,7 +2,7 @@
 // event (prediction, dead letter or dropped), so the I/O edge can acknowledge each
 // message once its outcome is published.
 import type { Model } from '../model/types.js';
-import type { AnomalyResult } from '../protocol/prediction.js';
+import type { AnomalyResult, WindowSeqs } from '../protocol/prediction.js';
 import type { Reading } from '../protocol/reading.js';
 import type { StatesReason } from './model-slot.js';
 import type { ProbationLimits } from './probation.js';
@@ -46,6 +46,8 @@ export interface PredictionEvent {
   readonly model: Model;
   /** With anomaly scoring on: this reading against the forecast made for it `horizon` readings earlier. */
   readonly anomaly?: AnomalyResult;
+  /** A windowed model's result (issue 19): the seqs of the window's first and last readings (null: not known). */
+  readonly window?: WindowSeqs;
   readonly origin: Origin;
 }
 
@@ -58,10 +60,14 @@ export interface DeadLetterEvent {
   readonly origin: Origin;
 }
 
-/** A reading deliberately not predicted: its `seq` was seen already (QoS 1 redelivers). */
+/**
+ * A reading deliberately not predicted: `duplicate`, its `seq` was seen already (QoS 1
+ * redelivers); `in-window`, a windowed model took it into the device's window, which it does
+ * not end (the result comes with the reading that ends the hop).
+ */
 export interface DroppedEvent {
   readonly kind: 'dropped';
-  readonly reason: 'duplicate';
+  readonly reason: 'duplicate' | 'in-window';
   readonly device: string;
   readonly reading: Reading;
   readonly origin: Origin;

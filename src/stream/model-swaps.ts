@@ -9,6 +9,7 @@ import type { Emit, ModelOfferEvent, ModelStatusEvent, Origin } from './events.j
 import type { Accepted, ModelSlot } from './model-slot.js';
 import type { Pending } from './reading-admission.js';
 import type { ReadingStepper } from './reading-step.js';
+import { isWindowSession } from '../runtime/session-window.js';
 
 interface Failure {
   readonly code: string;
@@ -72,14 +73,18 @@ export class ModelSwaps {
     let why: Failure | null = null;
     let y: Float32Array | null = null;
     try {
-      y = s.step(p.entry.state, stepper.x, new Float32Array(s.outputSize));
+      if (isWindowSession(s)) {
+        // A reading that does not end a window has no result to judge yet.
+        y = new Float32Array(s.outputSize);
+        if (!s.window.push(p.entry.state, stepper.x, p.event.reading.seq, y)) return this.emit(stepper.inWindow(p));
+      } else y = s.step(p.entry.state, stepper.x, new Float32Array(s.outputSize));
       const bad = slot.implausible(y, stepper.x);
       if (bad) why = { code: bad.code, reason: `${bad.reason}, for a reading of device ${p.event.device}` };
     } catch (err) {
       why = { code: 'step-error', reason: `step threw for a reading of device ${p.event.device}: ${String((err as Error)?.message ?? err)}` };
     }
     if (!why) {
-      this.emit(stepper.finish(p, y!));
+      this.emit(stepper.finish(p, y!, isWindowSession(s) ? stepper.windowSeqs(p) : undefined));
       if (slot.passed(p.event.device)) this.emitStatus({ status: 'committed', name: slot.model.name, version: slot.model.modelVersion, ...(slot.running.sha256 ? { sha256: slot.running.sha256 } : {}), origin: { receivedAt: p.event.origin.receivedAt } });
       return;
     }

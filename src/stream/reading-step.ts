@@ -7,6 +7,8 @@ import type { DeviceTable } from './device-table.js';
 import { deadLetter, type PredictionEvent, type StreamEvent } from './events.js';
 import type { ModelSlot } from './model-slot.js';
 import type { Pending } from './reading-admission.js';
+import { isWindowSession } from '../runtime/session-window.js';
+import type { WindowSeqs } from '../protocol/prediction.js';
 
 function allFinite(y: Float32Array): boolean {
   for (let o = 0; o < y.length; o++) if (!Number.isFinite(y[o])) return false;
@@ -41,14 +43,35 @@ export class ReadingStepper {
     this.load(p);
     const s = this.slot.session;
     const t0 = this.clock?.();
+    if (isWindowSession(s)) {
+      // Issue 19: a reading goes into its device's window; only the one ending a hop has a result.
+      const y = new Float32Array(s.outputSize);
+      const due = s.window.push(p.entry.state, this.x, p.event.reading.seq, y);
+      if (t0 !== undefined) this.counters.stepLatency.add(this.clock!() - t0);
+      return due ? this.finish(p, y, this.windowSeqs(p)) : this.inWindow(p);
+    }
     const y = s.step(p.entry.state, this.x, new Float32Array(s.outputSize));
     if (t0 !== undefined) this.counters.stepLatency.add(this.clock!() - t0);
     return this.finish(p, y);
   }
 
+  /** The window that the reading of `p` just ended (a windowed session only). */
+  windowSeqs(p: Pending): WindowSeqs {
+    const s = this.slot.session;
+    const first = isWindowSession(s) ? s.window.firstSeq(p.entry.state) : undefined;
+    return { first: first ?? null, last: p.event.reading.seq ?? null };
+  }
+
+  /** A reading taken into a window that it does not end: counted, acknowledged, nothing published. */
+  inWindow(p: Pending): StreamEvent {
+    this.counters.inWindow++;
+    p.entry.steps++;
+    return { kind: 'dropped', reason: 'in-window', device: p.event.device, reading: p.event.reading, origin: p.event.origin };
+  }
+
   // A prediction for a stepped reading, or a dead letter if the output or the state is
   // not finite (the state is then reset, else that device would give NaN forever).
-  finish(p: Pending, y: Float32Array): StreamEvent {
+  finish(p: Pending, y: Float32Array, window?: WindowSeqs): StreamEvent {
     const { counters } = this;
     const badOutput = !allFinite(y);
     if (badOutput || !allFinite(p.entry.state.buffer)) {
@@ -63,7 +86,7 @@ export class ReadingStepper {
     const model = this.slot.model;
     const anomaly = this.anomaly?.score(model, p.entry, p.event.reading.values, y);
     if (anomaly?.flag) counters.anomalyFlags++;
-    const e: PredictionEvent = { kind: 'prediction', device: p.event.device, reading: p.event.reading, y, fresh: p.fresh || steps === 1, steps, model, anomaly, origin: p.event.origin };
+    const e: PredictionEvent = { kind: 'prediction', device: p.event.device, reading: p.event.reading, y, fresh: p.fresh || steps === 1, steps, model, anomaly, ...(window ? { window } : {}), origin: p.event.origin };
     return e;
   }
 }

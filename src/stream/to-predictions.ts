@@ -42,7 +42,7 @@ export function toPredictions(_model: Model, options: ToPredictionsOptions): Ope
     switch (event.kind) {
       case 'prediction': {
         const { device, reading } = event;
-        const payload = encodePrediction(event.model, { device, seq: reading.seq, ts: reading.ts ?? event.origin.receivedAt, steps: event.steps, anomaly: event.anomaly }, event.y);
+        const payload = encodePrediction(event.model, { device, seq: reading.seq, ts: reading.ts ?? event.origin.receivedAt, steps: event.steps, anomaly: event.anomaly, window: event.window }, event.y);
         return { topic: predictionTopic(device), payload, event };
       }
       case 'dead-letter': {

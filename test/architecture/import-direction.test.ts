@@ -106,6 +106,15 @@ describe('the scanner itself', () => {
     expect(rulesBroken('src/stream/x.ts', "import { startSim } from '../../firmware-sim/index.js';")).toEqual(['../../firmware-sim/index.js']);
   });
 
+  it('lets the package entry src/index.ts re-export the library layers only; nothing imports it', () => {
+    expect(rulesBroken('src/index.ts', "export * from './model/index.js';\nexport { createSession } from './runtime/session.js';\nexport * from './stream/index.js';")).toEqual([]);
+    expect(rulesBroken('src/index.ts', "export * from './io/mqtt-runtime.js';")).toEqual(['./io/mqtt-runtime.js']);
+    expect(rulesBroken('src/index.ts', "export { main } from './cli/main.js';")).toEqual(['./cli/main.js']);
+    expect(rulesBroken('src/index.ts', "export { train } from './train/index.js';")).toEqual(['./train/index.js']);
+    expect(rulesBroken('src/index.ts', "export { Packr } from 'msgpackr';")).toEqual(['msgpackr']);
+    expect(rulesBroken('src/stream/x.ts', "import { createSession } from '../index.js';")).toEqual(['../index.js']);
+  });
+
   it('fails folders under src/ that are not layers', () => {
     expect(rulesBroken('src/utils/x.ts', '')).toEqual(['src/utils/x.ts']);
     expect(rulesBroken('src/model/x.ts', "import { u } from '../utils/x.js';")).toEqual(['../utils/x.js']);

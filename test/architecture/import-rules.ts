@@ -56,12 +56,25 @@ export function clockReads(source: string): string[] {
   return found;
 }
 
+/** The npm package's library entry (issue 17): the one file directly under src/. */
+export const PACKAGE_ENTRY = 'src/index.ts';
+
+/** What the package entry may re-export: the pure layers, whose only dependencies are msgpackr and rxjs. */
+export const LIBRARY_LAYERS: readonly Layer[] = ['kernels', 'model', 'runtime', 'protocol', 'stream'];
+
 /** Every rule broken by one file (`file` is the path relative to the repository root, with `/`). */
 export function checkFile(file: string, source: string): Violation[] {
   const from = unitOf(file);
   if (from === null) return [];
   const out: Violation[] = [];
   const add = (what: string, rule: string): void => void out.push({ file, what, rule });
+  if (posix.normalize(file) === PACKAGE_ENTRY) {
+    for (const spec of importSpecifiers(source)) {
+      const to = spec.startsWith('.') ? unitOf(posix.normalize(posix.join('src', spec))) : null;
+      if (!LIBRARY_LAYERS.includes(to as Layer)) add(spec, `${PACKAGE_ENTRY} (the library entry) re-exports only ${LIBRARY_LAYERS.join(', ')}: no I/O, CLI, trainer or packages`);
+    }
+    return out;
+  }
   if (from.startsWith('src/')) add(file, `${from}/ is not a layer (${LAYERS.join(' < ')}); place the file in one or add the layer to this rule`);
 
   for (const spec of importSpecifiers(source)) {

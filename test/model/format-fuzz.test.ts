@@ -4,7 +4,7 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, modelToWire, ModelFormatError, parseModel, type Model } from '../../src/model/index.js';
-import { prng, smallInt8Gru, smallLstm } from './model-builders.js';
+import { prng, smallInt8Gru, smallLstm, smallWindowedBiGru } from './model-builders.js';
 
 interface Tally {
   decoded: number;
@@ -31,7 +31,10 @@ function attempt(bytes: Uint8Array, label: string, tally: Tally): void {
   }
 }
 
-const models: [string, Model][] = [['f32 lstm regression', smallLstm()], ['int8 gru classifier', smallInt8Gru()]];
+const models: [string, Model][] = [
+  ['f32 lstm regression', smallLstm()], ['int8 gru classifier', smallInt8Gru()],
+  ['windowed bidirectional gru classifier', smallWindowedBiGru()],
+];
 
 describe.each(models)('model format v1 fuzz: %s', (_, model) => {
   // A plain Uint8Array copy: encodeModel returns a Buffer, whose slice() is a view, not a copy.

@@ -68,7 +68,7 @@ export function regression(
 ): Model {
   const I = layers[0].inputSize;
   const last = layers[layers.length - 1];
-  const O = last.type === 'dense' ? last.outputSize : last.hiddenSize;
+  const O = last.type === 'dense' ? last.outputSize : last.direction === 'bidirectional' ? 2 * last.hiddenSize : last.hiddenSize;
   return {
     format: 'edge-rnn', version: 1, name: opts.name ?? 'mote-temperature', modelVersion: 3, task: 'regression',
     inputs: { names: INPUTS.slice(0, I), mean: f32([I], 901, 30), std: positive([I], 902) },
@@ -122,4 +122,21 @@ export function typedArrays(v: unknown, path = ''): { path: string; array: Float
   if (v instanceof Float32Array || v instanceof Int8Array) return [{ path, array: v }];
   if (v === null || typeof v !== 'object') return [];
   return Object.entries(v).flatMap(([k, x]) => typedArrays(x, path ? `${path}.${k}` : k));
+}
+
+/** A bidirectional recurrent layer (issue 19): forward weights from `seed`, reverse from seed + 50. */
+export function bidirectional(type: RecurrentType, I: number, H: number, seed: number, opts: RecurrentOpts = {}): RecurrentLayer {
+  const fwd = recurrent(type, I, H, seed, opts);
+  const rev = recurrent(type, I, H, seed + 50, opts);
+  return { ...fwd, direction: 'bidirectional', reverse: { wIh: rev.wIh, wHh: rev.wHh, bIh: rev.bIh, bHh: rev.bHh } };
+}
+
+/** `model` made windowed: window {size, hop}, outputs.from. */
+export function windowed(model: Model, size: number, hop: number, from: 'last' | 'mean' = 'last'): Model {
+  return { ...model, window: { size, hop }, outputs: { ...model.outputs, from } };
+}
+
+/** A small windowed classifier: bidirectional GRU(2→3, 2x3 out) → dense softmax, window 6 hop 2 (~1.2 KB, for the fuzz loops). */
+export function smallWindowedBiGru(): Model {
+  return windowed(classification([bidirectional('gru', 2, 3, 60), dense(6, 2, 'softmax', 70)], ['quiet', 'event']), 6, 2, 'mean');
 }

@@ -1,23 +1,24 @@
 // Every wasm kernel against its TypeScript reference: the f32 mirrors in
 // src/kernels/wasm/reference.ts bit for bit, the float64 kernels to 1e-5 relative, and the
 // int8-activation reference (src/kernels/matvec-q8-act.ts) exactly.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { KERNELS_WASM_BASE64 } from '../../src/kernels/wasm/kernels-module.js';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from '../../src/kernels/wasm/kernels-module.js';
 import { instantiateKernels, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/kernels.js';
 import { layoutF32, layoutQ8, layoutRows, panelRow, superpanels } from '../../src/kernels/wasm/layout.js';
 import { affineOutF32, expF32, matvecF32Seq, sigmoidF32, tanhF32 } from '../../src/kernels/wasm/reference.js';
 import { matvecQ8ActRef, quantizeActRef, roundHalfEven } from '../../src/kernels/matvec-q8-act.js';
 import { matvecBiasF32Ref } from '../../src/kernels/matvec.js';
 import { seededRandom } from '../../src/model/index.js';
-import { assembleKernels } from '../../scripts/build-wasm.js';
+import { assembleKernels, RELAXED_EXPORTS, variantSource, WAT_PATH } from '../../scripts/build-wasm.js';
 
 const rand = seededRandom(91);
 const uniform = (n: number, k = 1) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * k);
 const int8s = (n: number) => Int8Array.from({ length: n }, () => Math.round((rand() * 2 - 1) * 127));
 
-/** A scratch allocator over a fresh instance's memory. */
+/** A scratch allocator over a fresh instance's memory (the baseline module: the mirrors are exact for it). */
 function harness(bytes = 1 << 22): { k: WasmKernels; alloc: (n: number) => number; f32: () => Float32Array } {
-  const k = instantiateKernels();
+  const k = instantiateKernels('baseline');
   k.memory.grow(Math.ceil(bytes / 65536));
   let top = k.heap_base.value;
   return {
@@ -41,9 +42,20 @@ describe('wasm kernels module', () => {
     expect(wasmSimdSupported()).toBe(true);
   });
 
-  it('the committed module is exactly kernels.wat assembled (npm run build:wasm)', async () => {
-    const bytes = await assembleKernels();
-    expect(Buffer.from(bytes).toString('base64')).toBe(KERNELS_WASM_BASE64);
+  it('the committed modules are exactly kernels.wat assembled, baseline and relaxed (npm run build:wasm)', async () => {
+    expect(Buffer.from(await assembleKernels('baseline')).toString('base64')).toBe(KERNELS_WASM_BASE64);
+    expect(Buffer.from(await assembleKernels('relaxed')).toString('base64')).toBe(KERNELS_RELAXED_WASM_BASE64);
+  });
+
+  it('the relaxed module is mv_f32 and mm_f32 alone, over the baseline\'s memory, with relaxed_madd for mul then add', async () => {
+    const base = await assembleKernels('baseline'), relaxed = await assembleKernels('relaxed');
+    const text = variantSource(readFileSync(WAT_PATH, 'utf8'), 'relaxed');
+    expect(text.match(/\((?:export|import) "[^"]+"(?: "[^"]+")?/g)).toEqual(['(import "kernels" "memory"', '(export "mv_f32"', '(export "mm_f32"']);
+    // f32x4.relaxed_madd is 0xfd 0x85 0x02: mv_f32's 4 multiply-adds and mm_f32's 8 + 4, none in the baseline
+    const count = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1').split('\xfd\x85\x02').length - 1;
+    expect(count(relaxed)).toBe(16);
+    expect(count(base)).toBe(0);
+    expect(RELAXED_EXPORTS).toEqual(['mv_f32', 'mm_f32']);
   });
 });
 
@@ -82,12 +94,13 @@ const SHAPES: { G: number; H: number; cols: number }[] = [];
 for (const G of [1, 3, 4]) for (const H of [1, 3, 5, 16, 17, 30]) for (const cols of [1, 2, 7, 8, 13]) SHAPES.push({ G, H, cols });
 
 describe('f32 products: mv_f32 (one stream) and mm_f32 (streams in lanes)', () => {
-  it('equal the f32 column-order mirror bit for bit and the float64 reference to 1e-5, every shape', () => {
+  // (a sweep of 90 shapes: seconds on a busy machine, so more than vitest's default 5 s)
+  it('equal the f32 column-order mirror bit for bit and the float64 reference to 1e-5, every shape', { timeout: 60_000 }, () => {
     const { k, alloc, f32 } = harness();
-    for (const { G, H, cols } of SHAPES) {
+    for (const [si, { G, H, cols }] of SHAPES.entries()) {
       const rows = G * H, shape = { gates: G, hidden: H }, sp = superpanels(shape);
       const w = uniform(rows * cols, 1 / Math.sqrt(cols));
-      const n = 8 * (1 + Math.floor(rand() * 3));
+      const n = 4 * (1 + (si % 6)); // 4..24 in turn: blocks of 8 streams and, every other shape, a last one of 4
       const xs = Array.from({ length: n }, () => uniform(cols));
       const pw = alloc(sp * cols * 64), px = alloc(cols * 4), py = alloc(sp * 64), pxT = alloc(cols * n * 4), pyT = alloc(sp * 16 * n * 4);
       layoutF32(new Float32Array(k.memory.buffer, pw, sp * cols * 16), w, shape, cols, cols);
@@ -129,14 +142,14 @@ describe('int8 x int8 -> int32 with dynamic activation quantization', () => {
     }
   });
 
-  it('mv_q8 and quant_act_t + mm_q8 equal matvecQ8ActRef exactly, every shape', () => {
+  it('mv_q8 and quant_act_t + mm_q8 equal matvecQ8ActRef exactly, every shape', { timeout: 60_000 }, () => {
     const { k, alloc, f32 } = harness();
-    for (const { G, H, cols } of SHAPES) {
+    for (const [si, { G, H, cols }] of SHAPES.entries()) {
       const rows = G * H, shape = { gates: G, hidden: H }, sp = superpanels(shape);
       const cp = Math.ceil(cols / 2), xRows = Math.ceil(cols / 8) * 8;
       const q = int8s(rows * cols);
       const scale = Float32Array.from({ length: rows }, () => 1e-3 + rand() * 0.02);
-      const n = 8 * (1 + Math.floor(rand() * 2));
+      const n = 4 * (1 + (si % 4)); // 4..16 in turn (n % 8 == 4 every other shape)
       const xs = Array.from({ length: n }, (_, s) => (s === 1 ? new Float32Array(cols) : uniform(cols, 2)));
       const pw = alloc(sp * cp * 64), ps = alloc(sp * 64), px = alloc(xRows * 4), pq = alloc(xRows * 2), py = alloc(sp * 64);
       const pxT = alloc(2 * cp * n * 4), pqT = alloc(cp * n * 4), psx = alloc(n * 4), pyT = alloc(sp * 16 * n * 4);

@@ -8,71 +8,14 @@ import { matvecQ8ActRef, quantizeActRef } from '../../src/kernels/matvec-q8-act.
 import {
   gruCellF32, lstmCellF32, matvecF32Seq, preF32, rnnCellF32,
 } from '../../src/kernels/wasm/reference.js';
-import {
-  initModel, outputSize, seededRandom, type DenseLayer, type Layer, type Model, type RecurrentLayer, type Tensor,
-} from '../../src/model/index.js';
-import { chooseKernels, createJsSession, createSession, type Session } from '../../src/runtime/session.js';
-import { createWasmSession, WASM_CHUNK } from '../../src/runtime/session-wasm.js';
+import { instantiateKernels } from '../../src/kernels/wasm/kernels.js';
+import { type DenseLayer, type Layer, type Model, type RecurrentLayer, type Tensor } from '../../src/model/index.js';
+import { chooseKernels, createJsSession, createSession } from '../../src/runtime/session.js';
+import { createWasmSession as createWasmSessionOf, WASM_CHUNK } from '../../src/runtime/session-wasm.js';
+import { inputs, maxRelDiff, MODELS, runAll } from './session-models.js';
 
-const rand = seededRandom(5);
-
-function model(cell: 'rnn' | 'lstm' | 'gru', I: number, hidden: number[], opts: { relu?: boolean; dense?: boolean } = {}): Model {
-  const m = initModel({
-    name: 't', cell, inputs: Array.from({ length: I }, (_, i) => `x${i}`),
-    outputs: opts.dense ? ['a', 'b', 'c'] : Array.from({ length: hidden[hidden.length - 1] }, (_, i) => `h${i}`),
-    hiddenSizes: hidden, rnnActivation: opts.relu ? 'relu' : 'tanh',
-    dense: opts.dense ? [{ size: 6, activation: 'tanh' }, { size: 3, activation: 'linear' }] : [],
-  }, 17 + I + hidden[0]);
-  // Non-trivial normalisation, both ways.
-  const mean = Float32Array.from({ length: I }, () => rand() - 0.5);
-  const std = Float32Array.from({ length: I }, () => 0.5 + rand());
-  const O = outputSize(m);
-  return {
-    ...m,
-    inputs: { ...m.inputs, mean: { dtype: 'f32', shape: [I], data: mean }, std: { dtype: 'f32', shape: [I], data: std } },
-    outputs: { ...m.outputs, mean: { dtype: 'f32', shape: [O], data: new Float32Array(O).fill(0.25) }, std: { dtype: 'f32', shape: [O], data: new Float32Array(O).fill(2) } },
-  };
-}
-
-/** The model with h itself as the output (no output mean/std). */
-function withoutOutputNorm(m: Model): Model {
-  const { mean: _mean, std: _std, ...outputs } = m.outputs;
-  return { ...m, outputs };
-}
-
-const MODELS: [string, Model][] = [
-  ['rnn tanh i3 h5', model('rnn', 3, [5])],
-  ['rnn relu i8 h16+7 dense', model('rnn', 8, [16, 7], { relu: true, dense: true })],
-  ['lstm i1 h1', model('lstm', 1, [1])],
-  ['lstm i8 h64', model('lstm', 8, [64])],
-  ['lstm i5 h17+9 dense', model('lstm', 5, [17, 9], { dense: true })],
-  ['gru i8 h33', model('gru', 8, [33])],
-  ['lstm i4 h13, no output normalisation', withoutOutputNorm(model('lstm', 4, [13]))],
-  ['gru i3 h12+20+4 dense', model('gru', 3, [12, 20, 4], { dense: true })],
-];
-
-function inputs(T: number, n: number, I: number): Float32Array[] {
-  return Array.from({ length: T }, () => Float32Array.from({ length: n * I }, () => (rand() * 2 - 1) * 2));
-}
-
-/** Steps `n` streams T times (stepBatch, or step per stream when single); all outputs [T, n, O]. */
-function runAll(s: Session, xs: Float32Array[], n: number, single: boolean): Float32Array {
-  const O = s.outputSize, I = s.inputSize;
-  const states = Array.from({ length: n }, () => s.createState());
-  const out = new Float32Array(xs.length * n * O);
-  xs.forEach((x, t) => {
-    const ys = out.subarray(t * n * O, (t + 1) * n * O);
-    if (single) states.forEach((st, k) => s.step(st, x.subarray(k * I, (k + 1) * I), ys.subarray(k * O, (k + 1) * O)));
-    else s.stepBatch(states, x, ys);
-  });
-  return out;
-}
-
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
-  return m;
-}
+// The baseline module: its f32 mirrors are exact (the relaxed one: test/wasm/wasm-relaxed.test.ts).
+const createWasmSession = (m: Model) => createWasmSessionOf(m, instantiateKernels('baseline'));
 
 describe.each(MODELS)('%s: wasm session', (_name, m) => {
   it('equals the JS session within 1e-5 over 400 steps, batch 1', () => {
@@ -214,6 +157,7 @@ describe('kernel choice', () => {
     vi.stubEnv('EDGE_RNN_KERNELS', 'js');
     expect(Array.from(runAll(createSession(m), xs, 1, true))).toEqual(Array.from(js));
     vi.stubEnv('EDGE_RNN_KERNELS', 'wasm');
+    vi.stubEnv('EDGE_RNN_WASM', 'baseline'); // `wasm` above is the baseline module (Node 22 would pick relaxed)
     expect(Array.from(runAll(createSession(m), xs, 1, true))).toEqual(Array.from(wasm));
     expect(Array.from(runAll(createSession(m, { kernels: 'js' }), xs, 1, true))).toEqual(Array.from(js));
   });

@@ -1,20 +1,13 @@
 // `edge-rnn inspect MODEL`: what a model file holds, for people (table) or tools (--json).
 import type { Command } from 'commander';
 import { readModelFile } from '../../io/model-file.js';
-import { outputSize, parameterCount, type Layer, type Model, type Tensor } from '../../model/types.js';
+import { layerF32Bytes, layerWeightBytes } from '../../model/quantize.js';
+import { outputSize, parameterCount, type Layer, type Model } from '../../model/types.js';
 import { formatTable } from '../table.js';
 
-function tensorBytes(t: Tensor): number {
-  return t.dtype === 'f32' ? t.data.length * 4 : t.data.length + t.scale.length * 4;
-}
-
-function layerBytes(l: Layer): number {
-  return l.type === 'dense' ? tensorBytes(l.w) + tensorBytes(l.b) : tensorBytes(l.wIh) + tensorBytes(l.wHh) + tensorBytes(l.bIh) + tensorBytes(l.bHh);
-}
-
-function layerParams(l: Layer): number {
-  return l.type === 'dense' ? l.w.data.length + l.b.data.length : l.wIh.data.length + l.wHh.data.length + l.bIh.data.length + l.bHh.data.length;
-}
+// Both directions of a bidirectional layer (issue 19) count.
+const layerBytes = layerWeightBytes;
+const layerParams = (l: Layer): number => layerF32Bytes(l) / 4;
 
 function layerDtype(l: Layer): string {
   return l.type === 'dense' ? l.w.dtype : l.wIh.dtype === l.wHh.dtype ? l.wIh.dtype : `${l.wIh.dtype}/${l.wHh.dtype}`;
@@ -32,6 +25,7 @@ export function describeModel(model: Model, fileBytes: number) {
     ...(model.outputs.labels ? { labels: [...model.outputs.labels] } : {}),
     ...(model.outputs.horizon ? { horizon: model.outputs.horizon } : {}),
     ...(model.outputs.residual ? { residual: true } : {}),
+    ...(model.window ? { window: { size: model.window.size, hop: model.window.hop, from: model.outputs.from } } : {}),
     ...(model.outputs.anomaly ? { anomaly: { rmse: Array.from(model.outputs.anomaly.rmse.data), threshold: model.outputs.anomaly.threshold } } : {}),
     outputSize: outputSize(model),
     parameters: parameterCount(model),
@@ -44,6 +38,7 @@ export function describeModel(model: Model, fileBytes: number) {
       inputSize: l.inputSize,
       ...(l.type === 'dense' ? { outputSize: l.outputSize, activation: l.activation } : { hiddenSize: l.hiddenSize }),
       ...(l.type === 'rnn' ? { activation: l.activation } : {}),
+      ...(l.type !== 'dense' && l.direction === 'bidirectional' ? { direction: 'bidirectional' } : {}),
       dtype: layerDtype(l),
       parameters: layerParams(l),
       weightBytes: layerBytes(l),
@@ -68,6 +63,7 @@ export function registerInspect(program: Command): void {
       }
       const lines = [
         `${d.name} v${d.modelVersion} (${d.task}${d.horizon ? `, ${d.horizon} steps ahead` : ''}${d.residual ? ', residual: predicts the change from the current reading' : ''})`,
+        ...(d.window ? [`window: the last ${d.window.size} readings, a result every ${d.window.hop}, from the ${d.window.from === 'mean' ? 'mean over the window' : 'last hidden states'}`] : []),
         `inputs:  ${d.inputs.join(', ')}`,
         `outputs: ${d.labels ? `${d.outputs.join(', ')} ∈ {${d.labels.join(', ')}}` : d.outputs.join(', ')}`,
         ...(d.anomaly ? [`anomaly scale (run --anomaly): rmse ${d.anomaly.rmse.map((v) => v.toPrecision(4)).join(', ')}, threshold ${d.anomaly.threshold.toPrecision(4)}`] : []),
@@ -77,7 +73,7 @@ export function registerInspect(program: Command): void {
         formatTable(
           ['#', 'layer', 'in', 'out', 'activation', 'dtype', 'params', 'bytes', 'f32 bytes', 'saving'],
           d.layers.map((l, i) => [
-            String(i), l.type, String(l.inputSize), String('hiddenSize' in l ? l.hiddenSize : l.outputSize),
+            String(i), 'direction' in l ? `${l.type} (bidirectional)` : l.type, String(l.inputSize), String('hiddenSize' in l ? l.hiddenSize : l.outputSize),
             'activation' in l ? String(l.activation) : l.type === 'lstm' ? 'σ/tanh' : l.type === 'gru' ? 'σ/tanh' : '',
             l.dtype, String(l.parameters), String(l.weightBytes), String(l.float32Bytes), saving(l.weightBytes, l.float32Bytes),
           ]),

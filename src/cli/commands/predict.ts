@@ -22,6 +22,8 @@ export interface PredictionRow {
   p?: number;
   /** --anomaly: this row against the forecast made for it `horizon` rows earlier (of its device). */
   anomaly?: AnomalyResult;
+  /** A windowed model: the rows of the window's first and last readings (`row` is the last). */
+  window?: { first: number; last: number };
 }
 
 export { f32Json };
@@ -84,18 +86,36 @@ export function predictRecorded(
   const I = session.inputSize;
   const rows = inputs.length / I;
   const labels = model.outputs.labels;
-  // Rounds finish rows out of file order: hold each until every row before it is out.
-  const done: (PredictionRow | undefined)[] = new Array(rows);
+  // Rounds finish rows out of file order: hold each until every row before it is out
+  // (null: a row a windowed model took into a window without ending it; nothing to print).
+  const done: (PredictionRow | null | undefined)[] = new Array(rows);
+  // A windowed model: each device's rows so far, so a result names its window's first row.
+  const W = model.window?.size;
+  const deviceRows = new Map<string, number[]>();
   let next = 0;
   let failure: string | undefined;
   const readings = new Subject<StreamEvent | readonly StreamEvent[]>();
   // Recorded data has no seq and no gaps to honour: keep every device, never reset; and
   // every row is predicted as recorded (no input guard: the trainer's replay check holds).
   const sub = readings.pipe(inferPerDevice(session, { counters: options.counters ?? createCounters(), maxDevices: Number.MAX_SAFE_INTEGER, guardPolicy: 'off', ...(options.anomaly ? { anomaly: options.anomaly } : {}) })).subscribe((e) => {
-    if (e.kind !== 'prediction') {
-      failure ??= `row ${e.origin.row}: ${e.kind === 'dead-letter' ? `${e.code}: ${e.message}` : e.kind}`;
-      return;
+    const row = e.origin.row!;
+    if (W !== undefined && (e.kind === 'prediction' || e.kind === 'dropped')) {
+      const seen = deviceRows.get(e.device) ?? [];
+      seen.push(row);
+      deviceRows.set(e.device, seen);
     }
+    if (e.kind === 'dropped' && e.reason === 'in-window') {
+      done[row] = null;
+    } else if (e.kind !== 'prediction') {
+      failure ??= `row ${row}: ${e.kind === 'dead-letter' ? `${e.code}: ${e.message}` : e.kind}`;
+      return;
+    } else done[row] = predictionRow(e);
+    for (; next < rows && done[next] !== undefined; next++) {
+      if (done[next]) emit(done[next]!);
+      done[next] = undefined;
+    }
+  });
+  function predictionRow(e: StreamEvent & { kind: 'prediction' }): PredictionRow {
     const y = Array.from(e.y, f32Json);
     const out: PredictionRow = { row: e.origin.row!, ...(devices ? { device: e.device } : {}), y };
     if (labels) {
@@ -104,12 +124,12 @@ export function predictRecorded(
       out.p = y[best];
     }
     if (e.anomaly) out.anomaly = e.anomaly.score === null ? e.anomaly : { score: scoreJson(e.anomaly.score), flag: e.anomaly.flag };
-    done[out.row] = out;
-    for (; next < rows && done[next]; next++) {
-      emit(done[next]!);
-      done[next] = undefined;
+    if (W !== undefined) {
+      const seen = deviceRows.get(e.device)!;
+      out.window = { first: seen[seen.length - W], last: out.row };
     }
-  });
+    return out;
+  }
   const reading = (r: number): ReadingEvent => ({
     kind: 'reading', device: devices?.[r] ?? '', reading: { values: Array.from(inputs.subarray(r * I, (r + 1) * I)) }, origin: { receivedAt: 0, row: r },
   });
@@ -141,11 +161,11 @@ interface PredictOptions {
 export function registerPredict(program: Command): void {
   program
     .command('predict')
-    .description('run a model step by step over a CSV (one state per device) and print a prediction per row')
+    .description('run a model step by step over a CSV (one state per device) and print a prediction per row (a windowed model: one per window, at the rows that end a hop)')
     .requiredOption('-m, --model <file>', 'model file (.msgpack)')
     .requiredOption('-d, --data <file>', "CSV with a header row; columns named as the model's inputs")
     .option('--device-column <name>', 'column naming the device; state is kept per device (default: one stream)')
-    .option('--json', 'one JSON line per row: {"row","device","y":[...]} (+ "label","p" for classification)')
+    .option('--json', 'one JSON line per row: {"row","device","y":[...]} (+ "label","p" for classification; + "window":{"first","last"} rows for a windowed model)')
     .option('--no-batch', "with --device-column: step one row at a time instead of every device's n-th row together (same numbers, slower)")
     .option('--anomaly', 'score every row against the forecast made for it horizon rows earlier, as run --anomaly does: "anomaly": {"score","flag"} (null for the first horizon rows of a device)')
     .option('--anomaly-threshold <x>', "flag a row when its score exceeds x (implies --anomaly; default: the model's threshold)", positiveNumber)
@@ -169,11 +189,11 @@ export function registerPredict(program: Command): void {
         return;
       }
       const yNames = model.outputs.labels ? model.outputs.labels.map((l) => `p(${l})`) : model.outputs.names.map((n) => `pred.${n}`);
-      const header = ['row', ...(devices ? ['device'] : []), ...names, ...yNames, ...(model.outputs.labels ? ['label'] : []), ...(scored ? ['score', 'flag'] : [])];
+      const header = ['row', ...(devices ? ['device'] : []), ...(model.window ? ['window'] : []), ...names, ...yNames, ...(model.outputs.labels ? ['label'] : []), ...(scored ? ['score', 'flag'] : [])];
       const rows: string[][] = [];
       predictRecorded(model, inputs, devices, (p) => {
         const inCells = cols.map((c) => table.rows[p.row][c]);
-        rows.push([String(p.row), ...(devices ? [p.device!] : []), ...inCells, ...p.y.map((v) => v.toFixed(4)), ...(p.label !== undefined ? [p.label] : []), ...(p.anomaly ? [p.anomaly.score === null ? '-' : p.anomaly.score.toFixed(2), p.anomaly.flag ? 'yes' : p.anomaly.flag === null ? '-' : 'no'] : [])]);
+        rows.push([String(p.row), ...(devices ? [p.device!] : []), ...(p.window ? [`${p.window.first}-${p.window.last}`] : []), ...inCells, ...p.y.map((v) => v.toFixed(4)), ...(p.label !== undefined ? [p.label] : []), ...(p.anomaly ? [p.anomaly.score === null ? '-' : p.anomaly.score.toFixed(2), p.anomaly.flag ? 'yes' : p.anomaly.flag === null ? '-' : 'no'] : [])]);
       }, options);
       const ahead = model.outputs.horizon ? ` (predicting ${model.outputs.horizon} steps ahead)` : '';
       process.stdout.write(`${model.name} v${model.modelVersion}${ahead}\n${formatTable(header, rows)}\n`);

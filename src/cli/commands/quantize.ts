@@ -57,7 +57,7 @@ export function formatReport(r: QuantizationReport): string {
   out.push(`weights: ${s.floatWeightBytes} -> ${s.int8WeightBytes} bytes (${pct(s.weightRatio, 1)}; biases and scales are float32)`);
   const c = r.comparison;
   if (c) {
-    out.push('', `float32 vs int8, step by step over ${c.source}: ${c.rows} rows, ${c.streams} stream(s), each stream from its start`);
+    out.push('', `float32 vs int8, step by step over ${c.source}: ${c.rows} rows${c.windowResults !== undefined ? ` (${c.windowResults} end a window: only those compared)` : ''}, ${c.streams} stream(s), each stream from its start`);
     out.push(formatTable(
       ['output', 'max |diff|', 'mean |diff|'],
       [...c.perOutput.map((p) => [p.name, g4(p.maxAbsDiff), g4(p.meanAbsDiff)]), ['all', g4(c.maxAbsDiff), g4(c.meanAbsDiff)]],

@@ -1,6 +1,8 @@
-// Loads the WebAssembly SIMD kernels (kernels.wat, embedded as base64 in kernels-module.ts).
-// The module is compiled once per process; each session gets its own instance and memory.
-import { KERNELS_WASM_BASE64 } from './kernels-module.js';
+// Loads the WebAssembly SIMD kernels (kernels.wat, embedded as base64 in kernels-module.ts):
+// the relaxed-SIMD module where the engine validates it (Node 22; not Node 18 or 20), else
+// the baseline SIMD module. Each module is compiled once per process; each session gets its
+// own instance and memory.
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-module.js';
 
 // The few WebAssembly JS API members used here (this project's TS lib has no DOM types).
 export interface WasmMemory {
@@ -58,18 +60,50 @@ export function wasmSimdSupported(): boolean {
   return simd;
 }
 
-/** The assembled kernels module's bytes. */
-export function kernelsWasmBytes(): Uint8Array {
-  const bin = atob(KERNELS_WASM_BASE64);
+/** baseline: 128-bit SIMD, f32 mul then add; relaxed: the same kernels with f32x4.relaxed_madd. */
+export type KernelsVariant = 'baseline' | 'relaxed';
+
+/** An assembled kernels module's bytes. */
+export function kernelsWasmBytes(variant: KernelsVariant = 'baseline'): Uint8Array {
+  const bin = atob(variant === 'relaxed' ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return bytes;
 }
 
-let compiled: object | undefined;
-/** A fresh instance (its own memory, one 64 KiB page to start). Needs wasmSimdSupported(). */
-export function instantiateKernels(): WasmKernels {
+let relaxed: boolean | undefined;
+/** Whether this engine validates the relaxed-SIMD module (the module itself is the probe). */
+export function wasmRelaxedSimdSupported(): boolean {
+  relaxed ??= wasmSimdSupported() && wasmApi!.validate(kernelsWasmBytes('relaxed'));
+  return relaxed;
+}
+
+/** The variant a session gets by default: relaxed where the engine runs it, else baseline. */
+export function defaultKernelsVariant(): KernelsVariant {
+  return wasmRelaxedSimdSupported() ? 'relaxed' : 'baseline';
+}
+
+const compiled = new Map<KernelsVariant, object>();
+function compiledModule(variant: KernelsVariant): object {
+  let mod = compiled.get(variant);
+  if (!mod) compiled.set(variant, (mod = new wasmApi!.Module(kernelsWasmBytes(variant))));
+  return mod;
+}
+
+/**
+ * A fresh instance (its own memory, one 64 KiB page to start) of the given variant (default:
+ * defaultKernelsVariant()). Needs wasmSimdSupported(), and for 'relaxed' wasmRelaxedSimdSupported().
+ * The relaxed module holds only the kernels it changes (mv_f32, mm_f32, see scripts/build-wasm.ts),
+ * over the baseline instance's memory; every other kernel is the baseline's.
+ */
+export function instantiateKernels(variant: KernelsVariant = defaultKernelsVariant()): WasmKernels {
   if (!wasmApi) throw new Error('WebAssembly is not available in this JS engine');
-  compiled ??= new wasmApi.Module(kernelsWasmBytes());
-  return new wasmApi.Instance(compiled, {}).exports as unknown as WasmKernels;
+  if (variant === 'relaxed' && !wasmRelaxedSimdSupported()) {
+    throw new Error('the relaxed-SIMD kernels need an engine with WebAssembly relaxed SIMD (Node 22 or later)');
+  }
+  const base = new wasmApi.Instance(compiledModule('baseline'), {}).exports as unknown as WasmKernels;
+  if (variant === 'baseline') return base;
+  const relaxed = new wasmApi.Instance(compiledModule('relaxed'), { kernels: { memory: base.memory } }).exports as unknown as
+    Pick<WasmKernels, 'mv_f32' | 'mm_f32'>;
+  return { ...base, mv_f32: relaxed.mv_f32, mm_f32: relaxed.mm_f32 };
 }

@@ -1,6 +1,9 @@
-;; edge-rnn WebAssembly SIMD kernels (128-bit SIMD only: no relaxed SIMD, no FMA, so the
-;; results are fixed by IEEE f32 rounding and src/kernels/wasm/reference.ts mirrors every
-;; kernel bit for bit). Assembled by scripts/build-wasm.ts into kernels-module.ts.
+;; edge-rnn WebAssembly SIMD kernels. Assembled by scripts/build-wasm.ts into kernels-module.ts
+;; twice: the baseline module (128-bit SIMD only, no FMA: the results are fixed by IEEE f32
+;; rounding and src/kernels/wasm/reference.ts mirrors every kernel bit for bit), and the
+;; relaxed-SIMD module: only the kernels that use a _RELAXED macro (mv_f32, mm_f32), assembled
+;; with those definitions swapped in (their multiply-adds as f32x4.relaxed_madd; see MAC below
+;; and docs/kernels.md), over the baseline instance's memory.
 ;;
 ;; All pointers are byte offsets into the exported memory; every buffer is 16-byte aligned.
 ;;
@@ -214,6 +217,27 @@
     (v128.store (local.get {hp}) (local.get $tc))
   ;;@end
 
+  ;; ------------------------------------------------------------------ multiply-accumulate
+  ;; The matrix kernels' one accumulation step, {a} += {b} {c} (MACW: {a} += W[{off}] x, mv_f32's
+  ;; form). The baseline module rounds the product, then the sum (f32x4.mul, f32x4.add); the
+  ;; relaxed-SIMD module (scripts/build-wasm.ts swaps in the _RELAXED definitions) uses
+  ;; f32x4.relaxed_madd, which the engine runs as one fused multiply-add where the CPU has one
+  ;; (x64 FMA3, arm64) and as mul then add elsewhere: rounded once or twice, never otherwise.
+  ;; Both matrix kernels add the columns in the same order either way, so a batched step still
+  ;; equals the single steps bit for bit within one module.
+  ;;@def MAC {a} {b} {c}
+    (local.set {a} (f32x4.add (local.get {a}) (f32x4.mul (local.get {b}) (local.get {c}))))
+  ;;@end
+  ;;@def MAC_RELAXED {a} {b} {c}
+    (local.set {a} (f32x4.relaxed_madd (local.get {b}) (local.get {c}) (local.get {a})))
+  ;;@end
+  ;;@def MACW {a} {off}
+    (local.set {a} (f32x4.add (local.get {a}) (f32x4.mul (v128.load offset={off} (local.get $w)) (local.get $xv))))
+  ;;@end
+  ;;@def MACW_RELAXED {a} {off}
+    (local.set {a} (f32x4.relaxed_madd (v128.load offset={off} (local.get $w)) (local.get $xv) (local.get {a})))
+  ;;@end
+
   ;; ------------------------------------------------------------------ single stream
   ;; y [sp*16] = W x.  W [sp][cols][16] f32, x [cols] -> y.  16 rows per pass.
   (func (export "mv_f32") (param $w i32) (param $x i32) (param $y i32) (param $sp i32) (param $cols i32)
@@ -230,10 +254,10 @@
       (block $cdone (loop $col
         (br_if $cdone (i32.ge_u (local.get $xp) (local.get $xe)))
         (local.set $xv (v128.load32_splat (local.get $xp)))
-        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=0 (local.get $w)) (local.get $xv))))
-        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $w)) (local.get $xv))))
-        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $w)) (local.get $xv))))
-        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (local.get $w)) (local.get $xv))))
+        ;;@MACW $a0 0
+        ;;@MACW $a1 16
+        ;;@MACW $a2 32
+        ;;@MACW $a3 48
         (local.set $w (i32.add (local.get $w) (i32.const 64)))
         (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
         (br $col)))
@@ -435,20 +459,53 @@
       (br $u))))
 
   ;; ------------------------------------------------------------------ batched (streams in lanes)
-  ;; yT [sp*16][n] = W xT.  W [sp][cols][16] f32, xT [cols][n], n % 8 == 0.
-  ;; 4 rows x 8 streams per pass: 8 accumulators, 4 weight splats and 2 loads per column.
+  ;; yT [sp*16][n] = W xT.  W [sp][cols][16] f32, xT [cols][n], n % 4 == 0.
+  ;; Register blocks of 4 rows x 8 streams: per column 4 weight splats (each weight loaded once
+  ;; for the 8 streams) and 2 stream vectors feed 8 accumulators (14 of the 16 vector registers,
+  ;; V8 keeps one as scratch); a last block of 4 rows x 4 streams when n % 8 == 4, so a batch is
+  ;; padded to 4 lanes, not 8. Every lane adds the columns in order, as mv_f32.
+  ;; The 4-row x 4-stream block: rows 4q..4q+3 of the superpanel at $w, streams $sb..$sb+3.
+  ;;@def MM4X4
+    (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a10 (v128.const i32x4 0 0 0 0))
+    (local.set $a20 (v128.const i32x4 0 0 0 0)) (local.set $a30 (v128.const i32x4 0 0 0 0))
+    (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $q) (i32.const 4))))
+    (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $sb) (i32.const 2))))
+    (local.set $j (local.get $cols))
+    (loop $col4
+      (local.set $w0 (v128.load32_splat offset=0 (local.get $wp)))
+      (local.set $w1 (v128.load32_splat offset=4 (local.get $wp)))
+      (local.set $w2 (v128.load32_splat offset=8 (local.get $wp)))
+      (local.set $w3 (v128.load32_splat offset=12 (local.get $wp)))
+      (local.set $x0 (v128.load offset=0 (local.get $xp)))
+      ;;@MAC $a00 $w0 $x0
+      ;;@MAC $a10 $w1 $x0
+      ;;@MAC $a20 $w2 $x0
+      ;;@MAC $a30 $w3 $x0
+      (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
+      (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
+      (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+      (br_if $col4 (local.get $j)))
+    (local.set $yp (i32.add (local.get $y)
+      (i32.add (i32.mul (i32.shl (local.get $q) (i32.const 2)) (local.get $ns)) (i32.shl (local.get $sb) (i32.const 2)))))
+    (v128.store (local.get $yp) (local.get $a00))
+    (v128.store (i32.add (local.get $yp) (local.get $ns)) (local.get $a10))
+    (v128.store (i32.add (local.get $yp) (i32.shl (local.get $ns) (i32.const 1))) (local.get $a20))
+    (v128.store (i32.add (local.get $yp) (i32.mul (local.get $ns) (i32.const 3))) (local.get $a30))
+  ;;@end
   (func (export "mm_f32") (param $w i32) (param $x i32) (param $y i32) (param $sp i32) (param $cols i32) (param $n i32)
-    (local $ns i32) (local $q i32) (local $sb i32) (local $j i32) (local $wp i32) (local $xp i32) (local $yp i32)
+    (local $ns i32) (local $n8 i32) (local $q i32) (local $sb i32) (local $j i32) (local $wp i32) (local $xp i32) (local $yp i32)
     (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $x0 v128) (local $x1 v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
     (block $done (loop $panel
       (br_if $done (i32.eqz (local.get $sp)))
       (local.set $q (i32.const 0))
       (loop $quad
         (local.set $sb (i32.const 0))
-        (loop $streams
+        (block $s8 (loop $streams
+          (br_if $s8 (i32.ge_u (local.get $sb) (local.get $n8)))
           (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a01 (v128.const i32x4 0 0 0 0))
           (local.set $a10 (v128.const i32x4 0 0 0 0)) (local.set $a11 (v128.const i32x4 0 0 0 0))
           (local.set $a20 (v128.const i32x4 0 0 0 0)) (local.set $a21 (v128.const i32x4 0 0 0 0))
@@ -463,14 +520,14 @@
             (local.set $w3 (v128.load32_splat offset=12 (local.get $wp)))
             (local.set $x0 (v128.load offset=0 (local.get $xp)))
             (local.set $x1 (v128.load offset=16 (local.get $xp)))
-            (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $w0) (local.get $x0))))
-            (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $w0) (local.get $x1))))
-            (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $w1) (local.get $x0))))
-            (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $w1) (local.get $x1))))
-            (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $w2) (local.get $x0))))
-            (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $w2) (local.get $x1))))
-            (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $w3) (local.get $x0))))
-            (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $w3) (local.get $x1))))
+            ;;@MAC $a00 $w0 $x0
+            ;;@MAC $a01 $w0 $x1
+            ;;@MAC $a10 $w1 $x0
+            ;;@MAC $a11 $w1 $x1
+            ;;@MAC $a20 $w2 $x0
+            ;;@MAC $a21 $w2 $x1
+            ;;@MAC $a30 $w3 $x0
+            ;;@MAC $a31 $w3 $x1
             (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
             (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
             (local.set $j (i32.sub (local.get $j) (i32.const 1)))
@@ -490,7 +547,10 @@
           (v128.store offset=0 (local.get $yp) (local.get $a30))
           (v128.store offset=16 (local.get $yp) (local.get $a31))
           (local.set $sb (i32.add (local.get $sb) (i32.const 8)))
-          (br_if $streams (i32.lt_u (local.get $sb) (local.get $n))))
+          (br $streams)))
+        (if (i32.lt_u (local.get $sb) (local.get $n)) (then
+          ;;@MM4X4
+        ))
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br_if $quad (i32.lt_u (local.get $q) (i32.const 4))))
       (local.set $w (i32.add (local.get $w) (i32.shl (local.get $cols) (i32.const 6))))
@@ -547,21 +607,55 @@
       (br $streams))))
 
   ;; yT [sp*16][n] = (Q xqT) * (scale[row] * sx[stream]).  Q [sp][cp][16][2] int8 values as i16, xqT [cp][n] (i16 pairs),
-  ;; sx [n], scale [sp*16].  4 rows x 8 streams per pass.  cp >= 1.
+  ;; sx [n], scale [sp*16].  4 rows x 8 streams per pass (as mm_f32, and a 4 x 4 block when n % 8 == 4).  cp >= 1.
+  ;; The 4-row x 4-stream block (the first column pair sets the accumulators, as below).
+  ;;@def MMQ4X4
+    (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $q) (i32.const 4))))
+    (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $sb) (i32.const 2))))
+    (local.set $x0 (v128.load (local.get $xp)))
+    (local.set $a00 (i32x4.dot_i16x8_s (v128.load32_splat offset=0 (local.get $wp)) (local.get $x0)))
+    (local.set $a10 (i32x4.dot_i16x8_s (v128.load32_splat offset=4 (local.get $wp)) (local.get $x0)))
+    (local.set $a20 (i32x4.dot_i16x8_s (v128.load32_splat offset=8 (local.get $wp)) (local.get $x0)))
+    (local.set $a30 (i32x4.dot_i16x8_s (v128.load32_splat offset=12 (local.get $wp)) (local.get $x0)))
+    (local.set $j (i32.sub (local.get $cp) (i32.const 1)))
+    (if (local.get $j) (then (loop $col4
+      (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
+      (local.set $xp (i32.add (local.get $xp) (local.get $ns)))
+      (local.set $x0 (v128.load (local.get $xp)))
+      (local.set $a00 (i32x4.add (local.get $a00) (i32x4.dot_i16x8_s (v128.load32_splat offset=0 (local.get $wp)) (local.get $x0))))
+      (local.set $a10 (i32x4.add (local.get $a10) (i32x4.dot_i16x8_s (v128.load32_splat offset=4 (local.get $wp)) (local.get $x0))))
+      (local.set $a20 (i32x4.add (local.get $a20) (i32x4.dot_i16x8_s (v128.load32_splat offset=8 (local.get $wp)) (local.get $x0))))
+      (local.set $a30 (i32x4.add (local.get $a30) (i32x4.dot_i16x8_s (v128.load32_splat offset=12 (local.get $wp)) (local.get $x0))))
+      (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+      (br_if $col4 (local.get $j)))))
+    (local.set $sp0 (v128.load (i32.add (local.get $sx) (i32.shl (local.get $sb) (i32.const 2)))))
+    (local.set $yp (i32.add (local.get $y)
+      (i32.add (i32.mul (i32.shl (local.get $q) (i32.const 2)) (local.get $ns)) (i32.shl (local.get $sb) (i32.const 2)))))
+    (local.set $wp (i32.add (local.get $scale) (i32.shl (local.get $q) (i32.const 4))))
+    (v128.store (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a00)) (f32x4.mul (v128.load32_splat offset=0 (local.get $wp)) (local.get $sp0))))
+    (local.set $yp (i32.add (local.get $yp) (local.get $ns)))
+    (v128.store (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a10)) (f32x4.mul (v128.load32_splat offset=4 (local.get $wp)) (local.get $sp0))))
+    (local.set $yp (i32.add (local.get $yp) (local.get $ns)))
+    (v128.store (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a20)) (f32x4.mul (v128.load32_splat offset=8 (local.get $wp)) (local.get $sp0))))
+    (local.set $yp (i32.add (local.get $yp) (local.get $ns)))
+    (v128.store (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a30)) (f32x4.mul (v128.load32_splat offset=12 (local.get $wp)) (local.get $sp0))))
+  ;;@end
   (func (export "mm_q8") (param $w i32) (param $x i32) (param $sx i32) (param $scale i32) (param $y i32)
     (param $sp i32) (param $cp i32) (param $n i32)
-    (local $ns i32) (local $q i32) (local $sb i32) (local $j i32) (local $wp i32) (local $xp i32) (local $yp i32)
+    (local $ns i32) (local $n8 i32) (local $q i32) (local $sb i32) (local $j i32) (local $wp i32) (local $xp i32) (local $yp i32)
     (local $sp0 v128) (local $sp1 v128) (local $sc v128)
     (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $x0 v128) (local $x1 v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
     (block $done (loop $panel
       (br_if $done (i32.eqz (local.get $sp)))
       (local.set $q (i32.const 0))
       (loop $quad
         (local.set $sb (i32.const 0))
-        (loop $streams
+        (block $s8 (loop $streams
+          (br_if $s8 (i32.ge_u (local.get $sb) (local.get $n8)))
           (local.set $wp (i32.add (local.get $w) (i32.shl (local.get $q) (i32.const 4))))
           (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $sb) (i32.const 2))))
           ;; column pair 0 sets the accumulators (integer sums: no zero to add first)
@@ -622,7 +716,10 @@
           (v128.store offset=0 (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a30)) (f32x4.mul (local.get $sc) (local.get $sp0))))
           (v128.store offset=16 (local.get $yp) (f32x4.mul (f32x4.convert_i32x4_s (local.get $a31)) (f32x4.mul (local.get $sc) (local.get $sp1))))
           (local.set $sb (i32.add (local.get $sb) (i32.const 8)))
-          (br_if $streams (i32.lt_u (local.get $sb) (local.get $n))))
+          (br $streams)))
+        (if (i32.lt_u (local.get $sb) (local.get $n)) (then
+          ;;@MMQ4X4
+        ))
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br_if $quad (i32.lt_u (local.get $q) (i32.const 4))))
       (local.set $w (i32.add (local.get $w) (i32.shl (local.get $cp) (i32.const 6))))

@@ -62,6 +62,41 @@ export function matvecF32Seq(y: Float32Array, w: Float32Array, x: Float32Array, 
   }
 }
 
+const bits = new Float32Array(1);
+const bitsI = new Int32Array(bits.buffer);
+/** The f32 next to r (an f32, finite) away from zero (up: toward +inf) or toward it. */
+function nextF32(r: number, up: boolean): number {
+  if (r === 0) return up ? 2 ** -149 : -(2 ** -149);
+  bits[0] = r;
+  bitsI[0] += (r > 0) === up ? 1 : -1;
+  return bits[0];
+}
+
+/**
+ * a b + c rounded once to f32 (a fused multiply-add; a, b, c f32): what f32x4.relaxed_madd
+ * computes on a CPU with FMA. a b is exact in float64 (24 + 24 bits); the sum's rounding error
+ * e is exact by TwoSum, and it breaks the tie when the float64 sum falls exactly halfway
+ * between two f32 (the only case where rounding twice differs from rounding once).
+ */
+export function fmaF32(a: number, b: number, c: number): number {
+  const p = a * b, s = p + c;
+  const bb = s - p, e = (p - (s - bb)) + (c - bb);
+  const r = f(s);
+  if (e === 0 || r === s || !Number.isFinite(r)) return r;
+  const other = nextF32(r, s > r);
+  if (s !== (r + other) / 2) return r;
+  return (e > 0) === (other > r) ? other : r;
+}
+
+/** y = W x with fused multiply-adds in column order (the relaxed module's mv_f32 / mm_f32 on an FMA CPU). */
+export function matvecF32SeqFused(y: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s = fmaF32(w[r * cols + j], x[j], s);
+    y[r] = s;
+  }
+}
+
 /** Gate pre-activation: (Wx + bI) + (Uh + bH). */
 export function preF32(gx: number, bi: number, gh: number, bh: number): number {
   return f(f(gx + bi) + f(gh + bh));
