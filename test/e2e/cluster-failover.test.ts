@@ -54,8 +54,30 @@ async function publishers(urls: string[], tag: string): Promise<MqttClient[]> {
   })));
 }
 
-async function publishRound(clients: MqttClient[], m: number): Promise<void> {
-  await Promise.all(round(m).map((r, i) => clients[i % clients.length].publishAsync(`sensors/${r.device}/reading`, readingPayload(r), { qos: 1 })));
+/**
+ * One reading per device, QoS 1, spread over the clients. A device resends what its
+ * broker did not PUBACK within 10 s, through a fresh connection to another node (an MQTT
+ * listener whose own session streams lost their leader can stall; the sequence rules drop
+ * any copy that did get stored): the publisher retry on reconnect of docs/scale.md.
+ */
+async function publishRound(clients: MqttClient[], m: number, urls?: string[]): Promise<void> {
+  const rowsOf = (i: number) => round(m).filter((_, k) => k % clients.length === i);
+  await Promise.all(clients.map(async (c, i) => {
+    let pending = rowsOf(i);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const client = attempt === 0 ? c : await mqtt.connectAsync(urls![(i + attempt) % urls!.length], { protocolVersion: 4, clientId: `retry-${m}-${i}-${attempt}`, clean: true });
+      const done = new Set<SensorRow>();
+      const sent = Promise.all(pending.map((r) => client.publishAsync(`sensors/${r.device}/reading`, readingPayload(r), { qos: 1 }).then(() => void done.add(r))));
+      const ok = await Promise.race([sent.then(() => true), sleep(10_000).then(() => false)]);
+      if (attempt > 0) await client.endAsync(true);
+      if (ok || !urls || attempt >= 5) {
+        if (!ok) throw new Error(`round ${m}: ${pending.length - done.size} readings never PUBACKed`);
+        return;
+      }
+      pending = pending.filter((r) => !done.has(r));
+      console.log(`round ${m}: ${pending.length} readings not PUBACKed within 10 s; resending through another node`);
+    }
+  }));
 }
 
 function summarize(preds: Record<string, any>[]) {
@@ -92,7 +114,7 @@ function summarize(preds: Record<string, any>[]) {
     const clients = await publishers(entries, 'pub');
 
     for (let m = 0; m < ROUNDS; m++) {
-      const sent = publishRound(clients, m);
+      const sent = publishRound(clients, m, entries);
       // The leader dies in the middle of a burst (messages in flight); a plain node between bursts.
       if (m === 9 && KILL_LEADER) await sleep(30).then(() => rig.nats.kill(victim));
       await sent;
@@ -109,9 +131,9 @@ function summarize(preds: Record<string, any>[]) {
     for (let i = 0; i < 180; i++) {
       stored = await rig.readingsStored();
       const n = await rig.predictionCount();
-      if (n >= stored && n === last) {
+      if (n >= Math.min(stored, published) && n === last) {
         preds = await rig.predictions();
-        if (summarize(preds).size >= stored) break;
+        if (summarize(preds).size >= Math.min(stored, published)) break;
       }
       if (i % 20 === 0) console.log(`waiting: ${stored} readings stored, ${n} predictions in the stream`);
       last = n;
@@ -119,11 +141,13 @@ function summarize(preds: Record<string, any>[]) {
     }
     if (preds.length === 0) preds = await rig.predictions();
     const byKey = summarize(preds);
-    const lostAtIngest = published - stored;
-    console.log(`cluster failover: ${published} readings published, ${stored} stored in the stream (${lostAtIngest} lost at MQTT ingest), ${byKey.size} predicted, ${preds.length - byKey.size} replayed duplicates; NATS node killed: ${rig.nats.nodes[victim].name}${victim === leader ? ' (readings leader)' : ''}`);
-    if (!KILL_LEADER) expect(lostAtIngest).toBe(0);
-    // Every stored reading has its prediction: nothing is lost inside the cluster.
-    expect(byKey.size).toBe(stored);
+    const ingest = stored >= published ? `${stored - published} stored twice: resent by a publisher after a reconnect` : `${published - stored} lost at MQTT ingest`;
+    console.log(`cluster failover: ${published} readings published, ${stored} stored in the stream (${ingest}), ${byKey.size} (device, seq) predicted, ${preds.length - byKey.size} replayed duplicates; NATS node killed: ${rig.nats.nodes[victim].name}${victim === leader ? ' (readings leader)' : ''}`);
+    if (!KILL_LEADER) {
+      // Every published reading stored (a resend may store one twice) and predicted.
+      expect(stored).toBeGreaterThanOrEqual(published);
+      expect(byKey.size).toBe(published);
+    } else expect(byKey.size).toBe(stored); // every stored reading has its prediction: nothing is lost inside the cluster
     // Replays repeat the same (device, seq) with the same numbers.
     for (const [k, docs] of byKey) {
       for (const d of docs.slice(1)) {
@@ -178,7 +202,7 @@ function summarize(preds: Record<string, any>[]) {
     await watcher.subscribeAsync('predictions/+', { qos: 0 });
     const storedBefore = await rig.readingsStored();
     for (let m = ROUNDS; m < ROUNDS + MORE; m++) {
-      await publishRound(clients, m);
+      await publishRound(clients, m, rig.nats.nodes.map((n) => n.mqttUrl));
       await sleep(600);
     }
     const share = partitionsOf('edge-4', [...live, 'edge-4'], P);
@@ -192,15 +216,16 @@ function summarize(preds: Record<string, any>[]) {
     expect(moved).toEqual(share);
     expect(share.length).toBeGreaterThan(0);
     const want = storedBefore + MORE * DEVICES;
+    const wantUnique = (ROUNDS + MORE) * DEVICES;
     let byKey = new Map<string, Record<string, any>[]>();
     for (let i = 0; i < 180; i++) {
-      if ((await rig.predictionCount()) >= want) {
+      if ((await rig.predictionCount()) >= wantUnique) {
         byKey = summarize(await rig.predictions());
-        if (byKey.size >= want) break;
+        if (byKey.size >= wantUnique) break;
       }
       await sleep(500);
     }
-    expect(await rig.readingsStored()).toBe(want);
+    expect(await rig.readingsStored()).toBeGreaterThanOrEqual(want);
     for (const r of rows.slice(ROUNDS * DEVICES)) expect(byKey.has(`${r.device}/${r.seq}`), `${r.device}/${r.seq}`).toBe(true);
     // Served by v2 everywhere: on edge-4's partitions (it started after the push) as on the others'.
     const versions = new Map<number, number>();
