@@ -7,6 +7,11 @@ export { VERSION } from './program.js';
 
 const FULL_COMMANDS: CommandTable = {
   ...DEVICE_COMMANDS,
+  // run with --cluster: the NATS cluster mode is in this CLI only, never in the device bundle.
+  run: async () => {
+    const [{ registerRunWith }, { CLUSTER_PLUGIN }] = await Promise.all([import('./commands/run.js'), import('./cluster-mode.js')]);
+    return registerRunWith(CLUSTER_PLUGIN);
+  },
   train: async () => (await import('./commands/train.js')).registerTrain,
   quantize: async () => (await import('./commands/quantize.js')).registerQuantize,
   sim: async () => (await import('./commands/sim.js')).registerSim,

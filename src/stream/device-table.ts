@@ -153,6 +153,16 @@ export class DeviceTable {
   }
 
   /**
+   * Copies of every device for a checkpoint that outlives the call (the cluster mode's
+   * per-partition checkpoints, src/io/cluster): the states and sequence bits are copied.
+   */
+  snapshot(): DeviceSnapshot[] {
+    const out: DeviceSnapshot[] = [];
+    this.forEachSnapshot((d) => out.push({ ...d, state: d.state.slice(), seqBits: d.seqBits?.slice() }));
+    return out;
+  }
+
+  /**
    * Every device for a checkpoint, least recently seen first, as views of the live table:
    * one object, refilled per device, valid only inside `visit` (nothing is copied: a
    * checkpoint of 10 000 devices makes one small view per device, no copy of its floats).
@@ -196,6 +206,16 @@ export class DeviceTable {
 
   get stateSize(): number {
     return this.session.stateSize;
+  }
+
+  /**
+   * Drop a device altogether, state and seq history (cluster mode: its partition moved to
+   * another instance, which restores it from the partition's checkpoint). True if it was held.
+   */
+  forget(device: string): boolean {
+    const had = this.entries.delete(device);
+    this.counters.devices = this.entries.size;
+    return had;
   }
 
   /** Forget a device's state (e.g. after it went non-finite); its seq history is kept. */

@@ -300,8 +300,8 @@ describe('device bundle', () => {
     for (const dep of ['commander', 'msgpackr', 'csv-parse', 'mqtt', 'src/runtime']) expect(owners.has(dep), dep).toBe(true);
     // The check can fail: the full bundle does carry what the device one must not.
     const fullOwners = new Set(full.inputs.map(ownerOf));
-    for (const p of ['src/train', 'aedes', 'log-update', 'cli-progress', 'src/import', 'protobufjs']) expect(fullOwners.has(p), p).toBe(true);
-    for (const p of ['commands/train', 'commands/sim', 'commands/demo', 'commands/quantize', 'commands/import']) {
+    for (const p of ['src/train', 'aedes', 'log-update', 'cli-progress', 'src/import', 'protobufjs', 'nats']) expect(fullOwners.has(p), p).toBe(true);
+    for (const p of ['commands/train', 'commands/sim', 'commands/demo', 'commands/quantize', 'commands/import', 'src/io/cluster/', 'cli/cluster-mode']) {
       expect(device.inputs.some((i) => i.includes(p)), p).toBe(false);
       expect(full.inputs.some((i) => i.includes(p)), p).toBe(true);
     }

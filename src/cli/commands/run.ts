@@ -17,6 +17,7 @@ import { ConfigError, envName, FILE_KEYS, resolveRunConfig, SETTINGS } from '../
 import { observerFor } from '../../io/observe/observe-run.js';
 import { OBSERVE_SETTINGS, resolveObserveConfig } from '../../io/observe/observe-config.js';
 import { ListenError } from '../../io/observe/http-listener.js';
+import type { ClusterPlugin } from '../cluster-mode.js';
 import { CliError } from '../errors.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { addSettingOptions, settingFlags } from '../setting-options.js';
@@ -36,7 +37,11 @@ export function readTrustedKeys(paths: readonly string[]): Map<string, KeyObject
   return trusted;
 }
 
-export function registerRun(program: Command): void {
+/** `run` as the device bundle has it: no cluster mode (the NATS client stays out of it). */
+export const registerRun = (program: Command): void => registerRunWith()(program);
+
+/** `run`, with `--cluster` when the full CLI hands in the cluster mode (src/cli/cluster-mode.ts). */
+export const registerRunWith = (cluster?: ClusterPlugin) => (program: Command): void => {
   const cmd = program
     .command('run')
     .description('run the edge runtime: MQTT readings in, one prediction per reading out')
@@ -44,6 +49,7 @@ export function registerRun(program: Command): void {
   // `trust` takes files: show <file>; the rest as the table says.
   addSettingOptions(cmd, SETTINGS.map((spec) => (spec.key === 'trust' ? { ...spec, placeholder: 'file' } : spec)), { model: 'm' });
   addSettingOptions(cmd, OBSERVE_SETTINGS); // docs/observability.md
+  cluster?.addOptions(cmd);
   cmd.addHelpText('after', `
 Precedence: flags, then environment variables, then the config file, then defaults.
 Durations: 500ms, 30s, 10m, 2h, 7d (a bare number is seconds).
@@ -78,6 +84,8 @@ published retained on --model-status-topic. See docs/runtime.md.`);
     }
     const trusted = readTrustedKeys(config.trust);
     const log = createLogger(config.logLevel, { instance: config.instance });
+    // --cluster: the same runtime, its client seam served by the NATS cluster (src/cli/cluster-mode.ts).
+    const clustered = cluster?.mode(opts, config.instance, log) ?? null;
     // The lifecycle (what committed, the anti-rollback floor) is kept even without an
     // envelope store: then in the state folder.
     const store = config.modelStore !== null ? new ModelStore(config.modelStore)
@@ -96,7 +104,8 @@ published retained on --model-status-topic. See docs/runtime.md.`);
     const observer = observerFor(model, observe, config, log);
     const runtime = startRuntime(model, {
       ...observer?.taps,
-      broker: config.broker, instance: config.instance, clientId: config.clientId,
+      ...clustered?.runtimeOptions,
+      broker: clustered ? String(opts.cluster) : config.broker, instance: config.instance, clientId: config.clientId,
       topics: config.topics, predictionTopic: config.predictionTopic, deadLetterTopic: config.deadLetterTopic,
       statusTopic: config.statusTopic, mqttVersion: config.mqttVersion,
       sessionExpiryS: Math.round(config.sessionExpiry / 1000),
@@ -104,12 +113,13 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       maxBytes: config.maxBytes, modelMaxBytes: config.modelMaxBytes, maxDevices: config.maxDevices, resetAfterMs: config.resetAfter,
       seqWindow: config.seqWindow, maxSeqJump: config.maxSeqJump, guardZ: config.guardZ, guardPolicy: config.guard, maxDeviceIdBytes: config.maxDeviceIdBytes,
       ...(config.anomaly ? { anomaly: { threshold: config.anomalyThreshold } } : {}),
-      ...(config.stateDir !== null ? { stateDir: config.stateDir } : {}), checkpointIntervalMs: config.checkpointInterval,
+      ...(config.stateDir !== null && !clustered ? { stateDir: config.stateDir } : {}), checkpointIntervalMs: config.checkpointInterval,
       healthIntervalMs: config.healthInterval, logger: log,
       modelTopic, trusted, allowDowngrade: config.allowDowngrade, probation: { minReadings: config.probation, minDevices: config.probationDevices, minStepsPerDevice: config.probationSteps, zLimit: config.probationZLimit },
       keepStatesOnSameShape: config.keepStatesOnSameShape,
       modelStore: store, modelSha256: start.sha256, modelStatusTopic: config.modelStatusTopic,
     });
+    clustered?.bind(runtime);
     try {
       await observer?.start(runtime);
     } catch (e) {
@@ -131,4 +141,4 @@ published retained on --model-status-topic. See docs/runtime.md.`);
       throw e;
     }
   });
-}
+};
