@@ -3,16 +3,16 @@
 // (window-network.ts) through both directions; the trainers' epoch loop (epochs.ts: Adam,
 // global-norm clipping, early stopping on validation loss with the best weights kept), seeded.
 // Pure compute.
-import { initModel, seededRandom } from '../model/init.js';
+import { seededRandom } from '../model/init.js';
 import { tensorF32 } from '../model/tensor.js';
 import type { Layer, Model, ModelOutputs, RecurrentLayer, RecurrentWeights, WindowReduce } from '../model/types.js';
-import { outputWidth, type Dataset } from './dataset.js';
+import type { Dataset } from './dataset.js';
 import { TrainDataError } from './errors.js';
 import { inverseFrequencyWeights, mseLoss, softmaxCrossEntropyLoss } from './loss.js';
 import type { Metrics } from './metrics.js';
 import { classificationMetrics, regressionMetrics } from './window-metrics.js';
 import { RECIPE_DEFAULTS, runEpochs, type TrainEvent } from './epochs.js';
-import type { TrainOptions, TrainResult } from './trainer.js';
+import { initialModel, type TrainOptions, type TrainResult } from './trainer.js';
 import { createWindowNetwork, type WindowNetwork } from './window-network.js';
 import { validationEnds, windowClass, windowEndSampler, type WindowLabel } from './window-samples.js';
 import { trainingRuns } from './windows.js';
@@ -30,16 +30,8 @@ export interface WindowOptions {
 
 /** The untrained windowed model: PyTorch-style U(-1/√H, 1/√H), seeded; a bidirectional layer reads 2H from the one below. */
 export function initialWindowModel(ds: Dataset, o: TrainOptions, w: WindowOptions): Model {
-  const O = outputWidth(ds);
   const D = w.bidirectional ? 2 : 1;
-  const base = initModel({
-    name: o.name, task: ds.task, inputs: ds.inputNames, outputs: ds.outputNames,
-    ...(ds.labels ? { labels: ds.labels } : {}),
-    ...(ds.task === 'regression' ? { horizon: ds.shift } : {}),
-    cell: o.cell, hiddenSizes: new Array<number>(o.layers).fill(o.hidden),
-    ...(o.rnnActivation ? { rnnActivation: o.rnnActivation } : {}),
-    dense: [{ size: O, activation: ds.task === 'regression' ? 'linear' : 'softmax' }],
-  }, o.seed);
+  const base = initialModel(ds, o);
   if (D === 1) return { ...base, window: { size: w.size, hop: w.hop }, outputs: { ...base.outputs, from: w.from } };
   const rand = seededRandom((o.seed ^ 0x2545f491) >>> 0);
   const u = (n: number, k: number) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * k);
