@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { initModel, seededRandom, type DenseActivation, type RecurrentType } from '../../src/model/index.js';
 import { createNetwork } from '../../src/train/network.js';
 import { mseLoss, softmaxCrossEntropyLoss } from '../../src/train/loss.js';
+import { expectGradientsMatchFiniteDifferences } from '../helpers/finite-differences.js';
 
 const T = 5;
 const EPS = 1e-5;
@@ -56,28 +57,7 @@ function check(c: Case, seed: number): void {
   net.backwardWindow(dOut, T, c.loss === 'ce');
   const analytic = Float64Array.from(net.grads);
 
-  for (const tensor of net.tensors) {
-    const off = tensor.grad.byteOffset / 8;
-    let num2 = 0, diff2 = 0, worst = 0;
-    for (let i = 0; i < tensor.value.length; i++) {
-      const p = tensor.value[i];
-      tensor.value[i] = p + EPS;
-      const lp = lossOf();
-      tensor.value[i] = p - EPS;
-      const lm = lossOf();
-      tensor.value[i] = p;
-      const numeric = (lp - lm) / (2 * EPS);
-      const a = analytic[off + i];
-      num2 += numeric * numeric;
-      diff2 += (a - numeric) ** 2;
-      worst = Math.max(worst, Math.abs(a - numeric) / (1e-6 + Math.abs(numeric)));
-    }
-    // The tensor must matter (a gradient of all zeros would pass trivially)...
-    expect(Math.sqrt(num2), `${tensor.name} has a zero gradient`).toBeGreaterThan(1e-4);
-    // ...and agree as a whole and element by element.
-    expect(Math.sqrt(diff2 / num2), `${tensor.name} relative error`).toBeLessThan(1e-6);
-    expect(worst, `${tensor.name} worst element`).toBeLessThan(1e-3);
-  }
+  expectGradientsMatchFiniteDifferences(net.tensors, analytic, lossOf, EPS);
 }
 
 const cells: { cell: RecurrentType; rnnActivation?: 'tanh' | 'relu' }[] = [

@@ -8,6 +8,7 @@ import { tensorF32 } from '../../src/model/tensor.js';
 import type { Layer, RecurrentLayer, RecurrentWeights, WindowReduce } from '../../src/model/types.js';
 import { createWindowNetwork } from '../../src/train/window-network.js';
 import { mseLoss, softmaxCrossEntropyLoss } from '../../src/train/loss.js';
+import { expectGradientsMatchFiniteDifferences } from '../helpers/finite-differences.js';
 
 const W = 5;
 const EPS = 1e-5;
@@ -75,26 +76,7 @@ function check(c: Case, seed: number): void {
   const names = net.tensors.map((t) => t.name);
   if (c.bidirectional) expect(names.filter((n) => n.includes('.reverse.')).length).toBe(4 * c.hidden.length);
 
-  for (const tensor of net.tensors) {
-    const off = tensor.grad.byteOffset / 8;
-    let num2 = 0, diff2 = 0, worst = 0;
-    for (let i = 0; i < tensor.value.length; i++) {
-      const p = tensor.value[i];
-      tensor.value[i] = p + EPS;
-      const lp = lossOf();
-      tensor.value[i] = p - EPS;
-      const lm = lossOf();
-      tensor.value[i] = p;
-      const numeric = (lp - lm) / (2 * EPS);
-      const a = analytic[off + i];
-      num2 += numeric * numeric;
-      diff2 += (a - numeric) ** 2;
-      worst = Math.max(worst, Math.abs(a - numeric) / (1e-6 + Math.abs(numeric)));
-    }
-    expect(Math.sqrt(num2), `${tensor.name} has a zero gradient`).toBeGreaterThan(1e-4);
-    expect(Math.sqrt(diff2 / num2), `${tensor.name} relative error`).toBeLessThan(1e-6);
-    expect(worst, `${tensor.name} worst element`).toBeLessThan(1e-3);
-  }
+  expectGradientsMatchFiniteDifferences(net.tensors, analytic, lossOf, EPS);
 }
 
 const cells: { cell: RecurrentType; rnnActivation?: 'tanh' | 'relu' }[] = [
