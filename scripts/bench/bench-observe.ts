@@ -4,7 +4,7 @@
 // fixed costs a scraper and an open status page add per second (one /metrics document,
 // one event-stream update with 8 charted devices).
 //
-//   node bin/ts.mjs scripts/bench/bench-observe.ts [--readings 100000] [--devices 1000] [--rounds 7]
+//   npm run bench:observe -- [--readings 100000] [--devices 1000] [--rounds 7]
 import { parseArgs } from 'node:util';
 import { Subject } from 'rxjs';
 import { silentLogger } from '../../src/io/logger.js';
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({ options: { readings: { type: 'string', defa
 const total = Number(args.readings);
 const devices = Number(args.devices);
 const rounds = Number(args.rounds);
+if (!Number.isInteger(rounds) || rounds < 2) throw new Error(`--rounds must be an integer >= 2 (the first round is a warm-up), got ${args.rounds}`);
 const CHUNK = 2000;
 const model = initModel({ name: 'bench-lstm64', inputs: ['temperature', 'humidity'], outputs: ['temperature', 'humidity'], cell: 'lstm', hiddenSizes: [64], dense: [{ size: 2, activation: 'linear' }] }, 1);
 
