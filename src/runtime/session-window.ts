@@ -16,6 +16,7 @@ import type { Session } from './session.js';
 import type { StreamState } from './stream-state.js';
 import { createJsWindowForward, type WindowForward } from './window-forward.js';
 import { createWasmWindowForward } from './window-forward-wasm.js';
+import { instantiateKernels, type WasmKernels } from '../kernels/wasm/kernels.js';
 
 const SEQ_SPLIT = 2 ** 24;
 const SEQ_LIMIT = 2 ** 48;
@@ -43,12 +44,13 @@ export function isWindowSession(s: Session): s is WindowSession {
   return (s as Partial<WindowSession>).window !== undefined;
 }
 
-export function createWindowSession(model: Model, plan: ModelPlan, kernels: 'js' | 'wasm'): WindowSession {
+/** `wasm`: the kernels instance for the wasm path (the session's chosen module variant). */
+export function createWindowSession(model: Model, plan: ModelPlan, kernels: 'js' | 'wasm', wasm: () => WasmKernels = () => instantiateKernels()): WindowSession {
   const win: WindowPlan | null = plan.window;
   if (!win) throw new Error(`model ${model.name} has no window`);
   const { size: W, hop } = win;
   const I = plan.inputSize, O = plan.outputSize;
-  const pass: WindowForward = kernels === 'wasm' ? createWasmWindowForward(plan) : createJsWindowForward(plan);
+  const pass: WindowForward = kernels === 'wasm' ? createWasmWindowForward(plan, wasm()) : createJsWindowForward(plan);
   const writeOutput = outputStage(model, plan);
   const mean = model.inputs.mean.data, std = model.inputs.std.data;
   const HI = W * I, LO = HI + W, META = LO + W; // offsets in the state buffer

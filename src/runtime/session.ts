@@ -92,11 +92,10 @@ export function chooseKernels(
 
 export function createSession(model: Model, options: SessionOptions = {}): Session {
   const kernels = chooseKernels(model, options.kernels ?? kernelsFromEnv());
+  const wasmKernels = () => instantiateKernels(chooseWasmVariant(options.wasmVariant ?? fromEnv('EDGE_RNN_WASM')));
   // A windowed model (issue 19) reads a whole window at once, not one reading at a time.
-  if (model.window) return createWindowSession(model, planModel(model), kernels);
-  if (kernels === 'wasm') {
-    return createWasmSession(model, instantiateKernels(chooseWasmVariant(options.wasmVariant ?? fromEnv('EDGE_RNN_WASM'))));
-  }
+  if (model.window) return createWindowSession(model, planModel(model), kernels, wasmKernels);
+  if (kernels === 'wasm') return createWasmSession(model, wasmKernels());
   return createJsSession(model);
 }
 
