@@ -282,8 +282,18 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   // `--device FILE`: the device bundle to FILE (scripts/check-arm64.sh).
   try {
     const args = process.argv.slice(2);
+    const usage = 'usage: scripts/bundle.ts [FILE | --device FILE]  (no argument: both bundles into dist/)';
+    if (args.includes('--help') || args.includes('-h')) {
+      console.log(usage);
+      process.exit(0);
+    }
     const device = args[0] === '--device';
     const file = device ? args[1] : args[0];
+    // A mistyped flag must not become the output file's name (a stray `--variant` bundle was once committed).
+    const rest = device ? args.slice(1) : args;
+    if ((device && file === undefined) || rest.length > 1 || rest.some((a) => a.startsWith('-'))) {
+      throw new Error(`bundle: unexpected arguments: ${args.join(' ')}\n${usage}`);
+    }
     if (file !== undefined) {
       console.log(formatReport(await bundle(file, device ? 'device' : 'full')));
     } else {
