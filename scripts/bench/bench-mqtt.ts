@@ -280,9 +280,9 @@ async function main(): Promise<void> {
   const subscribed = (l: string) => l.includes('"subscribed"');
   // Issue 18: the same run with its observability listener, a scraper on /metrics every
   // second and the status page's event stream open, against the same run without them.
-  // Two pairs, started in opposite orders: within a pair, the run started (and subscribed)
-  // first measured ≈ 8 % more CPU per reading than its identical twin, every round
-  // (--control shows it); the pairs' geometric mean cancels that.
+  // Two pairs, started in opposite orders: one process can sit a few per cent above its
+  // identical twin in every round (8 % in one --control run, +1.3 % / -2.9 % in another);
+  // the pairs' geometric mean averages that out.
   const plain = (prefix: string, pair: string): Spec => ({ name: `edge-rnn run (LSTM 64)`, prefix, role: 'plain', argv: runArgs(prefix, pair), pair });
   const observed = async (prefix: string, pair: string): Promise<Spec> => {
     if (args.control) return { name: 'edge-rnn run (LSTM 64), the control twin', prefix, role: 'observed', argv: runArgs(prefix, pair), pair };
