@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { bundle } from '../bundle.js';
 import { startBroker } from '../../test/helpers/broker.js';
+import { median } from './stats.js';
 
 const HELP = `usage: npm run bench:memory -- [options]
   --minutes N       minutes of load before the steady state is read (default 5)
@@ -176,11 +177,6 @@ async function publishFor(pub: MqttClient, rate: number, devices: number, second
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 const fmt = (bytes: number) => (bytes / MB).toFixed(1);

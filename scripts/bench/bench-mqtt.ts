@@ -19,6 +19,7 @@ import { encodeModel } from '../../src/model/codec.js';
 import { initModel } from '../../src/model/init.js';
 import { freePort, startBroker } from '../../test/helpers/broker.js';
 import { get as httpGet } from 'node:http';
+import { median, quantile } from './stats.js';
 
 const USAGE = `usage: npm run bench:mqtt -- [--readings N (per flood, 50000)] [--rounds N (6, after one warm-up round)]
          [--load-rate N/s (5000: both runs at once, CPU per reading at a fixed load) --load-seconds N (6)]
@@ -54,15 +55,6 @@ interface Phase {
   p99: number;
   received: number;
 }
-
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -103,7 +95,7 @@ class Collector {
 
   phase(t0: number): Phase {
     const lat = Float64Array.from(this.lat).sort();
-    return { readingsPerS: this.count / ((this.lastAt - t0) / 1000), p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), received: this.count };
+    return { readingsPerS: this.count / ((this.lastAt - t0) / 1000), p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), received: this.count };
   }
 }
 

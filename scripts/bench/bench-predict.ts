@@ -12,7 +12,7 @@ import { predictRecorded, type PredictRecordedOptions } from '../../src/cli/comm
 import { initModel } from '../../src/model/init.js';
 import type { Model } from '../../src/model/types.js';
 import type { KernelChoice } from '../../src/runtime/session.js';
-import { machine } from './stats.js';
+import { machine, median } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,7 +59,6 @@ function runOnce(inputs: Float32Array, ids: string[], options: PredictRecordedOp
   return { ms: performance.now() - t0, bytes, text };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 console.log(`bench:predict — ${model.name} (2 inputs, dense head of 2), ${totalRows} rows, ${rounds} alternating pairs; ${machine()}`);
 console.log('| kernels | devices | rows per device | one at a time, rows/s | batched, rows/s | batched / one at a time (median of pairs) |');

@@ -21,6 +21,7 @@ import { readCsv } from '../../src/io/csv.js';
 import type { Model } from '../../src/model/types.js';
 import { tensorF32 } from '../../src/model/tensor.js';
 import { columnsFromCsv } from '../../src/cli/commands/train.js';
+import { median } from './stats.js';
 import { buildDataset, createNetwork, initialModel, isTrainStep, isValStep, train, type Dataset, type TrainOptions } from '../../src/train/index.js';
 
 const arg = (name: string, dflt: number) => {
@@ -28,7 +29,6 @@ const arg = (name: string, dflt: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const EPOCHS = arg('epochs', 5), H = arg('hidden', 32), SEQ = arg('seq', 20), HORIZON = 12, LR = 0.005;
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 const table = readCsv('firmware-sim/data/suthaharan-single-hop.csv');
 const cols = columnsFromCsv(table, { inputs: ['temperature', 'humidity'], target: ['temperature', 'humidity'], deviceColumn: 'mote_id' });

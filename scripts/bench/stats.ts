@@ -6,6 +6,14 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[i];
 }
 
+/** The median of `xs` (unsorted; the mean of the middle two for an even count); NaN when empty. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 export function summarize(samples: number[]): { median: number; p99: number; mean: number } {
   const s = Float64Array.from(samples).sort();
   let sum = 0;
