@@ -9,8 +9,8 @@
 // `sensors.<dev>.reading`), and the mapping applies to MQTT publishers too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort, waitForPort } from '../local-ports.js';
 
 export interface NatsNode {
   readonly name: string;
@@ -33,32 +33,6 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: '127.0.0.1' });
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nats-server did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** The subject mapping for P partitions. */
 export function partitionMapping(partitions: number): Record<string, string> {
   return { 'sensors.*.reading': `part.{{partition(${partitions},1)}}.sensors.{{wildcard(1)}}.reading` };
 }
@@ -110,8 +84,8 @@ export async function startNatsCluster(o: StartOptions): Promise<NatsCluster> {
     n.proc.once('exit', () => (n.proc = null));
   };
   nodes.forEach(launch);
-  await Promise.all(nodes.map((n) => waitForPort(n.clientPort, 15_000)));
-  await Promise.all(nodes.map((n) => waitForPort(n.mqttPort, 15_000)));
+  await Promise.all(nodes.map((n) => waitForPort(n.clientPort, 15_000, 'nats-server')));
+  await Promise.all(nodes.map((n) => waitForPort(n.mqttPort, 15_000, 'nats-server')));
   return {
     nodes,
     servers: nodes.map((n) => n.url).join(','),
@@ -120,7 +94,7 @@ export async function startNatsCluster(o: StartOptions): Promise<NatsCluster> {
     },
     async restart(i) {
       launch(nodes[i]);
-      await waitForPort(nodes[i].clientPort, 15_000);
+      await waitForPort(nodes[i].clientPort, 15_000, 'nats-server');
     },
     async stop() {
       await Promise.all(nodes.map((n) => new Promise<void>((resolve) => {

@@ -4,9 +4,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort, waitForPort } from '../../scripts/local-ports.js';
+
+export { freePort };
 
 export interface TestBroker {
   readonly kind: 'mosquitto' | 'aedes';
@@ -29,31 +32,6 @@ const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbi
 export function mosquittoPath(): string | null {
   if (process.env.EDGE_RNN_TEST_BROKER === 'aedes') return null;
   return CANDIDATES.find((p) => existsSync(p)) ?? null;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: '127.0.0.1' });
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`broker did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export interface BrokerOptions {
@@ -108,7 +86,7 @@ async function startMosquitto(bin: string, options: BrokerOptions): Promise<Test
     proc.stderr!.on('data', (d) => (stderr += d));
     const exited = new Promise<never>((_, reject) => proc!.once('exit', (code) => reject(new Error(`mosquitto exited with ${code}: ${stderr}`))));
     exited.catch(() => undefined);
-    await Promise.race([waitForPort(port), exited]);
+    await Promise.race([waitForPort(port, 10_000, 'broker'), exited]);
   };
   // SIGTERM: mosquitto saves its persistence file first; SIGKILL: a crash, nothing saved.
   const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
